@@ -1,0 +1,46 @@
+# Thin wrapper over the CMake presets (CMakePresets.json).
+#   make          release build -> build/netwarden
+#   make demo     run the audit on a bundled capture, records to out/demo.eve.json
+#   make test     unit + e2e + corpus + fuzz-replay tests under ASan+UBSan
+#   make bench    throughput against tcpdump, tshark and ndpiReader
+#   make fuzz     run every libFuzzer harness for FUZZ_SECONDS each
+FUZZ_SECONDS ?= 60
+
+.PHONY: all release debug asan demo test bench fuzz clean deps
+all: release
+
+release:
+	cmake --preset release >/dev/null
+	cmake --build build
+
+debug:
+	cmake --preset debug >/dev/null
+	cmake --build build-debug
+
+asan:
+	cmake --preset asan >/dev/null
+	cmake --build build-asan
+
+demo: release
+	@mkdir -p out
+	./build/netwarden audit -r tests/corpus/pcaps/mixed-1kxun.pcap \
+	    -r tests/e2e/identity/radius-browse.pcap --eve out/demo.eve.json
+	@echo "records: out/demo.eve.json"; \
+	python3 -c 'import collections,json,sys; c=collections.Counter(json.loads(l)["event_type"] for l in open("out/demo.eve.json")); print(" ".join(f"{k}={v}" for k,v in sorted(c.items())))'
+
+test: asan
+	ctest --preset asan
+
+bench: release
+	bash bench/run.sh
+
+fuzz:
+	cmake --preset fuzz >/dev/null
+	cmake --build build-fuzz
+	bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+deps:
+	bash scripts/deps.sh
+
+clean:
+	rm -rf build build-debug build-asan build-fuzz out

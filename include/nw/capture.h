@@ -1,0 +1,42 @@
+/*
+ * capture.h - packet sources: pcap/pcapng files and live interfaces, both
+ * through libpcap. A source delivers frames with their link type; read
+ * errors say which file and at which byte offset the input went bad.
+ */
+#ifndef NW_CAPTURE_H
+#define NW_CAPTURE_H
+
+#include <stdint.h>
+
+#include "nw/core.h"
+
+struct nw_capture;
+
+struct nw_frame {
+    uint64_t ts_us;
+    const uint8_t *data;
+    uint32_t caplen;
+    uint32_t wire_len;
+};
+
+/* Open a capture file. Caller frees with nw_capture_close(). */
+int nw_capture_open_file(struct nw_capture **cap, const char *path, struct nw_err *err);
+/* Open a live interface (promiscuous, snaplen 262144). */
+int nw_capture_open_live(struct nw_capture **cap, const char *iface, struct nw_err *err);
+int nw_capture_linktype(const struct nw_capture *cap);
+/*
+ * Next frame: 1 = frame in *f (valid until the next call), 0 = end of input
+ * (or interrupted by nw_capture_break), <0 = error, detail in err (names the
+ * file and byte offset).
+ */
+int nw_capture_next(struct nw_capture *cap, struct nw_frame *f, struct nw_err *err);
+/* Bytes consumed so far and the file size (0 for live). */
+uint64_t nw_capture_offset(const struct nw_capture *cap);
+uint64_t nw_capture_size(const struct nw_capture *cap);
+/* Drops reported by the kernel (live) and by the interface. */
+uint64_t nw_capture_drops(const struct nw_capture *cap);
+/* Safe from a signal handler: makes the capture loop return 0 soon. */
+void nw_capture_break(struct nw_capture *cap);
+void nw_capture_close(struct nw_capture *cap);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * json.h - growable byte buffer and a streaming JSON writer over it.
+ *
+ * The writer is stateless: before a key or value it looks at the last byte
+ * written and adds a comma unless that byte opens a container or ends a key.
+ * So callers just write keys and values in order. Strings are bytes from the
+ * wire: valid UTF-8 passes through, control characters and bytes that are not
+ * valid UTF-8 are escaped as \u00XX, so output is always valid JSON.
+ *
+ * Out of memory sets b->oom; writes become no-ops and the caller checks oom
+ * once at the end (nw_buf_ok). Not thread-safe per buffer.
+ */
+#ifndef NW_JSON_H
+#define NW_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nw_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* 0 = unbounded; else appending past max sets oom */
+    int oom;
+};
+
+void nw_buf_init(struct nw_buf *b, size_t max);
+void nw_buf_fini(struct nw_buf *b);
+static inline void nw_buf_reset(struct nw_buf *b) { b->len = 0; b->oom = 0; }
+static inline int nw_buf_ok(const struct nw_buf *b) { return !b->oom; }
+int nw_buf_reserve(struct nw_buf *b, size_t extra);
+void nw_buf_append(struct nw_buf *b, const void *p, size_t n);
+void nw_buf_putc(struct nw_buf *b, char c);
+void nw_buf_puts(struct nw_buf *b, const char *s);
+void nw_buf_printf(struct nw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Containers. k variants write "key": first. */
+void nw_json_obj_open(struct nw_buf *b);
+void nw_json_obj_close(struct nw_buf *b);
+void nw_json_arr_open(struct nw_buf *b);
+void nw_json_arr_close(struct nw_buf *b);
+void nw_json_kobj_open(struct nw_buf *b, const char *key);
+void nw_json_karr_open(struct nw_buf *b, const char *key);
+
+void nw_json_key(struct nw_buf *b, const char *key);
+void nw_json_str(struct nw_buf *b, const void *s, size_t len); /* wire bytes */
+void nw_json_cstr(struct nw_buf *b, const char *s);
+void nw_json_int(struct nw_buf *b, int64_t v);
+void nw_json_uint(struct nw_buf *b, uint64_t v);
+void nw_json_bool(struct nw_buf *b, int v);
+void nw_json_null(struct nw_buf *b);
+void nw_json_raw(struct nw_buf *b, const char *s, size_t len); /* pre-encoded value */
+void nw_json_hex(struct nw_buf *b, const uint8_t *p, size_t len); /* "0a1b.." */
+void nw_json_mac(struct nw_buf *b, const uint8_t mac[6]);        /* "aa:bb:..." */
+void nw_json_ip(struct nw_buf *b, int family, const uint8_t *addr); /* family 4 or 6 */
+void nw_json_time(struct nw_buf *b, uint64_t ts_us);              /* RFC 3339 */
+
+void nw_json_kstr(struct nw_buf *b, const char *key, const void *s, size_t len);
+void nw_json_kcstr(struct nw_buf *b, const char *key, const char *s);
+void nw_json_kint(struct nw_buf *b, const char *key, int64_t v);
+void nw_json_kuint(struct nw_buf *b, const char *key, uint64_t v);
+void nw_json_kbool(struct nw_buf *b, const char *key, int v);
+void nw_json_kmac(struct nw_buf *b, const char *key, const uint8_t mac[6]);
+void nw_json_kip(struct nw_buf *b, const char *key, int family, const uint8_t *addr);
+void nw_json_ktime(struct nw_buf *b, const char *key, uint64_t ts_us);
+void nw_json_khex(struct nw_buf *b, const char *key, const uint8_t *p, size_t len);
+
+/* Format helpers usable outside JSON. out must hold 46 / 18 bytes. */
+size_t nw_fmt_ip(char *out, int family, const uint8_t *addr);
+size_t nw_fmt_mac(char *out, const uint8_t mac[6]);
+
+#endif /* NW_JSON_H */

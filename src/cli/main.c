@@ -1,0 +1,3 @@
+/* placeholder */
+#include <stdio.h>
+int main(void) { puts("netwarden"); return 0; }

@@ -1,0 +1,15 @@
+/* proto_ftp.c - placeholder: parser not written yet (consumes and ignores). */
+#include "nw/proto.h"
+
+static int ftp_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, size_t len)
+{
+    (void)ctx, (void)state, (void)p;
+    return (int)len;
+}
+
+const struct nw_proto_parser nw_proto_ftp = {
+    .name = "ftp",
+    .transports = NW_T_TCP,
+    .ports = {21},
+    .parse = ftp_parse,
+};

@@ -1,0 +1,15 @@
+/* proto_quic.c - placeholder: parser not written yet (consumes and ignores). */
+#include "nw/proto.h"
+
+static int quic_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, size_t len)
+{
+    (void)ctx, (void)state, (void)p;
+    return (int)len;
+}
+
+const struct nw_proto_parser nw_proto_quic = {
+    .name = "quic",
+    .transports = NW_T_UDP,
+    .ports = {443},
+    .parse = quic_parse,
+};

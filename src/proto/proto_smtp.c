@@ -1,0 +1,15 @@
+/* proto_smtp.c - placeholder: parser not written yet (consumes and ignores). */
+#include "nw/proto.h"
+
+static int smtp_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, size_t len)
+{
+    (void)ctx, (void)state, (void)p;
+    return (int)len;
+}
+
+const struct nw_proto_parser nw_proto_smtp = {
+    .name = "smtp",
+    .transports = NW_T_TCP,
+    .ports = {25, 587},
+    .parse = smtp_parse,
+};

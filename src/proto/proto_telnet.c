@@ -1,0 +1,15 @@
+/* proto_telnet.c - placeholder: parser not written yet (consumes and ignores). */
+#include "nw/proto.h"
+
+static int telnet_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, size_t len)
+{
+    (void)ctx, (void)state, (void)p;
+    return (int)len;
+}
+
+const struct nw_proto_parser nw_proto_telnet = {
+    .name = "telnet",
+    .transports = NW_T_TCP,
+    .ports = {23},
+    .parse = telnet_parse,
+};

@@ -1,0 +1,15 @@
+/* proto_tls.c - placeholder: parser not written yet (consumes and ignores). */
+#include "nw/proto.h"
+
+static int tls_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, size_t len)
+{
+    (void)ctx, (void)state, (void)p;
+    return (int)len;
+}
+
+const struct nw_proto_parser nw_proto_tls = {
+    .name = "tls",
+    .transports = NW_T_TCP,
+    .ports = {443},
+    .parse = tls_parse,
+};

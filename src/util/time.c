@@ -1,0 +1,42 @@
+/*
+ * time.c - RFC 3339 timestamps with microseconds and the local UTC offset.
+ * localtime_r is slow (it may consult the zone file), and records arrive
+ * thousands per second within the same second, so the formatted date part
+ * of the last second is cached per thread.
+ */
+#include "nw/core.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static _Thread_local int64_t cached_sec = -1;
+static _Thread_local char cached_date[24]; /* "YYYY-MM-DDTHH:MM:SS" */
+static _Thread_local char cached_off[16];  /* "+08:00" */
+
+size_t nw_time_rfc3339(uint64_t ts_us, char *out)
+{
+    int64_t sec = (int64_t)(ts_us / 1000000u);
+    unsigned us = (unsigned)(ts_us % 1000000u);
+
+    if (sec != cached_sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        long off;
+        if (localtime_r(&t, &tm) == NULL) memset(&tm, 0, sizeof tm);
+        strftime(cached_date, sizeof cached_date, "%Y-%m-%dT%H:%M:%S", &tm);
+        off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
+        snprintf(cached_off, sizeof cached_off, "%c%02d:%02d", tm.tm_gmtoff < 0 ? '-' : '+',
+                 (int)(off / 3600 % 100), (int)(off % 3600 / 60));
+        cached_sec = sec;
+    }
+    return (size_t)snprintf(out, NW_TIME_BUFSZ, "%s.%06u%s", cached_date, us, cached_off);
+}
+
+uint64_t nw_time_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
