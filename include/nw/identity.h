@@ -42,6 +42,21 @@ struct nw_ident_info {
     char hostname[128];
     char session_id[64];     /* Acct-Session-Id, PPPoE session id, DHCP xid */
     uint64_t lease_us;       /* DHCP lease length, 0 if none */
+    char nas[64];            /* RADIUS NAS-IP-Address or NAS-Identifier ("" = unknown): lets
+                                Accounting-On/Off end that NAS's sessions */
+    uint64_t since_us;       /* when the session really began, if known to be earlier than the
+                                login/logout time (RADIUS Acct-Session-Time); 0 = unknown */
+};
+
+/* Counters, for the end-of-run summary and tests. */
+struct nw_identity_stats {
+    uint64_t bindings;       /* bindings held now (open and ended) */
+    uint64_t open;           /* of which still open */
+    uint64_t bytes;          /* bytes counted against the memcap */
+    uint64_t logins;         /* bindings created */
+    uint64_t dropped;        /* ended bindings dropped to stay under the memcap */
+    uint64_t refused;        /* logins refused: memcap full of open bindings */
+    uint64_t sessions;       /* session records emitted */
 };
 
 /* out receives session records; may be NULL (no session records). */
@@ -60,6 +75,37 @@ void nw_identity_finish(struct nw_identity *id, uint64_t now_us);
 
 /* Load "ip,mac,account,calling_station,hostname" lines; # comments. */
 int nw_identity_load_static(struct nw_identity *id, const char *path, struct nw_err *err);
+
+/* Same, from a buffer; name is used in error messages (file name). */
+int nw_identity_load_static_buf(struct nw_identity *id, const char *name, const char *data,
+                                size_t len, struct nw_err *err);
+
+/*
+ * End every open RADIUS binding that nas (NAS-IP-Address or NAS-Identifier,
+ * as in nw_ident_info.nas) taught, at ts, with reason (Accounting-On/Off:
+ * the NAS restarted, so its sessions are gone). Returns how many ended.
+ */
+int nw_identity_logout_nas(struct nw_identity *id, const char *nas, uint64_t ts_us,
+                           const char *reason);
+
+/*
+ * The merged identity in force for addr at ts (see identity.c for the merge
+ * rule) into *out. Returns 1 if one applies, 0 if not. For tests and queries.
+ */
+int nw_identity_lookup(struct nw_identity *id, int family, const uint8_t *addr, uint64_t ts_us,
+                       struct nw_ident_info *out);
+
+/*
+ * Parser side tables that must outlive a flow (DHCP transactions span two
+ * flows; PPPoE frames have no flow): slot NW_IDAUX_* gets one zeroed block of
+ * size bytes on first call, the same block afterwards. fini (may be NULL) is
+ * called on it before nw_identity_free releases it. Returns NULL if id is
+ * NULL, slot is out of range or memory runs out.
+ */
+enum nw_ident_aux { NW_IDAUX_DHCP = 0, NW_IDAUX_RADIUS, NW_IDAUX_PPPOE, NW_IDAUX_MAX };
+void *nw_identity_aux(struct nw_identity *id, int slot, size_t size, void (*fini)(void *));
+
+void nw_identity_get_stats(const struct nw_identity *id, struct nw_identity_stats *st);
 
 /*
  * Write "user":{...} into b for the binding in force for addr at ts.
