@@ -25,9 +25,10 @@ int nw_capture_open_file(struct nw_capture **cap, const char *path, struct nw_er
 int nw_capture_open_live(struct nw_capture **cap, const char *iface, struct nw_err *err);
 int nw_capture_linktype(const struct nw_capture *cap);
 /*
- * Next frame: 1 = frame in *f (valid until the next call), 0 = end of input
- * (or interrupted by nw_capture_break), <0 = error, detail in err (names the
- * file and byte offset).
+ * Next frame: 1 = frame in *f (valid until the next call), 2 = live
+ * timeout with no frame (run timers), 0 = end of input (or interrupted by
+ * nw_capture_break), <0 = error, detail in err (names the file and byte
+ * offset).
  */
 int nw_capture_next(struct nw_capture *cap, struct nw_frame *f, struct nw_err *err);
 /* Bytes consumed so far and the file size (0 for live). */

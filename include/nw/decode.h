@@ -81,7 +81,8 @@ struct nw_pkt {
     X(UDP_BAD_LEN, "UDP length invalid")                                                         \
     X(ICMP_SHORT, "ICMP header truncated")                                                       \
     X(SNAPLEN_CUT, "packet cut by snaplen")                                                      \
-    X(TUNNEL_DEPTH, "too many nested tunnels")
+    X(TUNNEL_DEPTH, "too many nested tunnels")                                                   \
+    X(TUNNEL_SHORT, "tunnel header (GRE, GTP-U, VXLAN) truncated")
 
 enum nw_anomaly {
 #define NW_X_ENUM(id, text) NW_ANOM_##id,
@@ -120,6 +121,9 @@ int nw_decoder_init(struct nw_decoder *d, size_t frag_memcap);
 void nw_decoder_fini(struct nw_decoder *d);
 /* Drop fragment trains older than now - timeout. */
 void nw_decoder_expire(struct nw_decoder *d, uint64_t now_us);
+
+/* 1 if the DLT_* link type can be decoded. */
+int nw_decode_linktype_supported(int dlt);
 
 /*
  * Decode one frame. frame/caplen are the captured bytes. Returns 1 if pkt

@@ -53,6 +53,8 @@ void nw_engine_set_linktype(struct nw_engine *e, int dlt);
 /* Process one frame. Never fails on hostile input (counts anomalies). */
 void nw_engine_packet(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame, size_t caplen,
                       uint32_t wire_len);
+/* No packet for a while (live capture): run timeouts at wall time now. */
+void nw_engine_tick(struct nw_engine *e, uint64_t now_us);
 /* End of input: flush every flow, fragment train and open session. */
 void nw_engine_finish(struct nw_engine *e);
 

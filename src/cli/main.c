@@ -1,3 +1,103 @@
-/* placeholder */
+/*
+ * main.c - `netwarden COMMAND [OPTIONS]`: dispatch to a subcommand, in the
+ * style of git. Exit codes are shared by every command (see --help).
+ */
 #include <stdio.h>
-int main(void) { puts("netwarden"); return 0; }
+#include <string.h>
+
+#include "cli.h"
+#include "nw/core.h"
+
+static const struct nw_cli_cmd commands[] = {
+    {"audit", "decode traffic (files or a live interface) into user-attributed audit records",
+     nw_cmd_audit},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: netwarden [--version] [--help] COMMAND [OPTIONS]\n\n"
+                 "netwarden is an Internet security audit and self-inspection system.\n\n"
+                 "Commands:\n");
+    for (size_t i = 0; i < NW_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'netwarden COMMAND --help' for a command's options.\n\n"
+                 "Exit codes: 0 success, 1 findings or verification failure, 2 usage, "
+                 "configuration or input error, 3 runtime failure (I/O, resources).\n");
+}
+
+int nw_cli_parse(const char *cmd, const struct nw_cli_opt *opts, int argc, char **argv,
+                 int (*on_opt)(void *arg, int idx, const char *value), void *arg)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        int idx = -1;
+        if (a[0] != '-' || a[1] == '\0') break;
+        if (strcmp(a, "--") == 0) return i + 1;
+        if (a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            for (int k = 0; opts[k].name; k++)
+                if (strlen(opts[k].name) == n && strncmp(opts[k].name, a + 2, n) == 0) idx = k;
+            if (eq) val = eq + 1;
+        } else if (a[2] == '\0') {
+            for (int k = 0; opts[k].name; k++)
+                if (opts[k].shortname == a[1]) idx = k;
+        }
+        if (idx < 0) {
+            fprintf(stderr, "netwarden %s: unknown option '%s'; see 'netwarden %s --help'\n", cmd,
+                    a, cmd);
+            return -1;
+        }
+        if (opts[idx].arg != NULL && val == NULL) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "netwarden %s: option '%s' needs a value (%s); see 'netwarden %s "
+                        "--help'\n", cmd, a, opts[idx].arg, cmd);
+                return -1;
+            }
+            val = argv[++i];
+        } else if (opts[idx].arg == NULL && val != NULL) {
+            fprintf(stderr, "netwarden %s: option '--%s' takes no value; see 'netwarden %s "
+                    "--help'\n", cmd, opts[idx].name, cmd);
+            return -1;
+        }
+        if (on_opt(arg, idx, val) != 0) return -1;
+    }
+    return i;
+}
+
+void nw_cli_print_opts(const struct nw_cli_opt *opts)
+{
+    for (int k = 0; opts[k].name; k++) {
+        char left[64];
+        if (opts[k].shortname)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", opts[k].shortname, opts[k].name,
+                     opts[k].arg ? " " : "", opts[k].arg ? opts[k].arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", opts[k].name, opts[k].arg ? " " : "",
+                     opts[k].arg ? opts[k].arg : "");
+        printf("  %-28s %s\n", left, opts[k].help);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return NW_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return NW_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("netwarden %s\n", NW_VERSION);
+        return NW_EXIT_OK;
+    }
+    for (size_t i = 0; i < NW_ARRAY_LEN(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "netwarden: '%s' is not a command; see 'netwarden --help'\n", argv[1]);
+    return NW_EXIT_USAGE;
+}

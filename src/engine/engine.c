@@ -108,6 +108,15 @@ void nw_engine_packet(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame,
     if (nw_decode_packet(&e->dec, &pkt, frame, caplen) == 1) nw_flow_packet(e->flows, &pkt);
 }
 
+void nw_engine_tick(struct nw_engine *e, uint64_t now_us)
+{
+    if (now_us <= e->last_ts_us || now_us < e->next_expire_us) return;
+    nw_flow_expire(e->flows, now_us);
+    nw_decoder_expire(&e->dec, now_us);
+    nw_identity_expire(e->ident, now_us);
+    e->next_expire_us = now_us + 1000000u;
+}
+
 void nw_engine_finish(struct nw_engine *e)
 {
     nw_flow_flush(e->flows);

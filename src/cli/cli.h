@@ -1,0 +1,32 @@
+/* cli.h - the subcommands and their shared option parsing (src/cli only). */
+#ifndef NW_CLI_CLI_H
+#define NW_CLI_CLI_H
+
+#include <stddef.h>
+
+/* One command-line option. Flags with arg == NULL take no value. */
+struct nw_cli_opt {
+    const char *name;   /* long name without "--" */
+    char shortname;     /* 0 if none */
+    const char *arg;    /* value placeholder for --help, or NULL */
+    const char *help;
+};
+
+struct nw_cli_cmd {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+/*
+ * Parse argv against opts. For each option found calls on_opt(arg, idx,
+ * value); returns the index of the first non-option argument, or -1 after
+ * printing a usage error naming the bad option and pointing to --help.
+ */
+int nw_cli_parse(const char *cmd, const struct nw_cli_opt *opts, int argc, char **argv,
+                 int (*on_opt)(void *arg, int idx, const char *value), void *arg);
+void nw_cli_print_opts(const struct nw_cli_opt *opts);
+
+int nw_cmd_audit(int argc, char **argv);
+
+#endif
