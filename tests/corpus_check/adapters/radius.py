@@ -1,0 +1,20 @@
+"""RADIUS accounting agreement: every Accounting-Request (code 4), keyed on
+status type, Acct-Session-Id, User-Name, Calling-Station-Id and
+Framed-IP-Address, from our `radius` records."""
+
+TRUTH_FILE = "radius.jsonl"
+KEY = ["acct_status_type", "acct_session_id", "user_name", "calling_station_id", "framed_ip"]
+THRESHOLD = 0.99
+
+
+def _row(r):
+    return {k: r.get(k) for k in KEY}
+
+
+def truth_rows(rows):
+    return [_row(r) for r in rows if r.get("code") == 4]
+
+
+def our_rows(records):
+    return [_row(r.get("radius") or {}) for r in records
+            if r.get("event_type") == "radius" and (r.get("radius") or {}).get("code") == 4]
