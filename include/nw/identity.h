@@ -59,21 +59,50 @@ struct nw_identity_stats {
     uint64_t sessions;       /* session records emitted */
 };
 
-/* out receives session records; may be NULL (no session records). */
+/*
+ * A table bounded by memcap bytes (0 = 32 MiB). out receives the session
+ * records (docs/records/session.md); it may be NULL (no session records).
+ * Returns NULL when out of memory. Caller frees with nw_identity_free().
+ */
 struct nw_identity *nw_identity_new(size_t memcap, struct nw_output *out);
 void nw_identity_free(struct nw_identity *id); /* NULL is fine */
 
-/* A binding starts (or is refreshed) at ts. Returns 0 or NW_ENOMEM. */
+/*
+ * A binding for info->ip from info->source starts at ts (or at
+ * info->since_us when that is earlier: the session began before we saw it).
+ * If the same source already holds the address for the same holder (same
+ * MAC, account and session id where both sides know them; DHCP: same MAC),
+ * the binding is refreshed instead: new fields are added, a DHCP lease is
+ * extended, no record is written. A different holder ends the old binding
+ * ("replaced") first. Writes a session start record (not for static).
+ * Must not be called while a record is being built (it may write records).
+ * Returns 0, NW_EINVAL (bad family/source) or NW_ENOMEM (memcap full of open
+ * bindings, or out of memory; counted in stats.refused).
+ */
 int nw_identity_login(struct nw_identity *id, const struct nw_ident_info *info, uint64_t ts_us);
-/* The binding for info->ip from info->source ends at ts (logout). */
+/*
+ * The open binding for info->ip from info->source ends at ts with reason
+ * (NULL = "stop"), if it belongs to the same holder; fields in info that it
+ * lacked are kept in its history; an end record is written. With no open
+ * binding but info->since_us set (a RADIUS Stop whose Start we missed), a
+ * closed binding [since, ts] enters the history and gets its end record.
+ * Returns 0, NW_ENOENT (nothing to end), NW_EINVAL or NW_ENOMEM.
+ */
 int nw_identity_logout(struct nw_identity *id, const struct nw_ident_info *info, uint64_t ts_us,
                        const char *reason);
-/* End leases that expired before now; emits their session records. */
+/* End leases whose expiry is <= now (at their expiry time, reason "expiry");
+ * cheap when nothing is due. Call as packet time advances. */
 void nw_identity_expire(struct nw_identity *id, uint64_t now_us);
-/* At the end of input: emit session records for bindings still open. */
+/* At the end of input: expire what is due, then write an end record with
+ * reason end_of_input and a null logout for every binding still open (once). */
 void nw_identity_finish(struct nw_identity *id, uint64_t now_us);
 
-/* Load "ip,mac,account,calling_station,hostname" lines; # comments. */
+/*
+ * Load the static map at path: "ip,mac,account,calling_station,hostname"
+ * lines, '#' comments (static_map.c has the format). Returns 0, or NW_EIO /
+ * NW_EFORMAT / NW_ELIMIT / NW_ENOMEM with "FILE:LINE: what; expected ..." in
+ * err. Entries before a bad line stay loaded.
+ */
 int nw_identity_load_static(struct nw_identity *id, const char *path, struct nw_err *err);
 
 /* Same, from a buffer; name is used in error messages (file name). */
