@@ -29,7 +29,9 @@ struct nw_tuple {
 enum nw_pkt_flags {
     NW_PKT_HAS_ETH = 1 << 0,   /* mac_src/mac_dst valid */
     NW_PKT_REASSEMBLED = 1 << 1, /* IP datagram rebuilt from fragments */
-    NW_PKT_TRUNCATED = 1 << 2  /* snaplen cut the L4 payload */
+    NW_PKT_TRUNCATED = 1 << 2, /* snaplen cut the L4 payload */
+    NW_PKT_ICMP_ERROR = 1 << 3 /* ICMP error: t is the quoted flow's tuple (reply
+                                  direction), icmp_t the ICMP message's own */
 };
 
 /* TCP flag bits as on the wire. */
@@ -54,6 +56,7 @@ struct nw_pkt {
     uint32_t tcp_ack;
     uint16_t tcp_win;
     struct nw_tuple t;       /* valid when l4 != NULL */
+    struct nw_tuple icmp_t;  /* with NW_PKT_ICMP_ERROR: the ICMP packet's tuple */
     const uint8_t *l4;       /* transport header, NULL if none decoded */
     const uint8_t *payload;  /* L4 payload */
     size_t payload_len;

@@ -34,11 +34,12 @@ static const char *supported_links =
 static int check_linktype(struct nw_capture *c, struct nw_err *err)
 {
     int dlt = pcap_datalink(c->p);
+    const char *name = pcap_datalink_val_to_name(dlt);
 
     if (nw_decode_linktype_supported(dlt)) return 0;
     return nw_err_set(err, NW_ENOTSUP,
-                      "%s: link type %d (%s) is not supported; supported link types: %s", c->name,
-                      dlt, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?",
+                      "%s: link type %d%s%s%s is not supported; supported link types: %s",
+                      c->name, dlt, name ? " (" : "", name ? name : "", name ? ")" : "",
                       supported_links);
 }
 

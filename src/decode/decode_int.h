@@ -28,9 +28,11 @@ int nw__decode_l4(struct nw_decoder *d, struct nw_pkt *pkt, int proto, const uin
 
 static inline void nw__anomaly(struct nw_decoder *d, int a) { d->stats.anomalies[a]++; }
 
-/* Fragment reassembly (defrag.c). Adds one fragment; when the datagram is
- * complete returns 1 with *out and *outlen set to the reassembled L4 payload
- * (valid until the next call), else 0. */
+/* Fragment reassembly (defrag.c). Adds one fragment of the packet pkt;
+ * when the datagram is complete returns 1 with *out and *outlen set to the
+ * reassembled L4 payload (valid until the next call) and pkt->wire_len set
+ * to the sum of the fragments' frame lengths (what was on the wire for the
+ * datagram, as tshark counts it), else 0. */
 struct nw_frag_key {
     uint8_t family;
     uint8_t proto;
@@ -40,7 +42,7 @@ struct nw_frag_key {
 };
 struct nw_defrag *nw__defrag_new(size_t memcap);
 void nw__defrag_free(struct nw_defrag *df);
-int nw__defrag_add(struct nw_decoder *d, const struct nw_frag_key *k, uint64_t ts_us,
+int nw__defrag_add(struct nw_decoder *d, const struct nw_frag_key *k, struct nw_pkt *pkt,
                    uint32_t offset, int more, const uint8_t *p, size_t len,
                    const uint8_t **out, size_t *outlen);
 void nw__defrag_expire(struct nw_decoder *d, uint64_t now_us);

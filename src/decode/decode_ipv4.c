@@ -83,7 +83,7 @@ int nw__decode_ipv4(struct nw_decoder *d, struct nw_pkt *pkt, const uint8_t *p, 
         memcpy(k.src, pkt->t.src, 4);
         memcpy(k.dst, pkt->t.dst, 4);
         d->stats.frags++;
-        if (!nw__defrag_add(d, &k, pkt->ts_us, offset, more, p, len, &whole, &wlen)) return 0;
+        if (!nw__defrag_add(d, &k, pkt, offset, more, p, len, &whole, &wlen)) return 0;
         pkt->flags |= NW_PKT_REASSEMBLED;
         return nw__decode_l4(d, pkt, k.proto, whole, wlen, depth);
     }

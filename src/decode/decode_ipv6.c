@@ -78,7 +78,7 @@ int nw__decode_ipv6(struct nw_decoder *d, struct nw_pkt *pkt, const uint8_t *p, 
                 continue;
             }
             d->stats.frags++;
-            if (!nw__defrag_add(d, &k, pkt->ts_us, off & 0xfff8, off & 1, p + 8, len - 8, &whole,
+            if (!nw__defrag_add(d, &k, pkt, off & 0xfff8, off & 1, p + 8, len - 8, &whole,
                                 &wlen))
                 return 0;
             pkt->flags |= NW_PKT_REASSEMBLED;

@@ -18,9 +18,18 @@ static int decode_tcp(struct nw_decoder *d, struct nw_pkt *pkt, const uint8_t *p
         return 0;
     }
     off = (size_t)(p[12] >> 4) * 4;
-    if (off < 20 || off > len) {
-        nw__anomaly(d, off < 20 ? NW_ANOM_TCP_BAD_OFF : NW_ANOM_TCP_SHORT);
+    if (off < 20) {
+        nw__anomaly(d, NW_ANOM_TCP_BAD_OFF);
         return 0;
+    }
+    if (off > len) {
+        /* options cut by snaplen: the packet still counts for its flow */
+        if (!(pkt->flags & NW_PKT_TRUNCATED)) {
+            nw__anomaly(d, NW_ANOM_TCP_SHORT);
+            return 0;
+        }
+        nw__anomaly(d, NW_ANOM_SNAPLEN_CUT);
+        off = len;
     }
     pkt->t.proto = IPPROTO_TCP;
     pkt->t.sport = nw_be16(p);
@@ -128,6 +137,52 @@ static int decode_gre(struct nw_decoder *d, struct nw_pkt *pkt, const uint8_t *p
     return nw__decode_ethertype(d, pkt, type, p + off, len - off, depth + 1);
 }
 
+/*
+ * ICMP errors (unreachable, time exceeded, parameter problem, ...) quote the
+ * IP header and first 8 bytes of the packet that caused them. Like
+ * Suricata, we account such an error to the quoted TCP/UDP flow, in the
+ * direction back toward the quoted packet's sender; pkt->icmp_t keeps the
+ * ICMP message's own tuple for when that flow is unknown.
+ */
+static void icmp_error_quote(struct nw_pkt *pkt, int v6, const uint8_t *q, size_t len)
+{
+    struct nw_tuple qt;
+    size_t hl;
+    int proto;
+
+    memset(&qt, 0, sizeof qt);
+    if (!v6) {
+        if (len < 20 || (q[0] >> 4) != 4) return;
+        hl = (size_t)(q[0] & 15) * 4;
+        if (hl < 20 || len < hl + 4 || (nw_be16(q + 6) & 0x1fff) != 0) return;
+        proto = q[9];
+        qt.family = 4;
+        memcpy(qt.src, q + 16, 4); /* reversed: the error travels back */
+        memcpy(qt.dst, q + 12, 4);
+    } else {
+        if (len < 44 || (q[0] >> 4) != 6) return;
+        hl = 40;
+        proto = q[6];
+        qt.family = 6;
+        memcpy(qt.src, q + 24, 16);
+        memcpy(qt.dst, q + 8, 16);
+    }
+    if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return;
+    qt.proto = (uint8_t)proto;
+    qt.sport = nw_be16(q + hl + 2);
+    qt.dport = nw_be16(q + hl);
+    pkt->icmp_t = pkt->t;
+    pkt->t = qt;
+    pkt->flags |= NW_PKT_ICMP_ERROR;
+}
+
+static int is_icmp_error(int proto, uint8_t type)
+{
+    /* redirects (5) advise a route; they are not about the flow */
+    if (proto == IPPROTO_ICMP) return type == 3 || type == 4 || type == 11 || type == 12;
+    return type >= 1 && type <= 4;
+}
+
 int nw__decode_l4(struct nw_decoder *d, struct nw_pkt *pkt, int proto, const uint8_t *p,
                   size_t len, int depth)
 {
@@ -152,6 +207,10 @@ int nw__decode_l4(struct nw_decoder *d, struct nw_pkt *pkt, int proto, const uin
         pkt->l4 = p;
         pkt->payload = p + 4;
         pkt->payload_len = len - 4;
+        if (is_icmp_error(proto, p[0]) && len >= 8) {
+            icmp_error_quote(pkt, proto == IPPROTO_ICMPV6, p + 8, len - 8);
+            if (pkt->flags & NW_PKT_ICMP_ERROR) pkt->payload_len = 0;
+        }
         return 1;
     case IPPROTO_IPIP: return nw__decode_ipv4(d, pkt, p, len, depth + 1);
     case IPPROTO_IPV6: return nw__decode_ipv6(d, pkt, p, len, depth + 1);

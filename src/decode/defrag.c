@@ -32,6 +32,7 @@ struct train {
     uint64_t first_ts;
     uint32_t total;                /* datagram length once the last fragment is seen */
     uint32_t nfrags;
+    uint64_t wire;                 /* frame bytes of all fragments */
     size_t bytes;                  /* charged to the memcap */
 };
 
@@ -172,7 +173,7 @@ static int insert_piece(struct nw_decoder *d, struct train *t, struct frag **pp,
     return 1;
 }
 
-int nw__defrag_add(struct nw_decoder *d, const struct nw_frag_key *k, uint64_t ts_us,
+int nw__defrag_add(struct nw_decoder *d, const struct nw_frag_key *k, struct nw_pkt *pkt,
                    uint32_t offset, int more, const uint8_t *p, size_t len,
                    const uint8_t **out, size_t *outlen)
 {
@@ -186,8 +187,9 @@ int nw__defrag_add(struct nw_decoder *d, const struct nw_frag_key *k, uint64_t t
         nw__anomaly(d, NW_ANOM_FRAG_BAD);
         return 0;
     }
-    t = train_get(d, k, ts_us);
+    t = train_get(d, k, pkt->ts_us);
     if (t == NULL) return 0;
+    t->wire += pkt->wire_len;
     end = offset + (uint32_t)len;
     if (!more) {
         if ((t->total && t->total != end) || end < offset) {
@@ -244,6 +246,7 @@ int nw__defrag_add(struct nw_decoder *d, const struct nw_frag_key *k, uint64_t t
     for (struct frag *f = t->frags; f != NULL; f = f->next) memcpy(df->out + f->off, f->data, f->len);
     *out = df->out;
     *outlen = t->total;
+    pkt->wire_len = (uint32_t)NW_MIN(t->wire, UINT32_MAX);
     train_free(df, t);
     d->stats.reassembled++;
     return 1;

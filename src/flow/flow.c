@@ -453,6 +453,19 @@ void nw_flow_packet(struct nw_flow_table *ft, const struct nw_pkt *pkt)
     int tcp = pkt->t.proto == IPPROTO_TCP;
 
     f = flow_lookup(ft, &pkt->t, h, &dir);
+    if (pkt->flags & NW_PKT_ICMP_ERROR) {
+        if (f != NULL) { /* counts for the quoted flow, carries nothing else */
+            f->pkts[dir]++;
+            f->bytes[dir] += pkt->wire_len;
+            if (pkt->ts_us > f->last_ts) f->last_ts = pkt->ts_us;
+            return;
+        }
+        struct nw_pkt own = *pkt; /* unknown flow: an ICMP flow of its own */
+        own.t = pkt->icmp_t;
+        own.flags &= ~(uint32_t)NW_PKT_ICMP_ERROR;
+        nw_flow_packet(ft, &own);
+        return;
+    }
     /* a new SYN on a finished connection is a new connection (port reuse) */
     if (f != NULL && tcp && (pkt->tcp_flags & (NW_TCP_SYN | NW_TCP_ACK)) == NW_TCP_SYN &&
         f->state >= ST_CLOSING && f->pkts[dir] > 0) {

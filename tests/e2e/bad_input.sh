@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Bad input to `netwarden audit`: each case must give one clear error line
+# naming the file (and offset where there is one), the documented exit code,
+# the records from before the fault, and no sanitizer report or crash.
+set -u
+NW=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+PCAP=$SRC/tests/corpus/pcaps/http-get.pcap
+
+# run CASE EXPECTED_RC EXPECTED_STDERR_REGEX args...
+run() {
+    local name=$1 want_rc=$2 want_err=$3
+    shift 3
+    "$NW" audit -q "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    if [ $rc -ne "$want_rc" ]; then
+        echo "FAIL $name: exit $rc, expected $want_rc; stderr:"; cat "$T/err"; fail=1; return
+    fi
+    if ! grep -Eq -- "$want_err" "$T/err"; then
+        echo "FAIL $name: stderr lacks /$want_err/:"; cat "$T/err"; fail=1; return
+    fi
+    if grep -q -E "AddressSanitizer|runtime error|LeakSanitizer" "$T/err"; then
+        echo "FAIL $name: sanitizer report"; cat "$T/err"; fail=1; return
+    fi
+    if [ "$(grep -c 'netwarden audit: error' "$T/err")" -gt 1 ]; then
+        echo "FAIL $name: more than one error line"; cat "$T/err"; fail=1; return
+    fi
+    echo "ok   $name"
+}
+
+# not a capture
+printf 'this is a text file, not a capture\n%.0s' {1..10} > "$T/text.pcap"
+run not_a_capture 2 "text.pcap: not a pcap or pcapng file .*tcpdump" -r "$T/text.pcap" --eve "$T/o.json"
+
+# empty file and a header cut short
+: > "$T/empty.pcap"
+run empty_file 2 "empty.pcap: file too short for a pcap or pcapng header \(0 bytes" -r "$T/empty.pcap" --eve "$T/o.json"
+head -c 10 "$PCAP" > "$T/short.pcap"
+run short_header 2 "short.pcap: file too short" -r "$T/short.pcap" --eve "$T/o.json"
+
+# missing file, directory
+run missing_file 2 "cannot open capture $T/nope.pcap: No such file" -r "$T/nope.pcap" --eve "$T/o.json"
+run directory 2 "is a directory" -r "$T" --eve "$T/o.json"
+
+# truncated in the middle of packet 9 (http-get.pcap: 14 packets); the HTTP
+# request in packet 4 must still be written, and the flow flushed
+python3 - "$PCAP" "$T/trunc.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+off, n = 24, 0
+while n < 8:
+    incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+    off += 16 + incl
+    n += 1
+open(sys.argv[2], "wb").write(data[:off + 16 + 20])  # header of packet 9 + 20 bytes
+print(off, file=open(sys.argv[2] + ".off", "w"))
+PY
+off=$(cat "$T/trunc.pcap.off")
+run truncated 2 "trunc.pcap: capture damaged or cut off at byte $off, after packet 8 .*records of the packets before it were written" \
+    -r "$T/trunc.pcap" --eve "$T/trunc.json"
+if ! grep -q '"event_type":"http"' "$T/trunc.json" || ! grep -q '"event_type":"flow"' "$T/trunc.json"; then
+    echo "FAIL truncated: records before the fault were not written"; fail=1
+fi
+
+# a truncated file among good ones: the others are still read, exit code 2
+run truncated_then_good 2 "trunc.pcap: capture damaged" -r "$T/trunc.pcap" \
+    -r "$SRC/tests/corpus/pcaps/http-post.pcap" --eve "$T/two.json"
+[ "$(grep -c '"event_type":"http"' "$T/two.json")" -eq 2 ] || { echo "FAIL truncated_then_good: want 2 http records"; fail=1; }
+
+# unknown link type (USER0 = 147)
+python3 - "$T/user0.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 147))
+    f.write(struct.pack("<IIII", 1, 0, 4, 4) + b"abcd")
+PY
+run unknown_linktype 2 "user0.pcap: link type 147 is not supported; supported link types: EN10MB" \
+    -r "$T/user0.pcap" --eve "$T/o.json"
+
+# snaplen cut every packet to 60 bytes: decodes what it can, exit 0, anomalies counted
+python3 - "$PCAP" "$T/snap.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+hdr = bytearray(data[:24]); struct.pack_into("<I", hdr, 16, 60)
+out, off = [bytes(hdr)], 24
+while off + 16 <= len(data):
+    ts, us, incl, orig = struct.unpack("<IIII", data[off:off + 16])
+    body = data[off + 16:off + 16 + incl][:60]
+    out.append(struct.pack("<IIII", ts, us, len(body), orig) + body)
+    off += 16 + incl
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
+"$NW" audit -r "$T/snap.pcap" --eve "$T/snap.json" 2>"$T/err"; rc=$?
+if [ $rc -ne 0 ] || ! grep -q "SNAPLEN_CUT" "$T/err" || ! grep -q '"event_type":"flow"' "$T/snap.json"; then
+    echo "FAIL snaplen: rc=$rc"; cat "$T/err"; fail=1
+else echo "ok   snaplen"; fi
+
+# usage errors
+run no_source 2 "give either -r FILE" --eve "$T/o.json"
+run both_sources 2 "give either -r FILE" -r "$PCAP" -i lo
+run unknown_option 2 "unknown option '--bogus'; see 'netwarden audit --help'" --bogus
+run missing_value 2 "option '-r' needs a value" -r
+run unwritable_eve 2 "cannot open $T/no/such/dir/x.json for writing" -r "$PCAP" --eve "$T/no/such/dir/x.json"
+
+exit $fail
