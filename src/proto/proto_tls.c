@@ -81,7 +81,7 @@ static void emit(struct nw_proto_ctx *ctx, struct tls_state *st, const struct nw
 {
     struct nw_tls_hello ch;
     struct nw_buf *b;
-    char vn[16];
+    char vn[NW_TLS_VNAME];
     int have_ch = 0;
 
     if (st->ch != NULL)
@@ -278,7 +278,7 @@ static int tls_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, si
         break;
     case TLS_CCS:
         /* TLS 1.3 sends a dummy CCS (RFC 8446 D.4); before 1.3 what follows is encrypted */
-        if (!(dir == NW_DIR_TOSERVER && (st->offers13 || st->hrr))) d->opaque = 1;
+        if (!(st->offers13 || st->hrr)) d->opaque = 1;
         break;
     case TLS_APPDATA: d->opaque = 1; break;
     default: break; /* alerts, heartbeats */

@@ -112,6 +112,13 @@ int nw_tls_hello_parse(const uint8_t *body, size_t len, int is_client, struct nw
     h->version = rd16(body);
     if (!is_client && memcmp(body + 2, hrr_random, 32) == 0) h->hrr = 1;
     off = 34;
+    if (!is_client && (h->version >> 8) == 0x7f) {
+        /* TLS 1.3 drafts before 22: no session id echo, no compression method */
+        if (off + 2 > len) return NW_ETRUNC;
+        h->cipher = rd16(body + off);
+        off += 2;
+        goto extensions;
+    }
     l = body[off]; /* session id */
     if (l > 32 || off + 1 + l > len) return NW_EFORMAT;
     off += 1 + l;
@@ -131,6 +138,7 @@ int nw_tls_hello_parse(const uint8_t *body, size_t len, int is_client, struct nw
         h->cipher = rd16(body + off);
         off += 3; /* cipher + compression method */
     }
+extensions:
     if (off + 2 > len) return 0; /* no extensions: valid before TLS 1.2 */
     l = rd16(body + off);
     off += 2;
@@ -365,7 +373,7 @@ out:
     return rc;
 }
 
-const char *nw_tls_version_name(uint16_t v, char out[16])
+const char *nw_tls_version_name(uint16_t v, char out[NW_TLS_VNAME])
 {
     const char *s = NULL;
     switch (v) {
@@ -423,7 +431,7 @@ static void write_list16(struct nw_buf *b, const char *key, struct nw_tls_slice 
 
 void nw_tls_write_client(struct nw_buf *b, const struct nw_tls_hello *h, char proto)
 {
-    char vn[16], md5[33], ja4[40];
+    char vn[NW_TLS_VNAME], md5[33], ja4[40];
     struct nw_buf s;
 
     if (h->sni.len > 0) nw_json_kstr(b, "sni", h->sni.p, h->sni.len);

@@ -75,9 +75,10 @@ int nw_tls_ja3(const struct nw_tls_hello *h, struct nw_buf *str, char md5hex[33]
  */
 int nw_tls_ja4(const struct nw_tls_hello *h, char proto, char out[40]);
 
+#define NW_TLS_VNAME 24
 /* Suricata's name of a TLS version ("TLS 1.2", "TLSv1", "SSLv3", ...) into
- * out[16]. Returns out. */
-const char *nw_tls_version_name(uint16_t v, char out[16]);
+ * out[NW_TLS_VNAME] ("TLS 1.3 draft-28" is the longest). Returns out. */
+const char *nw_tls_version_name(uint16_t v, char out[NW_TLS_VNAME]);
 
 /* Write the ALPN names of h as a JSON array value under key. */
 void nw_tls_write_alpns(struct nw_buf *b, const char *key, const struct nw_tls_hello *h);

@@ -409,6 +409,8 @@ TEST(hello_retry_request)
     wire.n = 0;
     frame(&wire, 2, &body, 16384);
     CHECK(nw_testctx_feed(&t, NW_DIR_TOCLIENT, wire.b, wire.n) == 0);
+    /* tls13-hrr.pcap: the server's dummy CCS follows the HRR; parsing goes on */
+    CHECK(nw_testctx_feed(&t, NW_DIR_TOCLIENT, ccs, sizeof ccs) == 0);
     CHECK(nw_testctx_feed(&t, NW_DIR_TOSERVER, ccs, sizeof ccs) == 0);
     client_body(&body, "second.example", "h2", 0);
     wire.n = 0;
@@ -424,6 +426,37 @@ TEST(hello_retry_request)
     CHECK_EQ(nw_testctx_count(&t, "\"hello_retry_request\":true"), 1);
     CHECK_HAS(r, "\"sni\":\"second.example\"");
     CHECK_HAS(r, "\"version\":\"TLS 1.3\"");
+    nw_testctx_fini(&t);
+}
+
+/*
+ * TLS 1.3 draft-18 ServerHello (tls13-ipv6.pcap): version 0x7f12, random,
+ * cipher 0x1301 directly (no session id, no compression), extensions.
+ */
+TEST(draft18_server_hello)
+{
+    static struct hb body, wire;
+    struct nw_testctx t;
+    const char *r;
+
+    CHECK(start(&t) == 0);
+    client_body(&body, "draft.example", "h2", 0);
+    wire.n = 0;
+    frame(&wire, 1, &body, 16384);
+    CHECK(nw_testctx_feed(&t, NW_DIR_TOSERVER, wire.b, wire.n) == 0);
+    body.n = 0;
+    put16(&body, 0x7f12);
+    for (int i = 0; i < 32; i++) put8(&body, i);
+    put16(&body, 0x1301);
+    put16(&body, 0);
+    wire.n = 0;
+    frame(&wire, 2, &body, 16384);
+    CHECK(nw_testctx_feed(&t, NW_DIR_TOCLIENT, wire.b, wire.n) == 0);
+    r = recs(&t);
+    CHECK_HAS(r, "\"version\":\"TLS 1.3 draft-18\"");
+    CHECK_HAS(r, "\"chosen_cipher\":4865");
+    CHECK_HAS(r, "\"string\":\"32530,4865,\"");
+    nw_testctx_end(&t);
     nw_testctx_fini(&t);
 }
 
@@ -468,5 +501,6 @@ NW_TEST_MAIN(NWT_ENTRY(tls12_hellos_sni_ja3_ja3s_ja4) NWT_ENTRY(split_at_every_b
                      NWT_ENTRY(grease_excluded_from_fingerprints) NWT_ENTRY(ja4_alpn_non_alnum)
                          NWT_ENTRY(huge_client_hello) NWT_ENTRY(handshake_too_big)
                              NWT_ENTRY(hostile_lengths) NWT_ENTRY(sslv2_client_hello)
-                                 NWT_ENTRY(hello_retry_request) NWT_ENTRY(stops_after_encryption)
+                                 NWT_ENTRY(hello_retry_request) NWT_ENTRY(draft18_server_hello)
+                                     NWT_ENTRY(stops_after_encryption)
                                      NWT_ENTRY(probe))
