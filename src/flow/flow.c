@@ -121,7 +121,7 @@ struct nw_flow_table *nw_flow_table_new(struct nw_engine *eng)
 {
     struct nw_flow_table *ft = nw_calloc(1, sizeof *ft);
     const struct nw_engine_config *c = &eng->cfg;
-    uint32_t nb = 1u << 16;
+    uint32_t nb = 1u << 10;
 
     if (ft == NULL) return NULL;
     ft->eng = eng;
