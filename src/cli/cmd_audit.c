@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "nw/capture.h"
 #include "nw/engine.h"
+#include "nw/identity.h"
 #include "nw/output.h"
 
 #define MAX_FILES 256
@@ -151,6 +152,7 @@ static void summary(struct nw_engine *e, struct nw_output *o, double secs, uint6
                     int nfiles)
 {
     const struct nw_engine_stats *s = nw_engine_stats(e);
+    struct nw_identity_stats is;
     int first = 1;
 
     fprintf(stderr, "netwarden audit: %d source%s, %llu packets, %.1f MB in %.2f s "
@@ -161,6 +163,11 @@ static void summary(struct nw_engine *e, struct nw_output *o, double secs, uint6
     for (int i = 0; i < o->ntypes; i++)
         fprintf(stderr, " %s=%llu", o->types[i], (unsigned long long)o->counts[i]);
     if (o->ntypes == 0) fprintf(stderr, " none");
+    nw_identity_get_stats(nw_engine_identity(e), &is);
+    fprintf(stderr, "\n  identity: %llu logins, %llu sessions, %llu bindings held, %llu dropped "
+            "at memcap, %llu refused", (unsigned long long)is.logins,
+            (unsigned long long)is.sessions, (unsigned long long)is.bindings,
+            (unsigned long long)is.dropped, (unsigned long long)is.refused);
     fprintf(stderr, "\n  anomalies: ");
     nw_engine_anomalies(e, print_anomaly, &first);
     if (first) fprintf(stderr, "none");

@@ -392,7 +392,7 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
         memcpy(f->t.dst, pkt->t.src, 16);
     }
     /* 51 bits: stays exact in JSON consumers that use doubles */
-    f->flow_id = mix64(ft->next_id++ ^ 0x6e77u) & ((1ull << 51) - 1);
+    f->flow_id = mix64(ft->next_id++ ^ mix64(pkt->ts_us)) & ((1ull << 51) - 1);
     if (f->flow_id == 0) f->flow_id = 1;
     f->first_ts = f->last_ts = pkt->ts_us;
     f->nvlan = pkt->nvlan;
