@@ -296,6 +296,7 @@ static void crypto_add(struct nw_proto_ctx *ctx, struct quic_state *st, uint64_t
         nw_proto_anomaly(ctx, "crypto_too_big");
         return;
     }
+    if (n == 0) return;
     if (off + n > st->cap) {
         size_t cap = NW_MAX(st->cap * 2, (size_t)4096);
         while (cap < off + n) cap *= 2;

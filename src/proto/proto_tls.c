@@ -174,6 +174,7 @@ static void on_handshake(struct nw_proto_ctx *ctx, struct tls_state *st, int dir
     struct tls_dir *d = &st->d[dir];
     size_t off = 0;
 
+    if (n == 0) return; /* an empty handshake record carries nothing */
     if (n > TLS_HS_MAX - d->hs_len) {
         nw_proto_anomaly(ctx, "handshake_too_big");
         d->opaque = 1;

@@ -410,6 +410,9 @@ TEST(hostile_crypto_frames)
     f[n++] = 0x04;
     memcpy(f + n, "abcd", 4);
     n += 4;
+    f[n++] = 0x06; /* empty CRYPTO frame (found by the fuzzer: UBSan) */
+    f[n++] = 0x00;
+    f[n++] = 0x00;
     f[n++] = 0x06;
     f[n++] = 0x00;
     f[n++] = 0x3f; /* length 63 > what remains */

@@ -365,6 +365,19 @@ TEST(hostile_lengths)
     CHECK(start(&t) == 0);
     CHECK(nw_testctx_feed(&t, NW_DIR_TOSERVER, "GET / HTTP/1.1\r\n\r\n", 18) < 0);
     nw_testctx_fini(&t);
+
+    /* an empty handshake record before the ClientHello (found by the fuzzer: UBSan) */
+    {
+        static const uint8_t empty[] = {0x16, 0x03, 0x01, 0x00, 0x00};
+        uint8_t ch[512];
+        size_t chn = unhex(ch_hex, ch);
+        CHECK(start(&t) == 0);
+        CHECK(nw_testctx_feed(&t, NW_DIR_TOSERVER, empty, sizeof empty) == 0);
+        CHECK(nw_testctx_feed(&t, NW_DIR_TOSERVER, ch, chn) == 0);
+        nw_testctx_end(&t);
+        CHECK_EQ(nw_testctx_count(&t, "www.ntop.org"), 1);
+        nw_testctx_fini(&t);
+    }
 }
 
 /*
