@@ -21,14 +21,14 @@ asan:
 	cmake --preset asan >/dev/null
 	cmake --build build-asan
 
-demo: release
+demo: deps release
 	@mkdir -p out
 	./build/netwarden audit -r tests/corpus/pcaps/mixed-1kxun.pcap \
 	    -r tests/e2e/identity/radius-browse.pcap --eve out/demo.eve.json
 	@echo "records: out/demo.eve.json"; \
 	python3 -c 'import collections,json,sys; c=collections.Counter(json.loads(l)["event_type"] for l in open("out/demo.eve.json")); print(" ".join(f"{k}={v}" for k,v in sorted(c.items())))'
 
-test: asan
+test: deps asan
 	ctest --preset asan
 
 bench: release
@@ -40,7 +40,7 @@ fuzz:
 	bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 deps:
-	bash scripts/deps.sh
+	@bash scripts/deps.sh
 
 clean:
 	rm -rf build build-debug build-asan build-fuzz out
