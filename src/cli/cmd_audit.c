@@ -18,13 +18,17 @@
 
 #include "cli.h"
 #include "nw/capture.h"
+#include "nw/config.h"
 #include "nw/engine.h"
 #include "nw/identity.h"
 #include "nw/output.h"
 
 #define MAX_FILES 256
 
-enum { O_READ, O_IFACE, O_EVE, O_STATIC, O_PROGRESS, O_QUIET, O_DEPTH, O_HELP };
+enum {
+    O_READ, O_IFACE, O_EVE, O_STATIC, O_PROGRESS, O_QUIET, O_DEPTH, O_CONFIG, O_CHECK, O_DUMP,
+    O_HELP
+};
 static const struct nw_cli_opt audit_opts[] = {
     [O_READ] = {"read", 'r', "FILE", "read a pcap or pcapng file (repeatable)"},
     [O_IFACE] = {"interface", 'i', "IFACE", "capture live on an interface (root or CAP_NET_RAW)"},
@@ -33,6 +37,10 @@ static const struct nw_cli_opt audit_opts[] = {
     [O_PROGRESS] = {"progress", 0, NULL, "show the progress line even when not on a terminal"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress line and no summary"},
     [O_DEPTH] = {"stream-depth", 0, "BYTES", "bytes per TCP direction given to parsers (0 = all)"},
+    [O_CONFIG] = {"config", 'c', "FILE", "configuration file (default " NW_CONFIG_DEFAULT_PATH
+                                         " if it exists)"},
+    [O_CHECK] = {"check-config", 0, NULL, "validate the configuration and exit (0 = valid)"},
+    [O_DUMP] = {"dump-config", 0, NULL, "print the effective configuration and exit"},
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     {NULL, 0, NULL, NULL},
 };
@@ -46,13 +54,15 @@ struct audit_args {
     int progress;
     int quiet;
     int help;
-    unsigned long long depth;
+    int check;
+    int dump;
+    const char *config;
+    const char *depth;
 };
 
 static int on_opt(void *arg, int idx, const char *v)
 {
     struct audit_args *a = arg;
-    char *end;
 
     switch (idx) {
     case O_READ:
@@ -68,14 +78,10 @@ static int on_opt(void *arg, int idx, const char *v)
     case O_STATIC: a->static_map = v; break;
     case O_PROGRESS: a->progress = 1; break;
     case O_QUIET: a->quiet = 1; break;
-    case O_DEPTH:
-        errno = 0;
-        a->depth = strtoull(v, &end, 10);
-        if (errno || *end || v[0] == '-') {
-            fprintf(stderr, "netwarden audit: --stream-depth '%s' is not a byte count\n", v);
-            return -1;
-        }
-        break;
+    case O_DEPTH: a->depth = v; break;
+    case O_CONFIG: a->config = v; break;
+    case O_CHECK: a->check = 1; break;
+    case O_DUMP: a->dump = 1; break;
     case O_HELP: a->help = 1; break;
     }
     return 0;
@@ -221,7 +227,6 @@ int nw_cmd_audit(int argc, char **argv)
 
     memset(&a, 0, sizeof a);
     memset(&pg, 0, sizeof pg);
-    a.eve = "-";
     i = nw_cli_parse("audit", audit_opts, argc, argv, on_opt, &a);
     if (i < 0) return NW_EXIT_USAGE;
     if (a.help) {
@@ -233,19 +238,49 @@ int nw_cmd_audit(int argc, char **argv)
                 "FILE; see 'netwarden audit --help'\n", argv[i]);
         return NW_EXIT_USAGE;
     }
+    /* defaults, then the file, then the command line */
+    struct nw_config conf;
+    if (nw_config_init(&conf) != 0 ||
+        nw_config_load(&conf, a.config ? a.config : NW_CONFIG_DEFAULT_PATH, a.config != NULL,
+                       &err) != 0 ||
+        (a.eve && nw_config_set(&conf, "audit.eve", a.eve, &err) != 0) ||
+        (a.static_map && nw_config_set(&conf, "audit.static_map", a.static_map, &err) != 0) ||
+        (a.depth && nw_config_set(&conf, "audit.stream_depth", a.depth, &err) != 0)) {
+        fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
+        nw_config_fini(&conf);
+        return NW_EXIT_USAGE;
+    }
+    if (a.check || a.dump) {
+        if (a.dump) nw_config_dump(&conf, stdout);
+        else fprintf(stderr, "netwarden audit: configuration %s is valid\n",
+                     a.config ? a.config : "(defaults)");
+        nw_config_fini(&conf);
+        return NW_EXIT_OK;
+    }
+    if (a.nfiles == 0 && a.iface == NULL && conf.interface[0]) a.iface = conf.interface;
     if ((a.nfiles == 0) == (a.iface == NULL)) {
+        nw_config_fini(&conf);
         fprintf(stderr, "netwarden audit: give either -r FILE (one or more) or -i IFACE; see "
                 "'netwarden audit --help'\n");
         return NW_EXIT_USAGE;
     }
     nw_engine_config_defaults(&cfg);
-    cfg.static_map = a.static_map;
-    cfg.stream_depth = (size_t)a.depth;
+    cfg.static_map = conf.static_map[0] ? conf.static_map : NULL;
+    cfg.stream_depth = (size_t)conf.stream_depth;
+    cfg.flow_memcap = (size_t)conf.flow_memcap;
+    cfg.stream_memcap = (size_t)conf.stream_memcap;
+    cfg.frag_memcap = (size_t)conf.frag_memcap;
+    cfg.ident_memcap = (size_t)conf.identity_memcap;
+    cfg.tcp_idle_s = (uint32_t)conf.tcp_idle_timeout;
+    cfg.tcp_closed_s = (uint32_t)conf.tcp_closed_timeout;
+    cfg.udp_idle_s = (uint32_t)conf.udp_idle_timeout;
+    cfg.active_s = (uint32_t)conf.active_timeout;
 
     nw_output_init(&out);
-    if (nw_eve_sink_open(&sink, a.eve, &err) != 0) {
+    if (nw_eve_sink_open(&sink, conf.eve, &err) != 0) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
         nw_output_fini(&out);
+        nw_config_fini(&conf);
         return NW_EXIT_USAGE;
     }
     nw_output_add_sink(&out, &sink);
@@ -253,6 +288,7 @@ int nw_cmd_audit(int argc, char **argv)
     if (e == NULL) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
         nw_output_fini(&out);
+        nw_config_fini(&conf);
         return err.msg[0] && strstr(err.msg, "memory") ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
     }
     pg.on = !a.quiet && (a.progress || isatty(STDERR_FILENO));
@@ -299,5 +335,6 @@ int nw_cmd_audit(int argc, char **argv)
     if (out.write_errors && rc == NW_EXIT_OK) rc = NW_EXIT_RUNTIME;
     nw_engine_free(e);
     nw_output_fini(&out);
+    nw_config_fini(&conf);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nw/config.h"
 #include "nw/core.h"
 
 static const struct nw_cli_cmd commands[] = {
@@ -20,7 +21,8 @@ static void usage(FILE *out)
                  "Commands:\n");
     for (size_t i = 0; i < NW_ARRAY_LEN(commands); i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nRun 'netwarden COMMAND --help' for a command's options.\n\n"
+    fprintf(out, "\nRun 'netwarden COMMAND --help' for a command's options;\n"
+                 "'netwarden --config-reference' lists every configuration setting.\n\n"
                  "Exit codes: 0 success, 1 findings or verification failure, 2 usage, "
                  "configuration or input error, 3 runtime failure (I/O, resources).\n");
 }
@@ -94,6 +96,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("netwarden %s\n", NW_VERSION);
+        return NW_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--config-reference") == 0) {
+        nw_config_reference(stdout);
         return NW_EXIT_OK;
     }
     for (size_t i = 0; i < NW_ARRAY_LEN(commands); i++)

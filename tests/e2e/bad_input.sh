@@ -105,4 +105,15 @@ run unknown_option 2 "unknown option '--bogus'; see 'netwarden audit --help'" --
 run missing_value 2 "option '-r' needs a value" -r
 run unwritable_eve 2 "cannot open $T/no/such/dir/x.json for writing" -r "$PCAP" --eve "$T/no/such/dir/x.json"
 
+# configuration: wrong key and bad value name file:line and the fix; a valid one passes
+printf '[audit]\nflow_memcap = 1G\nudp_idle = 5m\n' > "$T/bad.conf"
+run config_unknown_key 2 "bad.conf:3: unknown key 'udp_idle' in \[audit\]; did you mean 'udp_idle_timeout'\?" \
+    --config "$T/bad.conf" --check-config
+printf '[audit]\ntcp_idle_timeout = forever\n' > "$T/bad2.conf"
+run config_bad_value 2 "bad2.conf:2: audit.tcp_idle_timeout: 'forever' is not a duration" \
+    --config "$T/bad2.conf" -r "$PCAP"
+run config_missing 2 "cannot read config $T/none.conf: No such file" --config "$T/none.conf" -r "$PCAP"
+printf '[audit]\nudp_idle_timeout = 2m\n' > "$T/good.conf"
+"$NW" audit --config "$T/good.conf" --check-config 2>/dev/null && echo "ok   config_valid" || { echo "FAIL config_valid"; fail=1; }
+
 exit $fail
