@@ -5,8 +5,8 @@
  * Files are read in the order given, through one engine, so a session that
  * starts in one file and ends in the next is joined. A damaged file is
  * reported (file and byte offset) and the next file is still read; the exit
- * code is then 2. SIGINT/SIGTERM end a live capture cleanly: every open flow
- * and session is flushed to the records before exit.
+ * code is then 2. SIGINT/SIGTERM end the run cleanly (live or files): every
+ * open flow and session is flushed to the records before exit.
  */
 #include <errno.h>
 #include <signal.h>
@@ -100,13 +100,13 @@ static void help(void)
 }
 
 static volatile sig_atomic_t stop_requested;
-static struct nw_capture *live_cap;
+static struct nw_capture *cur_cap; /* the source a signal interrupts */
 
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-    if (live_cap) nw_capture_break(live_cap);
+    if (cur_cap) nw_capture_break(cur_cap);
 }
 
 static double wall(void)
@@ -121,11 +121,12 @@ struct progress {
     int on;
     double start, last;
     uint64_t total_bytes, done_bytes; /* over all files */
+    uint64_t packets;                 /* over all sources */
 };
 
-static void progress_show(struct progress *pg, struct nw_capture *cap, const char *name,
-                          uint64_t packets, int final)
+static void progress_show(struct progress *pg, struct nw_capture *cap, const char *name, int final)
 {
+    uint64_t packets = pg->packets;
     double now = wall(), el;
     uint64_t done;
 
@@ -190,21 +191,20 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
 {
     struct nw_frame f;
     struct nw_err err;
-    uint64_t packets = 0;
     int rc;
 
     nw_engine_set_linktype(e, nw_capture_linktype(cap));
     while ((rc = nw_capture_next(cap, &f, &err)) > 0) {
         if (rc == 2) {
             nw_engine_tick(e, nw_time_now_us());
-            progress_show(pg, NULL, name, packets, 0);
+            progress_show(pg, NULL, name, 0);
             continue;
         }
         nw_engine_packet(e, f.ts_us, f.data, f.caplen, f.wire_len);
-        if ((++packets & 1023) == 0) progress_show(pg, cap, name, packets, 0);
+        if ((++pg->packets & 1023) == 0) progress_show(pg, cap, name, 0);
     }
     *drops += nw_capture_drops(cap);
-    progress_show(pg, cap, name, packets, 1);
+    progress_show(pg, cap, name, 1);
     if (rc < 0) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
         return rc;
@@ -306,10 +306,10 @@ int nw_cmd_audit(int argc, char **argv)
             fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
             rc = NW_EXIT_USAGE;
         } else {
-            live_cap = cap;
+            cur_cap = cap;
             if (stop_requested) nw_capture_break(cap);
             if (run_source(e, cap, a.iface, &pg, &drops) != 0) rc = NW_EXIT_RUNTIME;
-            live_cap = NULL;
+            cur_cap = NULL;
             nw_capture_close(cap);
         }
     } else {
@@ -325,7 +325,10 @@ int nw_cmd_audit(int argc, char **argv)
         }
         for (int k = 0; k < a.nfiles && !stop_requested; k++) {
             if (caps[k] == NULL) continue;
+            cur_cap = caps[k];
+            if (stop_requested) nw_capture_break(cur_cap);
             if (run_source(e, caps[k], a.files[k], &pg, &drops) != 0) rc = NW_EXIT_USAGE;
+            cur_cap = NULL;
             pg.done_bytes += nw_capture_size(caps[k]);
         }
         for (int k = 0; k < a.nfiles; k++) nw_capture_close(caps[k]);
