@@ -48,9 +48,9 @@
 #define DNS_MAX_JUMPS 64                  /* compression pointers followed per name */
 #define DNS_MAX_NAME 253                  /* text bytes kept per name: wire limit 255 */
 #define DNS_MAX_RR 256                    /* records logged per section */
-#define DNS_TCP_PARTIAL (32u * 1024u)     /* log a partial TCP message past this much */
+#define DNS_TCP_PARTIAL ((size_t)32 * 1024)  /* log a partial TCP message past this much */
 #define DNS_TCP_MAX_BAD 8                 /* consecutive malformed TCP messages before detach */
-#define DNS_SCRATCH_MAX (512u * 1024u)    /* bound of the per-flow JSON scratch buffer */
+#define DNS_SCRATCH_MAX ((size_t)512 * 1024) /* bound of one message's JSON */
 
 /* Name parse outcome flags (message-wide). */
 #define DNS_F_NAME_TRUNC 0x1 /* a name was longer than we keep, or looped */

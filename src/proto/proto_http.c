@@ -214,8 +214,8 @@ static void basic_auth_user(struct http_tx *tx, const uint8_t *v, size_t n)
     }
     const uint8_t *colon = memchr(out, ':', o);
     if (colon != NULL) hstr_set(&tx->auth_user, out, (size_t)(colon - out));
-    memset(out, 0, sizeof out);
-    acc = 0;
+    /* volatile: a plain memset of a dying buffer may be optimised away */
+    for (volatile uint8_t *w = out; w < out + sizeof out; w++) *w = 0;
 }
 
 /* ---- transactions ------------------------------------------------------ */
