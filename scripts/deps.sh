@@ -3,7 +3,8 @@
 # Idempotent: installs only what is missing. Run as root (or with sudo).
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-      libpcap-dev libssl-dev python3 tshark tcpdump libndpi-bin iproute2 valgrind)
+      libpcap-dev libssl-dev libzstd-dev libsodium-dev libcurl4-openssl-dev python3 tshark
+      tcpdump libndpi-bin iproute2 valgrind clickhouse-server clickhouse-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
