@@ -1,9 +1,12 @@
-"""RADIUS accounting agreement: every Accounting-Request (code 4), keyed on
-status type, Acct-Session-Id, User-Name, Calling-Station-Id and
-Framed-IP-Address, from our `radius` records."""
+"""RADIUS accounting agreement: every Accounting-Request (code 4), on every
+accounting field tshark extracts (status type, session id, user, calling and
+called station, framed IP, NAS address and identifier, octet counters,
+session time, terminate cause), from our `radius` records."""
 
 TRUTH_FILE = "radius.jsonl"
-KEY = ["acct_status_type", "acct_session_id", "user_name", "calling_station_id", "framed_ip"]
+KEY = ["acct_status_type", "acct_session_id", "user_name", "calling_station_id", "framed_ip",
+       "called_station_id", "nas_ip", "nas_identifier", "acct_input_octets",
+       "acct_output_octets", "acct_session_time", "acct_terminate_cause"]
 THRESHOLD = 0.99
 
 
