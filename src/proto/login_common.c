@@ -13,13 +13,18 @@
 
 #define SASL_DECODE_MAX 2048u /* client responses beyond this are not decoded */
 
-long nw__line_next(const uint8_t *p, size_t len, size_t *n)
+long nw__line_next(const uint8_t *p, size_t len, size_t *n, size_t *scanned)
 {
+    size_t from = *scanned <= len ? *scanned : 0;
     size_t scan = len < NW_LOGIN_MAX_LINE + 1 ? len : NW_LOGIN_MAX_LINE + 1;
-    const uint8_t *lf = memchr(p, '\n', scan);
+    const uint8_t *lf = from < scan ? memchr(p + from, '\n', scan - from) : NULL;
     size_t k;
 
-    if (lf == NULL) return len > NW_LOGIN_MAX_LINE ? -1 : 0;
+    if (lf == NULL) {
+        *scanned = scan;
+        return len > NW_LOGIN_MAX_LINE ? -1 : 0;
+    }
+    *scanned = 0;
     k = (size_t)(lf - p);
     *n = k;
     if (k > 0 && p[k - 1] == '\r') *n = k - 1;
@@ -224,7 +229,7 @@ int nw__sasl_response(struct nw__login *a, const uint8_t *r, size_t n)
     switch (a->sasl) {
     case NW_SASL_PLAIN:
         if (dn > 0) sasl_plain(a, buf, (size_t)dn);
-        if (n > 0) a->password_seen = 1;
+        if (dn != 0) a->password_seen = 1; /* "=" (empty) sends nothing */
         break;
     case NW_SASL_LOGIN:
         if (a->sasl_step == 0) {

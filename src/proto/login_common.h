@@ -27,8 +27,12 @@
  * LF is present yet and len <= NW_LOGIN_MAX_LINE; returns -1 when len
  * exceeds the bound without a LF (the caller treats that as an error, or
  * skips the bytes when it is inside a message body).
+ * *scanned (per direction, kept by the caller, starts 0) remembers how many
+ * bytes were already searched when 0 was returned: the flow layer presents
+ * the same bytes again with more appended, so a line fed one byte at a time
+ * costs linear, not quadratic, time.
  */
-long nw__line_next(const uint8_t *p, size_t len, size_t *n);
+long nw__line_next(const uint8_t *p, size_t len, size_t *n, size_t *scanned);
 
 /* ASCII case-insensitive: does the n-byte p start with the C string word? */
 int nw__prefix_ci(const uint8_t *p, size_t n, const char *word);

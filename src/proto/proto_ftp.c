@@ -32,6 +32,7 @@ struct ftp_state {
     uint8_t qhead, qlen;
     int multi;                 /* code of a multi-line reply in progress, 0 = none */
     uint8_t resync[2];         /* after a gap: drop bytes up to the next LF */
+    size_t scanned[2];         /* bytes already searched for LF (nw__line_next) */
 };
 
 static int ftp_probe(const uint8_t *p, size_t len, int dir)
@@ -154,11 +155,12 @@ static int ftp_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, si
 
     if (st->resync[d]) {
         const uint8_t *lf = memchr(p, '\n', len);
+        st->scanned[d] = 0;
         if (lf == NULL) return len > (1u << 30) ? 1 << 30 : (int)len;
         st->resync[d] = 0;
         return (int)(lf - p) + 1;
     }
-    k = nw__line_next(p, len, &n);
+    k = nw__line_next(p, len, &n, &st->scanned[d]);
     if (k < 0) {
         nw_proto_anomaly(ctx, "line_too_long");
         return -1;
@@ -177,6 +179,7 @@ static void ftp_gap(struct nw_proto_ctx *ctx, void *state, size_t len)
     (void)ctx, (void)len;
     /* lost commands or replies: matching by order is no longer possible */
     st->resync[ctx->dir & 1] = 1;
+    st->scanned[ctx->dir & 1] = 0;
     st->qlen = 0;
     st->multi = 0;
 }

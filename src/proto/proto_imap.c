@@ -47,6 +47,7 @@ struct imap_state {
     uint8_t sasl_slot;         /* AUTHENTICATE exchange running in this slot, 0xff none */
     uint8_t srv_midline;       /* inside an overlong server line */
     uint8_t resync[2];         /* after a gap: drop bytes up to the next LF */
+    size_t scanned[2];         /* bytes already searched for LF (nw__line_next) */
     uint8_t inited;            /* the 0xff "none" markers are set */
 };
 
@@ -287,18 +288,23 @@ static int imap_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, s
     size_t n = 0;
     long k;
 
-    if (st->lit_left[d]) return literal_bytes(st, d, p, len);
+    if (st->lit_left[d]) {
+        st->scanned[d] = 0;
+        return literal_bytes(st, d, p, len);
+    }
     if (st->resync[d] || (d == NW_DIR_TOCLIENT && st->srv_midline)) {
         const uint8_t *lf = memchr(p, '\n', len);
+        st->scanned[d] = 0;
         if (lf == NULL) return len > (1u << 30) ? 1 << 30 : (int)len;
         st->resync[d] = 0;
         if (d == NW_DIR_TOCLIENT) st->srv_midline = 0;
         return (int)(lf - p) + 1;
     }
-    k = nw__line_next(p, len, &n);
+    k = nw__line_next(p, len, &n, &st->scanned[d]);
     if (k < 0) {
         if (d == NW_DIR_TOCLIENT) {
             st->srv_midline = 1;
+            st->scanned[d] = 0;
             return (int)NW_LOGIN_MAX_LINE;
         }
         nw_proto_anomaly(ctx, "line_too_long");
@@ -317,6 +323,7 @@ static void imap_gap(struct nw_proto_ctx *ctx, void *state, size_t len)
     struct imap_state *st = state;
     int d = ctx->dir & 1;
 
+    st->scanned[d] = 0;
     if (st->lit_left[d] > len) { /* the hole fell inside a literal */
         st->lit_left[d] -= len;
         return;

@@ -33,6 +33,7 @@ struct pop3_state {
     uint8_t midline;           /* inside an overlong body line */
     uint8_t sasl;              /* client lines are SASL responses */
     uint8_t resync[2];         /* after a gap: drop bytes up to the next LF */
+    size_t scanned[2];         /* bytes already searched for LF (nw__line_next) */
 };
 
 static int pop3_probe(const uint8_t *p, size_t len, int dir)
@@ -162,15 +163,17 @@ static int pop3_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, s
 
     if (st->resync[d] || (d == NW_DIR_TOCLIENT && st->midline)) {
         const uint8_t *lf = memchr(p, '\n', len);
+        st->scanned[d] = 0;
         if (lf == NULL) return len > (1u << 30) ? 1 << 30 : (int)len;
         st->resync[d] = 0;
         if (d == NW_DIR_TOCLIENT) st->midline = 0;
         return (int)(lf - p) + 1;
     }
-    k = nw__line_next(p, len, &n);
+    k = nw__line_next(p, len, &n, &st->scanned[d]);
     if (k < 0) {
         if (d == NW_DIR_TOCLIENT && st->body) {
             st->midline = 1; /* a long line inside a message: skip it */
+            st->scanned[d] = 0;
             return (int)NW_LOGIN_MAX_LINE;
         }
         nw_proto_anomaly(ctx, "line_too_long");
@@ -189,6 +192,7 @@ static void pop3_gap(struct nw_proto_ctx *ctx, void *state, size_t len)
     struct pop3_state *st = state;
     (void)len;
     st->resync[ctx->dir & 1] = 1;
+    st->scanned[ctx->dir & 1] = 0;
     st->qlen = 0;
     st->body = 0;
     st->midline = 0;

@@ -41,6 +41,7 @@ struct smtp_state {
     uint8_t midline;           /* inside an overlong body line */
     uint8_t sasl;              /* client lines are SASL responses */
     uint8_t resync[2];         /* after a gap: drop bytes up to the next LF */
+    size_t scanned[2];         /* bytes already searched for LF (nw__line_next) */
     uint64_t bdat_left;        /* BDAT chunk bytes still to skip */
     /* the transaction */
     uint8_t tx_active;
@@ -278,6 +279,7 @@ static int body_bytes(struct nw_proto_ctx *ctx, struct smtp_state *st, const uin
     long k;
 
     if (st->mode == M_BDAT) {
+        st->scanned[0] = 0;
         uint64_t take = st->bdat_left < len ? st->bdat_left : len;
         if (take > (1u << 30)) take = 1u << 30;
         st->bdat_left -= take;
@@ -286,12 +288,14 @@ static int body_bytes(struct nw_proto_ctx *ctx, struct smtp_state *st, const uin
     }
     if (st->midline) {
         const uint8_t *lf = memchr(p, '\n', len);
+        st->scanned[0] = 0;
         if (lf == NULL) return len > (1u << 30) ? 1 << 30 : (int)len;
         st->midline = 0;
         return (int)(lf - p) + 1;
     }
-    k = nw__line_next(p, len, &n);
+    k = nw__line_next(p, len, &n, &st->scanned[0]);
     if (k < 0) {
+        st->scanned[0] = 0;
         st->midline = 1; /* long content line: skip it, the message is not ours to bound */
         return (int)NW_LOGIN_MAX_LINE;
     }
@@ -312,12 +316,13 @@ static int smtp_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, s
 
     if (st->resync[d]) {
         const uint8_t *lf = memchr(p, '\n', len);
+        st->scanned[d] = 0;
         if (lf == NULL) return len > (1u << 30) ? 1 << 30 : (int)len;
         st->resync[d] = 0;
         return (int)(lf - p) + 1;
     }
     if (d == NW_DIR_TOSERVER && st->mode != M_CMD) return body_bytes(ctx, st, p, len);
-    k = nw__line_next(p, len, &n);
+    k = nw__line_next(p, len, &n, &st->scanned[d]);
     if (k < 0) {
         nw_proto_anomaly(ctx, "line_too_long");
         return -1;
@@ -337,6 +342,7 @@ static void smtp_gap(struct nw_proto_ctx *ctx, void *state, size_t len)
     struct smtp_state *st = state;
 
     st->qlen = 0; /* a lost command or reply breaks in-order matching */
+    st->scanned[ctx->dir & 1] = 0;
     st->sasl = 0;
     if (ctx->dir != NW_DIR_TOSERVER || st->mode == M_CMD) {
         st->resync[ctx->dir & 1] = 1;

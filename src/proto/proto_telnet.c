@@ -107,13 +107,12 @@ static void server_byte(struct nw_proto_ctx *ctx, struct telnet_state *st, uint8
                                         "login invalid", "bad password", NULL};
     static const char *const shells[] = {"$ ", "# ", "> ", "% ", NULL};
 
-    if (c == 0) return;
+    if (c == 0 || st->phase == P_DONE) return; /* after a success nothing is watched */
     if (st->win_len == WIN) {
         memmove(st->win, st->win + 1, WIN - 1);
         st->win_len--;
     }
     st->win[st->win_len++] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    if (st->phase == P_DONE) return;
     if (win_ends(st, "last login")) {
         if (st->phase == P_RESULT) verdict(ctx, st, "success", "last login");
         return;

@@ -28,6 +28,9 @@ struct step {
     size_t n; /* 0: strlen(s); set it when s holds NUL bytes */
 };
 
+/* Feed a string literal (its length taken at compile time). */
+#define FEEDS(t, dir, lit) nw_testctx_feed((t), (dir), (lit), sizeof(lit) - 1)
+
 static const size_t chunkings[] = {0, 1, 3};
 
 /* Run a dialogue (terminated by a NULL step) with chunk size chunk (0 = whole steps). */
@@ -135,7 +138,7 @@ TEST(ftp_pipelined_acct_and_end_unknown)
     CHECK_EQ(nw_testctx_feed(&t, C, cli, sizeof cli - 1), 0);
     CHECK_EQ(nw_testctx_feed(&t, S, srv + 8, sizeof srv - 9), 0);
     /* a second attempt that never gets an answer */
-    CHECK_EQ(nw_testctx_feed(&t, C, "USER dave\r\nPASS pw-dave\r\n", 25), 0);
+    CHECK_EQ(FEEDS(&t, C, "USER dave\r\nPASS pw-dave\r\n"), 0);
     nw_testctx_end(&t);
     nw_buf_putc(&t.records, '\0');
     CHECK_HAS(t.records.data, "\"username\":\"carol\",\"mechanism\":\"USER/PASS\",\"result\":"
@@ -153,10 +156,10 @@ TEST(ftp_auth_tls_switches)
 {
     struct nw_testctx t;
     CHECK(nw_testctx_init(&t, "ftp", IPPROTO_TCP, "10.0.0.1", 40000, "10.0.0.2", 21) == 0);
-    nw_testctx_feed(&t, S, "220 ready\r\n", 11);
-    nw_testctx_feed(&t, C, "AUTH TLS\r\n", 10);
+    FEEDS(&t, S, "220 ready\r\n");
+    FEEDS(&t, C, "AUTH TLS\r\n");
     CHECK(t.al.parser == nw_proto_find("ftp"));
-    nw_testctx_feed(&t, S, "234 Proceed with negotiation.\r\n", 31);
+    FEEDS(&t, S, "234 Proceed with negotiation.\r\n");
     CHECK(t.al.parser == nw_proto_find("tls"));
     nw_testctx_fini(&t);
 }
@@ -256,9 +259,9 @@ TEST(pop3_apop_login_retr_stls)
     for (size_t i = 0; d[i].s; i++) nw_testctx_feed(&t, d[i].dir, d[i].s, strlen(d[i].s));
     memset(big, 'x', sizeof big);
     CHECK_EQ(nw_testctx_feed(&t, S, big, sizeof big), 0);
-    CHECK_EQ(nw_testctx_feed(&t, S, "\r\n+OK fake\r\n.\r\n", 15), 0);
-    nw_testctx_feed(&t, C, "STLS\r\n", 6);
-    nw_testctx_feed(&t, S, "+OK begin TLS\r\n", 15);
+    CHECK_EQ(FEEDS(&t, S, "\r\n+OK fake\r\n.\r\n"), 0);
+    FEEDS(&t, C, "STLS\r\n");
+    FEEDS(&t, S, "+OK begin TLS\r\n");
     CHECK(t.al.parser == nw_proto_find("tls"));
     nw_testctx_end(&t);
     nw_buf_putc(&t.records, '\0');
@@ -395,12 +398,12 @@ TEST(smtp_starttls_switches)
     static const char ehlo[] = "EHLO openssl.client.net\r\n";
     static const char caps[] = "250-mx.google.com at your service\r\n250-STARTTLS\r\n250 CHUNKING\r\n";
     CHECK(nw_testctx_init(&t, "smtp", IPPROTO_TCP, "10.0.0.1", 40000, "10.0.0.2", 25) == 0);
-    nw_testctx_feed(&t, S, "220 mx.google.com ESMTP\r\n", 25);
+    FEEDS(&t, S, "220 mx.google.com ESMTP\r\n");
     nw_testctx_feed(&t, C, ehlo, sizeof ehlo - 1);
     nw_testctx_feed(&t, S, caps, sizeof caps - 1);
-    nw_testctx_feed(&t, C, "STARTTLS\r\n", 10);
+    FEEDS(&t, C, "STARTTLS\r\n");
     CHECK(t.al.parser == nw_proto_find("smtp"));
-    nw_testctx_feed_chunked(&t, S, "220 2.0.0 Ready to start TLS\r\n", 30, 1);
+    nw_testctx_feed_chunked(&t, S, "220 2.0.0 Ready to start TLS\r\n", 30, 1); /* 30 = its length */
     CHECK(t.al.parser == nw_proto_find("tls"));
     nw_testctx_fini(&t);
 }
@@ -502,10 +505,10 @@ TEST(imap_authenticate_starttls)
     nw_testctx_fini(&t);
 
     CHECK(nw_testctx_init(&t, "imap", IPPROTO_TCP, "10.0.0.1", 40000, "10.0.0.2", 143) == 0);
-    nw_testctx_feed(&t, S, "* OK ready\r\n", 12);
-    nw_testctx_feed(&t, C, ". STARTTLS\r\n", 12);
+    FEEDS(&t, S, "* OK ready\r\n");
+    FEEDS(&t, C, ". STARTTLS\r\n");
     CHECK(t.al.parser == nw_proto_find("imap"));
-    nw_testctx_feed(&t, S, ". OK Begin TLS negotiation now\r\n", 32);
+    FEEDS(&t, S, ". OK Begin TLS negotiation now\r\n");
     CHECK(t.al.parser == nw_proto_find("tls"));
     nw_testctx_fini(&t);
 }
@@ -599,6 +602,40 @@ TEST(telnet_new_environ_user)
     nw_testctx_fini(&t);
 }
 
+/*
+ * Capture gaps: FTP resynchronises at the next line and still logs the
+ * attempt; a hole inside an SMTP DATA body keeps looking for the "." line.
+ */
+TEST(gaps_resync)
+{
+    struct nw_testctx t;
+    CHECK(nw_testctx_init(&t, "ftp", IPPROTO_TCP, "10.0.0.1", 40000, "10.0.0.2", 21) == 0);
+    FEEDS(&t, S, "220 ready\r\n");
+    FEEDS(&t, C, "USER gina\r\n");
+    nw_testctx_gap(&t, S, 100);
+    FEEDS(&t, S, "tail of a lost line\r\n331 ok\r\n");
+    FEEDS(&t, C, "PASS gpw\r\n");
+    FEEDS(&t, S, "230 in\r\n");
+    CHECK(t.al.parser != NULL);
+    nw_testctx_end(&t);
+    nw_buf_putc(&t.records, '\0');
+    CHECK_HAS(t.records.data, "\"username\":\"gina\",\"mechanism\":\"USER/PASS\",\"result\":"
+                              "\"success\",\"reply_code\":230");
+    nw_testctx_fini(&t);
+
+    CHECK(nw_testctx_init(&t, "smtp", IPPROTO_TCP, "10.0.0.1", 40000, "10.0.0.2", 25) == 0);
+    FEEDS(&t, S, "220 mx ESMTP\r\n");
+    FEEDS(&t, C, "MAIL FROM:<h@x>\r\nDATA\r\n");
+    FEEDS(&t, S, "250 ok\r\n354 go\r\n");
+    FEEDS(&t, C, "line one\r\nhalf a li");
+    nw_testctx_gap(&t, C, 5000);
+    FEEDS(&t, C, "ne\r\nAUTH PLAIN AGEAYgBj\r\n.\r\nQUIT\r\n");
+    FEEDS(&t, S, "250 queued\r\n221 bye\r\n");
+    CHECK_EQ(nw_testctx_count(&t, "\"event_type\":\"smtp\""), 1);
+    CHECK_EQ(nw_testctx_count(&t, "\"event_type\":\"login\""), 0);
+    nw_testctx_fini(&t);
+}
+
 /* Lines longer than 8 KiB without LF are an error for the line parsers. */
 TEST(overlong_lines_fail)
 {
@@ -680,5 +717,5 @@ NW_TEST_MAIN(X(ftp_anonymous_success) X(ftp_failure_then_success)
                                  X(imap_quoted_and_literals) X(imap_authenticate_starttls)
                                      X(telnet_success_last_login)
                                          X(telnet_failure_then_shell_prompt)
-                                             X(telnet_new_environ_user) X(overlong_lines_fail)
+                                             X(telnet_new_environ_user) X(gaps_resync) X(overlong_lines_fail)
                                                  X(hostile_input) X(base64_and_sasl_helpers))
