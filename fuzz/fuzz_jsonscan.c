@@ -1,0 +1,48 @@
+/*
+ * fuzz_jsonscan.c - the bounded JSON reader on arbitrary bytes: validation,
+ * path lookups, iteration and unescaping must never read out of bounds,
+ * recurse without bound or disagree with each other.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nw/jsonscan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void walk(const struct nw_json_val *c, int depth)
+{
+    struct nw_json_iter it;
+    struct nw_json_val k, v;
+    char buf[64];
+
+    if (depth > 8 || nw_json_iter_init(&it, c) != 0) return;
+    for (int n = 0; n < 1000 && nw_json_iter_next(&it, &k, &v) == 1; n++) {
+        if (k.type == NW_JSON_STRING) nw_json_val_str(&k, buf, sizeof buf);
+        nw_json_val_str(&v, buf, sizeof buf);
+        if (v.type == NW_JSON_OBJECT || v.type == NW_JSON_ARRAY) walk(&v, depth + 1);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char *paths[] = {"timestamp", "user.account", "dns.queries.0.rrname", "a.0.b",
+                                  "0", ""};
+    char *line = malloc(size ? size : 1); /* exact size: ASan sees overreads */
+    struct nw_json_val v, root;
+    uint64_t us;
+
+    if (line == NULL) return 0;
+    memcpy(line, data, size);
+    int valid = nw_json_validate(line, size, NULL) == 0;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        int rc = nw_json_get(line, size, paths[i], &v);
+        if (valid && rc < 0) abort(); /* a valid line never fails a lookup */
+        if (rc == 1 && v.type == NW_JSON_STRING) nw_json_parse_time(v.p, v.len, &us);
+    }
+    if (nw_json_root(line, size, &root) == 0) walk(&root, 0);
+    nw_json_parse_time(line, size, &us);
+    free(line);
+    return 0;
+}
