@@ -392,7 +392,7 @@ TEST(random_against_model)
      * (older history may be trimmed per address) */
     for (int k = 0; k < 4; k++) {
         for (uint64_t t = T0 + 340 * SEC; t < T0 + 400 * SEC; t += SEC / 2) {
-            char ip[16], want[32] = "";
+            char ip[24], want[32] = "";
             const char *got;
             snprintf(ip, sizeof ip, "10.0.0.%d", k);
             for (int i = 0; i < niv; i++)
