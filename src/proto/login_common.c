@@ -325,3 +325,25 @@ int nw__reply_code(const uint8_t *p, size_t n, int *sep)
     if (*sep != 0 && *sep != ' ' && *sep != '-') return -1;
     return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 }
+
+void nw__cmdq_push(struct nw_proto_ctx *ctx, struct nw__cmdq *q, int kind)
+{
+    if (q->len == NW_CMDQ_MAX) {
+        nw_proto_anomaly(ctx, "pipeline_overflow");
+        q->head = (uint8_t)((q->head + 1) % NW_CMDQ_MAX);
+        q->len--;
+    }
+    q->q[(q->head + q->len) % NW_CMDQ_MAX] = (uint8_t)kind;
+    q->len++;
+}
+
+int nw__cmdq_pop(struct nw__cmdq *q)
+{
+    int k;
+
+    if (q->len == 0) return -1;
+    k = q->q[q->head];
+    q->head = (uint8_t)((q->head + 1) % NW_CMDQ_MAX);
+    q->len--;
+    return k;
+}

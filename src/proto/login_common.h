@@ -135,4 +135,18 @@ int nw__probe_line(const uint8_t *p, size_t len, size_t *n);
 /* Parse a 3-digit reply code at p/n; returns it or -1. *sep gets the 4th byte (' ', '-', 0). */
 int nw__reply_code(const uint8_t *p, size_t n, int *sep);
 
+/*
+ * Commands awaiting their reply, oldest first, for protocols whose replies
+ * come in command order (FTP, POP3). Bounded: pushing onto a full queue drops
+ * the oldest command and counts "<parser>.pipeline_overflow".
+ */
+#define NW_CMDQ_MAX 16
+struct nw__cmdq {
+    uint8_t q[NW_CMDQ_MAX];
+    uint8_t head, len;
+};
+void nw__cmdq_push(struct nw_proto_ctx *ctx, struct nw__cmdq *q, int kind);
+/* The oldest command's kind, removed from the queue, or -1 when empty. */
+int nw__cmdq_pop(struct nw__cmdq *q);
+
 #endif /* NW_PROTO_LOGIN_COMMON_H */

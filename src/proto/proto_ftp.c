@@ -13,7 +13,7 @@
  * greeting, which answers no command, is skipped.
  *
  * Limits: the data channel is not followed; a client that pipelines more
- * than FTP_QMAX commands loses the oldest for matching (counted).
+ * than NW_CMDQ_MAX commands loses the oldest for matching (counted).
  */
 #include "nw/proto.h"
 
@@ -21,15 +21,13 @@
 
 #include "login_common.h"
 
-#define FTP_QMAX 16
 
 enum ftp_cmd { C_OTHER = 0, C_USER, C_PASS, C_ACCT, C_AUTHTLS };
 
 struct ftp_state {
     struct nw__login cur;      /* the attempt in progress */
     struct nw__login_flow lf;
-    uint8_t q[FTP_QMAX];       /* commands awaiting a final reply, oldest at qhead */
-    uint8_t qhead, qlen;
+    struct nw__cmdq q;         /* commands awaiting a final reply */
     int multi;                 /* code of a multi-line reply in progress, 0 = none */
     uint8_t resync[2];         /* after a gap: drop bytes up to the next LF */
     size_t scanned[2];         /* bytes already searched for LF (nw__line_next) */
@@ -51,27 +49,6 @@ static int ftp_probe(const uint8_t *p, size_t len, int dir)
     return nw__contains_ci(p, n, "SMTP") ? 0 : 1;
 }
 
-static void q_push(struct nw_proto_ctx *ctx, struct ftp_state *st, int kind)
-{
-    if (st->qlen == FTP_QMAX) {
-        nw_proto_anomaly(ctx, "pipeline_overflow");
-        st->qhead = (uint8_t)((st->qhead + 1) % FTP_QMAX);
-        st->qlen--;
-    }
-    st->q[(st->qhead + st->qlen) % FTP_QMAX] = (uint8_t)kind;
-    st->qlen++;
-}
-
-static int q_pop(struct ftp_state *st)
-{
-    int k;
-    if (st->qlen == 0) return -1;
-    k = st->q[st->qhead];
-    st->qhead = (uint8_t)((st->qhead + 1) % FTP_QMAX);
-    st->qlen--;
-    return k;
-}
-
 static void client_line(struct nw_proto_ctx *ctx, struct ftp_state *st, const uint8_t *s,
                         size_t n)
 {
@@ -85,18 +62,18 @@ static void client_line(struct nw_proto_ctx *ctx, struct ftp_state *st, const ui
         if (st->cur.active) nw__login_emit(ctx, &st->lf, &st->cur, "ftp", "unknown", -1, NULL);
         nw__login_start(&st->cur, "USER/PASS", NULL, 0);
         nw__login_set_user(&st->cur, arg, an);
-        q_push(ctx, st, C_USER);
+        nw__cmdq_push(ctx, &st->q, C_USER);
     } else if (nw__equal_ci(cmd, cn, "PASS")) {
         if (!st->cur.active) nw__login_start(&st->cur, "USER/PASS", NULL, 0);
         st->cur.password_seen = 1;
-        q_push(ctx, st, C_PASS);
+        nw__cmdq_push(ctx, &st->q, C_PASS);
     } else if (nw__equal_ci(cmd, cn, "ACCT")) {
-        q_push(ctx, st, C_ACCT);
+        nw__cmdq_push(ctx, &st->q, C_ACCT);
     } else if (nw__equal_ci(cmd, cn, "AUTH") &&
                (nw__prefix_ci(arg, an, "TLS") || nw__prefix_ci(arg, an, "SSL"))) {
-        q_push(ctx, st, C_AUTHTLS);
+        nw__cmdq_push(ctx, &st->q, C_AUTHTLS);
     } else {
-        q_push(ctx, st, C_OTHER);
+        nw__cmdq_push(ctx, &st->q, C_OTHER);
     }
 }
 
@@ -105,7 +82,7 @@ static void final_reply(struct nw_proto_ctx *ctx, struct ftp_state *st, int code
     int kind;
 
     if (code < 200) return; /* 1xx: preliminary, the final reply follows */
-    kind = q_pop(st);
+    kind = nw__cmdq_pop(&st->q);
     if (kind < 0) return;   /* greeting or unsolicited (421) */
     switch (kind) {
     case C_USER:
@@ -180,7 +157,7 @@ static void ftp_gap(struct nw_proto_ctx *ctx, void *state, size_t len)
     /* lost commands or replies: matching by order is no longer possible */
     st->resync[ctx->dir & 1] = 1;
     st->scanned[ctx->dir & 1] = 0;
-    st->qlen = 0;
+    st->q.len = 0;
     st->multi = 0;
 }
 

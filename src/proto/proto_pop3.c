@@ -11,7 +11,7 @@
  * are matched to commands through a bounded FIFO, in order (RFC 2449
  * pipelining keeps order).
  *
- * Limits: commands past POP3_QMAX unanswered ones lose the oldest for
+ * Limits: commands past NW_CMDQ_MAX unanswered ones lose the oldest for
  * matching (counted as pipeline_overflow).
  */
 #include "nw/proto.h"
@@ -20,15 +20,13 @@
 
 #include "login_common.h"
 
-#define POP3_QMAX 16
 
 enum pop3_cmd { C_OTHER = 0, C_MULTI, C_USER, C_PASS, C_APOP, C_AUTH, C_STLS };
 
 struct pop3_state {
     struct nw__login cur;      /* the attempt in progress */
     struct nw__login_flow lf;
-    uint8_t q[POP3_QMAX];      /* commands awaiting a status line, oldest at qhead */
-    uint8_t qhead, qlen;
+    struct nw__cmdq q;         /* commands awaiting a status line */
     uint8_t body;              /* server is sending a multi-line body */
     uint8_t midline;           /* inside an overlong body line */
     uint8_t sasl;              /* client lines are SASL responses */
@@ -41,27 +39,6 @@ static int pop3_probe(const uint8_t *p, size_t len, int dir)
     static const char *const cli[] = {"CAPA\r", "CAPA\n", "APOP ", "STLS\r", "AUTH ", NULL};
     static const char *const srv[] = {"+OK", NULL};
     return nw__probe_words(p, len, dir == NW_DIR_TOSERVER ? cli : srv);
-}
-
-static void q_push(struct nw_proto_ctx *ctx, struct pop3_state *st, int kind)
-{
-    if (st->qlen == POP3_QMAX) {
-        nw_proto_anomaly(ctx, "pipeline_overflow");
-        st->qhead = (uint8_t)((st->qhead + 1) % POP3_QMAX);
-        st->qlen--;
-    }
-    st->q[(st->qhead + st->qlen) % POP3_QMAX] = (uint8_t)kind;
-    st->qlen++;
-}
-
-static int q_pop(struct pop3_state *st)
-{
-    int k;
-    if (st->qlen == 0) return -1;
-    k = st->q[st->qhead];
-    st->qhead = (uint8_t)((st->qhead + 1) % POP3_QMAX);
-    st->qlen--;
-    return k;
 }
 
 static void client_line(struct nw_proto_ctx *ctx, struct pop3_state *st, const uint8_t *s,
@@ -81,20 +58,20 @@ static void client_line(struct nw_proto_ctx *ctx, struct pop3_state *st, const u
         if (st->cur.active) nw__login_emit(ctx, &st->lf, &st->cur, "pop3", "unknown", -1, NULL);
         nw__login_start(&st->cur, "USER/PASS", NULL, 0);
         nw__login_set_user(&st->cur, arg, an);
-        q_push(ctx, st, C_USER);
+        nw__cmdq_push(ctx, &st->q, C_USER);
     } else if (nw__equal_ci(cmd, cn, "PASS")) {
         if (!st->cur.active) nw__login_start(&st->cur, "USER/PASS", NULL, 0);
         st->cur.password_seen = 1;
-        q_push(ctx, st, C_PASS);
+        nw__cmdq_push(ctx, &st->q, C_PASS);
     } else if (nw__equal_ci(cmd, cn, "APOP")) {
         if (st->cur.active) nw__login_emit(ctx, &st->lf, &st->cur, "pop3", "unknown", -1, NULL);
         nw__login_start(&st->cur, "APOP", NULL, 0);
         if (nw__token(&arg, &an, &tok, &tn)) nw__login_set_user(&st->cur, tok, tn);
         st->cur.password_seen = an > 0; /* the digest: noted, dropped */
-        q_push(ctx, st, C_APOP);
+        nw__cmdq_push(ctx, &st->q, C_APOP);
     } else if (nw__equal_ci(cmd, cn, "AUTH")) {
         if (!nw__token(&arg, &an, &tok, &tn)) {
-            q_push(ctx, st, C_MULTI); /* bare AUTH lists the mechanisms */
+            nw__cmdq_push(ctx, &st->q, C_MULTI); /* bare AUTH lists the mechanisms */
             return;
         }
         if (st->cur.active) nw__login_emit(ctx, &st->lf, &st->cur, "pop3", "unknown", -1, NULL);
@@ -102,21 +79,21 @@ static void client_line(struct nw_proto_ctx *ctx, struct pop3_state *st, const u
         nw__sasl_begin(&st->cur, tok, tn);
         if (an > 0) nw__sasl_response(&st->cur, arg, an); /* initial response */
         st->sasl = 1;
-        q_push(ctx, st, C_AUTH);
+        nw__cmdq_push(ctx, &st->q, C_AUTH);
     } else if (nw__equal_ci(cmd, cn, "STLS")) {
-        q_push(ctx, st, C_STLS);
+        nw__cmdq_push(ctx, &st->q, C_STLS);
     } else if (nw__equal_ci(cmd, cn, "CAPA") || nw__equal_ci(cmd, cn, "RETR") ||
                nw__equal_ci(cmd, cn, "TOP") ||
                ((nw__equal_ci(cmd, cn, "LIST") || nw__equal_ci(cmd, cn, "UIDL")) && an == 0)) {
-        q_push(ctx, st, C_MULTI);
+        nw__cmdq_push(ctx, &st->q, C_MULTI);
     } else {
-        q_push(ctx, st, C_OTHER);
+        nw__cmdq_push(ctx, &st->q, C_OTHER);
     }
 }
 
 static void server_status(struct nw_proto_ctx *ctx, struct pop3_state *st, int ok)
 {
-    int kind = q_pop(st);
+    int kind = nw__cmdq_pop(&st->q);
     const char *reply = ok ? "+OK" : "-ERR";
 
     switch (kind) {
@@ -193,7 +170,7 @@ static void pop3_gap(struct nw_proto_ctx *ctx, void *state, size_t len)
     (void)len;
     st->resync[ctx->dir & 1] = 1;
     st->scanned[ctx->dir & 1] = 0;
-    st->qlen = 0;
+    st->q.len = 0;
     st->body = 0;
     st->midline = 0;
     st->sasl = 0;
