@@ -46,6 +46,13 @@ struct nw_config {
     uint64_t tcp_closed_timeout;
     uint64_t udp_idle_timeout;
     uint64_t active_timeout;
+    /* [store] */
+    uint64_t store_retention_days;
+    char *store_sign_key;
+    uint64_t store_level;
+    uint64_t store_block_size;
+    uint64_t store_flush_interval;
+    uint64_t store_fsync;
     /* [general] */
     char *data_dir;
 };

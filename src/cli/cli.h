@@ -28,5 +28,11 @@ int nw_cli_parse(const char *cmd, const struct nw_cli_opt *opts, int argc, char 
 void nw_cli_print_opts(const struct nw_cli_opt *opts);
 
 int nw_cmd_audit(int argc, char **argv);
+int nw_cmd_import(int argc, char **argv);
+int nw_cmd_verify(int argc, char **argv);
+int nw_cmd_store_keygen(int argc, char **argv);
+struct nw_config;
+struct nw_store_opts;
+void nw_cli_store_opts(const struct nw_config *c, struct nw_store_opts *o); /* cmd_import.c */
 
 #endif

@@ -53,6 +53,19 @@ const struct nw_config_def nw_config_defs[] = {
      "a UDP or ICMP flow idle this long ends"},
     {"audit", "active_timeout", NW_CFG_DURATION, "3600", 0, 7 * 86400, OFF(active_timeout),
      "a flow older than this is reported and its counters restart (0 = never)"},
+    {"store", "retention_days", NW_CFG_UINT, "180", 60, 36500, OFF(store_retention_days),
+     "days records are kept; whole expired day partitions are deleted (at least 60: MPS Order "
+     "No. 82 art. 13)"},
+    {"store", "sign_key", NW_CFG_STRING, "", 0, 0, OFF(store_sign_key),
+     "Ed25519 secret key file (outside the store) that signs the chain; '' = unsigned"},
+    {"store", "compression_level", NW_CFG_UINT, "3", 1, 19, OFF(store_level),
+     "zstd level of store blocks (higher = smaller and slower ingest)"},
+    {"store", "block_size", NW_CFG_SIZE, "1M", 64 * KIB, 32 * MIB, OFF(store_block_size),
+     "raw JSON bytes per compressed block (the unit of skipping and of compression)"},
+    {"store", "flush_interval", NW_CFG_DURATION, "1", 1, 60, OFF(store_flush_interval),
+     "pending records are written to disk at least this often (kill -9 loses at most this)"},
+    {"store", "fsync", NW_CFG_BOOL, "yes", 0, 1, OFF(store_fsync),
+     "fdatasync written blocks once per flush_interval (survive power loss), and on seal"},
 };
 const size_t nw_config_ndefs = NW_ARRAY_LEN(nw_config_defs);
 
@@ -123,6 +136,11 @@ bad:
                                           : "whole number");
     return NW_EINVAL;
 range:
+    if (d->offset == OFF(store_retention_days) && n < d->min) {
+        snprintf(why, whylen, "%llu is refused: MPS Order No. 82 art. 13 requires at least 60 "
+                 "days of record backup; set 60 or more", (unsigned long long)n);
+        return NW_EINVAL;
+    }
     snprintf(why, whylen, "%s is out of range: allowed %llu to %llu%s", v,
              (unsigned long long)d->min, (unsigned long long)d->max,
              d->type == NW_CFG_SIZE ? " bytes" : d->type == NW_CFG_DURATION ? " seconds" : "");
@@ -245,7 +263,7 @@ int nw_config_load_buf(struct nw_config *c, const char *name, const char *text, 
             s = trim(s + 1);
             if (!section_known(s))
                 return nw_err_set(err, NW_EINVAL, "%s:%d: unknown section [%s]; sections are "
-                                  "[general], [unit], [audit]", name, lineno, s);
+                                  "[general], [unit], [audit], [store]", name, lineno, s);
             snprintf(section, sizeof section, "%s", s);
             continue;
         }

@@ -1,0 +1,313 @@
+/*
+ * store_format.c - encode/decode of the on-disk structures of a segment
+ * (header, block header, trailer), the block bloom filter, block
+ * decompression and an in-memory segment walker shared by recovery, verify,
+ * scan and the fuzz harness (fuzz/fuzz_segment.c).
+ *
+ * Invariant: nothing read from disk is trusted before its hash is checked
+ * and its lengths are bounded (BLOCK_MAX_*, FOOTER_MAX); a bad structure is
+ * NW_EFORMAT, never an assert.
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nw/jsonscan.h"
+
+/* ------------------------------------------------------------- hashing -- */
+
+static inline uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8); /* little-endian hosts only (x86-64, aarch64); see store.md */
+    return v;
+}
+
+static inline uint64_t fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ull;
+    k ^= k >> 33;
+    return k;
+}
+
+/* A fast 64-bit non-cryptographic hash (4 lanes, murmur3 finalizer). Used
+ * for bloom keys and torn-write detection; SHA-256 is the tamper check. */
+uint64_t nw__store_hash64(const void *vp, size_t len, uint64_t seed)
+{
+    const uint8_t *p = vp;
+    const uint64_t K = 0x9e3779b97f4a7c15ull;
+    uint64_t a = seed ^ K, b = seed + len, c = ~seed, d = seed * K + 1;
+    size_t i = 0;
+
+    for (; i + 32 <= len; i += 32) {
+        a = (a ^ rd64(p + i)) * K;
+        b = (b ^ rd64(p + i + 8)) * K;
+        c = (c ^ rd64(p + i + 16)) * K;
+        d = (d ^ rd64(p + i + 24)) * K;
+        a = (a << 31) | (a >> 33);
+        b = (b << 29) | (b >> 35);
+        c = (c << 27) | (c >> 37);
+        d = (d << 25) | (d >> 39);
+    }
+    for (; i + 8 <= len; i += 8) a = fmix64(a ^ rd64(p + i)) + b;
+    if (i < len) {
+        uint8_t t[8] = {0};
+        memcpy(t, p + i, len - i);
+        b = fmix64(b ^ rd64(t) ^ ((uint64_t)(len - i) << 56));
+    }
+    return fmix64(a ^ fmix64(b) ^ (c * 3) ^ (d * 5) ^ len);
+}
+
+uint64_t nw__key_hash(const char *key, size_t len)
+{
+    return nw__store_hash64(key, len, 0x6e776b6579ull);
+}
+
+/* -------------------------------------------------------------- bloom -- */
+
+uint32_t nw__bloom_bits_for(size_t nkeys)
+{
+    uint64_t want = (uint64_t)nkeys * 10, bits = BLOOM_MIN_BITS; /* ~1% false positives */
+
+    while (bits < want && bits < BLOOM_MAX_BITS) bits <<= 1;
+    return (uint32_t)bits;
+}
+
+void nw__bloom_add(uint8_t *f, uint32_t bits, uint64_t h)
+{
+    uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
+
+    for (uint32_t i = 0; i < BLOOM_K; i++) {
+        uint32_t b = (h1 + i * h2) & (bits - 1);
+        f[b >> 3] |= (uint8_t)(1u << (b & 7));
+    }
+}
+
+int nw__bloom_may(const uint8_t *f, uint32_t bits, uint64_t h)
+{
+    uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
+
+    for (uint32_t i = 0; i < BLOOM_K; i++) {
+        uint32_t b = (h1 + i * h2) & (bits - 1);
+        if (!(f[b >> 3] & (1u << (b & 7)))) return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------- structures -- */
+
+void nw__seg_hdr_encode(uint8_t o[SEG_HDR_LEN], const struct seg_hdr *h)
+{
+    memset(o, 0, SEG_HDR_LEN);
+    memcpy(o, SEG_MAGIC, 8);
+    le64_put(o + 8, h->seq);
+    le32_put(o + 16, h->day);
+    le32_put(o + 20, h->version);
+    le64_put(o + 24, h->created_us);
+    memcpy(o + 32, h->store_id, STORE_ID_LEN);
+    le64_put(o + 56, nw__store_hash64(o, 56, 1));
+}
+
+int nw__seg_hdr_decode(const uint8_t in[SEG_HDR_LEN], struct seg_hdr *h)
+{
+    if (memcmp(in, SEG_MAGIC, 8) != 0 || le64_get(in + 56) != nw__store_hash64(in, 56, 1))
+        return NW_EFORMAT;
+    h->seq = le64_get(in + 8);
+    h->day = le32_get(in + 16);
+    h->version = le32_get(in + 20);
+    h->created_us = le64_get(in + 24);
+    memcpy(h->store_id, in + 32, STORE_ID_LEN);
+    return h->version == SEG_VERSION ? 0 : NW_EFORMAT;
+}
+
+void nw__blk_hdr_encode(uint8_t o[BLK_HDR_LEN], const struct blk_hdr *h)
+{
+    memset(o, 0, BLK_HDR_LEN);
+    le32_put(o, BLK_MAGIC);
+    le32_put(o + 4, h->comp_len);
+    le32_put(o + 8, h->raw_len);
+    le32_put(o + 12, h->nrec);
+    le32_put(o + 16, h->filter_len);
+    le64_put(o + 24, h->min_ts);
+    le64_put(o + 32, h->max_ts);
+    le64_put(o + 40, h->first_rec);
+    le64_put(o + 56, h->hash);
+}
+
+int nw__blk_hdr_decode(const uint8_t in[BLK_HDR_LEN], struct blk_hdr *h)
+{
+    if (le32_get(in) != BLK_MAGIC) return NW_EFORMAT;
+    h->comp_len = le32_get(in + 4);
+    h->raw_len = le32_get(in + 8);
+    h->nrec = le32_get(in + 12);
+    h->filter_len = le32_get(in + 16);
+    h->min_ts = le64_get(in + 24);
+    h->max_ts = le64_get(in + 32);
+    h->first_rec = le64_get(in + 40);
+    h->hash = le64_get(in + 56);
+    if (h->nrec == 0 || h->nrec > BLOCK_MAX_RECS || h->raw_len > BLOCK_MAX_RAW ||
+        h->comp_len == 0 || h->comp_len > BLOCK_MAX_COMP ||
+        (uint64_t)h->raw_len < (uint64_t)h->nrec * 9 || h->min_ts > h->max_ts)
+        return NW_EFORMAT;
+    if (h->filter_len < BLOOM_MIN_BITS / 8 || h->filter_len > BLOOM_MAX_BITS / 8 ||
+        (h->filter_len & (h->filter_len - 1)) != 0)
+        return NW_EFORMAT;
+    return 0;
+}
+
+uint64_t nw__blk_hash(const uint8_t hdr[BLK_HDR_LEN], const uint8_t *filter, size_t flen,
+                      const uint8_t *comp, size_t clen)
+{
+    uint64_t h = nw__store_hash64(hdr, 56, 2);
+
+    h = nw__store_hash64(filter, flen, h);
+    return nw__store_hash64(comp, clen, h);
+}
+
+void nw__trailer_encode(uint8_t o[TRAILER_LEN], const struct trailer *t)
+{
+    memset(o, 0, TRAILER_LEN);
+    memcpy(o, SEAL_MAGIC, 8);
+    le64_put(o + 8, t->footer_off);
+    le32_put(o + 16, t->nblocks);
+    le64_put(o + 24, t->footer_hash);
+    le64_put(o + 32, t->nrec);
+    le64_put(o + 40, t->min_ts);
+    le64_put(o + 48, t->max_ts);
+    le64_put(o + 56, nw__store_hash64(o, 56, 3));
+}
+
+int nw__trailer_decode(const uint8_t in[TRAILER_LEN], struct trailer *t)
+{
+    if (memcmp(in, SEAL_MAGIC, 8) != 0 || le64_get(in + 56) != nw__store_hash64(in, 56, 3))
+        return NW_EFORMAT;
+    t->footer_off = le64_get(in + 8);
+    t->nblocks = le32_get(in + 16);
+    t->footer_hash = le64_get(in + 24);
+    t->nrec = le64_get(in + 32);
+    t->min_ts = le64_get(in + 40);
+    t->max_ts = le64_get(in + 48);
+    return 0;
+}
+
+int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
+                       uint8_t *out)
+{
+    size_t n = ZSTD_decompressDCtx(dctx, out, h->raw_len, comp, h->comp_len);
+
+    if (ZSTD_isError(n) || n != h->raw_len) return NW_EFORMAT;
+    /* records ('\n'-terminated), then nrec little-endian u64 timestamps */
+    if (out[h->raw_len - 8 * (size_t)h->nrec - 1] != '\n') return NW_EFORMAT;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- walk -- */
+
+/* Check one block at img[off..end). Returns its total length or 0 if bad. */
+static size_t check_block(const uint8_t *img, size_t off, size_t end, struct blk_hdr *h)
+{
+    size_t total;
+
+    if (end - off < BLK_HDR_LEN || nw__blk_hdr_decode(img + off, h) != 0) return 0;
+    total = (size_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
+    if (end - off < total) return 0;
+    if (nw__blk_hash(img + off, img + off + BLK_HDR_LEN, h->filter_len,
+                     img + off + BLK_HDR_LEN + h->filter_len, h->comp_len) != h->hash)
+        return 0;
+    return total;
+}
+
+int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg_walk *w,
+                     int (*on_block)(void *arg, const struct blk_hdr *h, const uint8_t *raw),
+                     void *arg)
+{
+    size_t off = SEG_HDR_LEN, end = len;
+    struct trailer t;
+    uint8_t *raw = NULL;
+    size_t rawcap = 0;
+    int rc = 0;
+
+    memset(w, 0, sizeof *w);
+    w->min_ts = UINT64_MAX;
+    if (len < SEG_HDR_LEN || nw__seg_hdr_decode(img, &w->hdr) != 0) return NW_EFORMAT;
+    w->good_end = SEG_HDR_LEN;
+    if (len >= SEG_HDR_LEN + TRAILER_LEN && nw__trailer_decode(img + len - TRAILER_LEN, &t) == 0 &&
+        t.footer_off >= SEG_HDR_LEN && t.footer_off <= len - TRAILER_LEN &&
+        nw__store_hash64(img + t.footer_off, len - TRAILER_LEN - t.footer_off, 4) ==
+            t.footer_hash) {
+        w->sealed = 1;
+        end = (size_t)t.footer_off;
+    }
+    while (off < end) {
+        struct blk_hdr h;
+        size_t n = check_block(img, off, end, &h);
+        if (n == 0) break;
+        if (dctx) {
+            if (h.raw_len > rawcap) {
+                uint8_t *nr = nw_realloc(raw, h.raw_len);
+                if (nr == NULL) {
+                    rc = NW_ENOMEM;
+                    goto out;
+                }
+                raw = nr;
+                rawcap = h.raw_len;
+            }
+            if (nw__blk_decompress(dctx, &h, img + off + BLK_HDR_LEN + h.filter_len, raw) != 0)
+                break;
+        }
+        if (on_block && on_block(arg, &h, dctx ? raw : NULL) != 0) break;
+        w->nblocks++;
+        w->nrec += h.nrec;
+        if (h.min_ts < w->min_ts) w->min_ts = h.min_ts;
+        if (h.max_ts > w->max_ts) w->max_ts = h.max_ts;
+        off += n;
+        w->good_end = off;
+    }
+    if (w->sealed && (off != end || w->nblocks != t.nblocks || w->nrec != t.nrec)) w->damaged = 1;
+out:
+    nw_free(raw);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- days -- */
+
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+    int64_t era;
+    unsigned doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
+void nw__day_name(uint32_t day, char out[16])
+{
+    int y;
+    unsigned m, d;
+
+    civil_from_days(day, &y, &m, &d);
+    snprintf(out, 16, "%04d-%02u-%02u", y % 10000, m, d);
+}
+
+int nw__day_parse(const char *s, uint32_t *day)
+{
+    uint64_t us;
+    char buf[32];
+
+    if (strlen(s) != 10) return NW_EFORMAT;
+    snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+    if (nw_json_parse_time(buf, strlen(buf), &us) != 0) return NW_EFORMAT;
+    *day = (uint32_t)(us / 86400000000ull);
+    return 0;
+}

@@ -1,0 +1,173 @@
+/*
+ * store_int.h - on-disk structures and helpers shared inside src/store.
+ * The format is described in docs/internals/store.md; every multi-byte
+ * integer on disk is little-endian; every structure carries a 64-bit hash
+ * (nw__store_hash64) so a torn or flipped byte is detected before use.
+ */
+#ifndef NW_STORE_STORE_INT_H
+#define NW_STORE_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zstd.h>
+
+#include "nw/core.h"
+#include "nw/store.h"
+
+#define SEG_MAGIC "NWSEG001"  /* segment header, 8 bytes */
+#define SEAL_MAGIC "NWSEAL01" /* trailer, 8 bytes */
+#define BLK_MAGIC 0x4b42574eu /* "NWBK" little-endian */
+#define SEG_HDR_LEN 64
+#define BLK_HDR_LEN 64
+#define TRAILER_LEN 64
+#define SEG_VERSION 1
+#define BLOOM_K 7
+#define BLOOM_MIN_BITS 512u
+#define BLOOM_MAX_BITS (1u << 22)
+#define BLOCK_MAX_RAW (64u << 20)   /* reader's bound on one block's raw size */
+#define BLOCK_MAX_COMP (80u << 20)
+#define BLOCK_MAX_RECS (1u << 22)
+#define FOOTER_MAX (256u << 20)
+#define STORE_ID_LEN 16
+#define KEY_MAX 600                 /* index keys longer than this are not indexed */
+
+/* Segment header: 64 bytes at offset 0. */
+struct seg_hdr {
+    uint64_t seq;        /* store-wide sequence number, also the file name */
+    uint32_t day;        /* UTC days since 1970-01-01 */
+    uint32_t version;
+    uint64_t created_us;
+    uint8_t store_id[STORE_ID_LEN];
+};
+
+/*
+ * Block header: 64 bytes, then filter_len bytes of bloom filter, then
+ * comp_len bytes of zstd frame (raw = the records each followed by '\n', then
+ * nrec u64 timestamps). hash covers header bytes 0..55 + filter + frame.
+ */
+struct blk_hdr {
+    uint32_t comp_len;
+    uint32_t raw_len;
+    uint32_t nrec;
+    uint32_t filter_len; /* bytes; bits = 8 * filter_len, a power of two */
+    uint64_t min_ts, max_ts;
+    uint64_t first_rec;  /* ordinal of the first record in the segment */
+    uint64_t hash;       /* over the header (0..55), filter and frame */
+};
+
+/* Trailer: the last 64 bytes of a sealed segment. */
+struct trailer {
+    uint64_t footer_off; /* footer = for each block: 64-byte header copy + its filter */
+    uint32_t nblocks;
+    uint64_t footer_hash;
+    uint64_t nrec;
+    uint64_t min_ts, max_ts;
+};
+
+static inline void le32_put(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+static inline void le64_put(uint8_t *p, uint64_t v)
+{
+    le32_put(p, (uint32_t)v);
+    le32_put(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t le32_get(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t le64_get(const uint8_t *p)
+{
+    return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
+}
+
+/* store_format.c */
+uint64_t nw__store_hash64(const void *p, size_t len, uint64_t seed);
+void nw__seg_hdr_encode(uint8_t out[SEG_HDR_LEN], const struct seg_hdr *h);
+int nw__seg_hdr_decode(const uint8_t in[SEG_HDR_LEN], struct seg_hdr *h);
+/* Encode a block header; hash must already be computed with nw__blk_hash. */
+void nw__blk_hdr_encode(uint8_t out[BLK_HDR_LEN], const struct blk_hdr *h);
+/* Decode and sanity-check bounds (not the hash). 0 or NW_EFORMAT. */
+int nw__blk_hdr_decode(const uint8_t in[BLK_HDR_LEN], struct blk_hdr *h);
+uint64_t nw__blk_hash(const uint8_t hdr[BLK_HDR_LEN], const uint8_t *filter, size_t flen,
+                      const uint8_t *comp, size_t clen);
+void nw__trailer_encode(uint8_t out[TRAILER_LEN], const struct trailer *t);
+int nw__trailer_decode(const uint8_t in[TRAILER_LEN], struct trailer *t);
+
+/* Bloom filter over 64-bit key hashes; bits is a power of two. */
+uint64_t nw__key_hash(const char *key, size_t len);
+void nw__bloom_add(uint8_t *f, uint32_t bits, uint64_t h);
+int nw__bloom_may(const uint8_t *f, uint32_t bits, uint64_t h);
+uint32_t nw__bloom_bits_for(size_t nkeys);
+
+/*
+ * Decompress a block frame and check its layout: raw holds nrec timestamps
+ * then nrec '\n'-terminated records. out must hold raw_len bytes.
+ * Returns 0 or NW_EFORMAT.
+ */
+int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
+                       uint8_t *out);
+
+/*
+ * Walk the blocks of a segment image in memory (fuzz harness, recovery,
+ * verify). With dctx, every block is also decompressed and checked and
+ * on_block (may be NULL) gets its raw bytes (NULL without dctx); it is called for every block that passes its checks, in order.
+ * *good_end gets the offset just past the last good block (where a torn tail
+ * starts); *sealed is set when a valid trailer/footer closes the image.
+ * Returns 0 when the image is well-formed up to good_end (a torn tail is
+ * not an error), NW_EFORMAT for a bad header.
+ */
+struct seg_walk {
+    struct seg_hdr hdr;
+    uint64_t good_end;
+    uint64_t nblocks, nrec;
+    uint64_t min_ts, max_ts;
+    int sealed;
+    int damaged; /* a block before good_end failed (sealed segment) */
+};
+int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg_walk *w,
+                     int (*on_block)(void *arg, const struct blk_hdr *h, const uint8_t *raw),
+                     void *arg);
+
+/* store_index.c: derive keys and feed them to on_key (see nw_store_index_keys). */
+int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
+                     void (*on_key)(void *arg, const char *key, size_t keylen), void *arg);
+
+/* store_chain.c */
+struct chain_entry {
+    char kind[8];           /* "open", "seg", "expire" */
+    uint64_t seq;           /* open/seg */
+    uint32_t day;
+    uint64_t size;          /* seg: file bytes */
+    uint64_t nrec;          /* seg: records; expire: segments deleted */
+    uint64_t min_ts, max_ts;
+    uint8_t sha[32];        /* seg: SHA-256 of the file */
+    uint8_t chain[32];      /* hash of this line chained to the previous */
+    int has_sig;
+    uint8_t sig[64];
+    size_t line_no;
+};
+struct chain {
+    struct chain_entry *e;
+    size_t n, cap;
+    uint8_t head[32]; /* chain value after the last entry */
+    uint64_t good_len; /* bytes of the file that parsed (torn tail beyond) */
+};
+int nw__chain_genesis(const char *dir, uint8_t out[32], uint8_t store_id[STORE_ID_LEN],
+                      struct nw_err *err);
+/* Read DIR/chain. strict: fail on any bad line (verify) vs stop at a torn tail (writer). */
+int nw__chain_load(const char *dir, struct chain *c, int strict, struct nw_err *err);
+void nw__chain_free(struct chain *c);
+/* Append one entry (fills e->chain, signs with sk if not NULL), fsyncs when sync. */
+int nw__chain_append(int fd, struct chain *c, struct chain_entry *e, const uint8_t *sk, int sync,
+                     struct nw_err *err);
+int nw__sha256_file(int fd, uint64_t size, uint8_t out[32]);
+int nw__load_secret_key(const char *path, uint8_t sk[64], struct nw_err *err);
+
+/* day number <-> "YYYY-MM-DD" */
+void nw__day_name(uint32_t day, char out[16]);
+int nw__day_parse(const char *s, uint32_t *day);
+
+#endif /* NW_STORE_STORE_INT_H */

@@ -1,0 +1,361 @@
+/*
+ * store_scan.c - the read side: nw_store_scan() over day partitions,
+ * segments and blocks, skipping by time and by the blocks' key filters.
+ *
+ * Readers take no lock and never write, so they never block the writer.
+ * A sealed segment is read through its footer (one pread gives every
+ * block's header and filter); an active one is walked block by block up to
+ * the first incomplete block (the writer may be appending to it, or a crash
+ * left a torn tail). Every block is checked against its hash before it is
+ * decompressed; a bad block is counted (st->damaged) and skipped.
+ * A partition deleted by retention during the scan simply disappears.
+ */
+#include "store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DAY_US 86400000000ull
+#define MAX_DAYS 100000
+#define MAX_SEGS 1000000
+
+struct scan {
+    const struct nw_store_scan *q;
+    struct nw_store_scan_stats *st;
+    uint64_t *hashes;   /* key hashes, group by group */
+    size_t *gstart;     /* group g's hashes: [gstart[g], gstart[g+1]) */
+    uint8_t *buf;       /* one block as read from disk */
+    size_t bufcap;
+    uint8_t *raw;       /* one block decompressed */
+    size_t rawcap;
+    ZSTD_DCtx *dctx;
+    int stop;
+};
+
+static int grow(uint8_t **p, size_t *cap, size_t need)
+{
+    uint8_t *n;
+
+    if (need <= *cap) return 0;
+    n = nw_realloc(*p, need);
+    if (n == NULL) return NW_ENOMEM;
+    *p = n;
+    *cap = need;
+    return 0;
+}
+
+static int keys_may(const struct scan *sc, const uint8_t *filter, uint32_t flen)
+{
+    uint32_t bits = flen * 8;
+
+    for (size_t g = 0; g < sc->q->ngroups; g++) {
+        int any = 0;
+        for (size_t k = sc->gstart[g]; k < sc->gstart[g + 1] && !any; k++)
+            any = nw__bloom_may(filter, bits, sc->hashes[k]);
+        if (!any) return 0;
+    }
+    return 1;
+}
+
+/* Deliver the records of one decompressed block. */
+static void deliver(struct scan *sc, const struct blk_hdr *h)
+{
+    size_t recs_len = h->raw_len - 8 * (size_t)h->nrec, off = 0;
+    const uint8_t *tsv = sc->raw + recs_len;
+
+    for (uint32_t i = 0; i < h->nrec; i++) {
+        const uint8_t *nl;
+        uint64_t ts = le64_get(tsv + 8 * (size_t)i);
+        if (off >= recs_len || (nl = memchr(sc->raw + off, '\n', recs_len - off)) == NULL) {
+            sc->st->damaged++;
+            return;
+        }
+        size_t len = (size_t)(nl - (sc->raw + off));
+        if (ts >= sc->q->since_us && ts < sc->q->until_us) {
+            sc->st->records++;
+            if (sc->q->on_record(sc->q->arg, (const char *)sc->raw + off, len, ts) != 0) {
+                sc->stop = 1;
+                return;
+            }
+        }
+        off += len + 1;
+    }
+}
+
+/*
+ * Consider one block whose header (and filter) are known; blk points to
+ * the whole block in sc->buf once read. Returns 0, or NW_ENOMEM.
+ */
+static int want_block(struct scan *sc, const struct blk_hdr *h, const uint8_t *filter)
+{
+    sc->st->blocks++;
+    if (h->max_ts < sc->q->since_us || h->min_ts >= sc->q->until_us) {
+        sc->st->blocks_skipped_time++;
+        return 0;
+    }
+    if (sc->q->ngroups && !keys_may(sc, filter, h->filter_len)) {
+        sc->st->blocks_skipped_keys++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Read, check and deliver the block at off (total bytes n). */
+static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hdr *h)
+{
+    size_t n = (size_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
+    struct blk_hdr h2;
+
+    if (grow(&sc->buf, &sc->bufcap, n) || grow(&sc->raw, &sc->rawcap, h->raw_len))
+        return NW_ENOMEM;
+    if (pread(fd, sc->buf, n, (off_t)off) != (ssize_t)n) {
+        sc->st->damaged++;
+        return 0;
+    }
+    sc->st->bytes_read += n;
+    if (nw__blk_hdr_decode(sc->buf, &h2) != 0 || h2.hash != h->hash ||
+        nw__blk_hash(sc->buf, sc->buf + BLK_HDR_LEN, h->filter_len,
+                     sc->buf + BLK_HDR_LEN + h->filter_len, h->comp_len) != h->hash ||
+        nw__blk_decompress(sc->dctx, h, sc->buf + BLK_HDR_LEN + h->filter_len, sc->raw) != 0) {
+        sc->st->damaged++;
+        return 0;
+    }
+    sc->st->blocks_read++;
+    sc->st->bytes_decompressed += h->raw_len - 8 * (uint64_t)h->nrec;
+    deliver(sc, h);
+    return 0;
+}
+
+static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_t size)
+{
+    uint64_t flen = size - TRAILER_LEN - t->footer_off, off = SEG_HDR_LEN, p = 0;
+    uint8_t *footer;
+    int rc = 0;
+
+    if (flen > FOOTER_MAX) return 1;
+    footer = nw_alloc(flen ? (size_t)flen : 1);
+    if (footer == NULL) return NW_ENOMEM;
+    if (pread(fd, footer, (size_t)flen, (off_t)t->footer_off) != (ssize_t)flen ||
+        nw__store_hash64(footer, (size_t)flen, 4) != t->footer_hash) {
+        nw_free(footer);
+        return 1; /* not really sealed (being sealed now?): walk it as active */
+    }
+    sc->st->bytes_read += flen + TRAILER_LEN;
+    for (uint32_t b = 0; b < t->nblocks && !sc->stop; b++) {
+        struct blk_hdr h;
+        if (flen - p < BLK_HDR_LEN || nw__blk_hdr_decode(footer + p, &h) != 0 ||
+            flen - p - BLK_HDR_LEN < h.filter_len) {
+            sc->st->damaged++;
+            break;
+        }
+        if (want_block(sc, &h, footer + p + BLK_HDR_LEN) &&
+            (rc = read_block(sc, fd, off, &h)) != 0)
+            break;
+        off += BLK_HDR_LEN + h.filter_len + h.comp_len;
+        p += BLK_HDR_LEN + h.filter_len;
+    }
+    nw_free(footer);
+    return rc;
+}
+
+static int scan_active(struct scan *sc, int fd, uint64_t size)
+{
+    uint64_t off = SEG_HDR_LEN;
+    int rc = 0;
+
+    while (off + BLK_HDR_LEN <= size && !sc->stop) {
+        uint8_t hb[BLK_HDR_LEN];
+        struct blk_hdr h;
+        uint64_t total;
+        if (pread(fd, hb, BLK_HDR_LEN, (off_t)off) != BLK_HDR_LEN ||
+            nw__blk_hdr_decode(hb, &h) != 0)
+            break; /* end of blocks (footer being written) or torn tail */
+        total = BLK_HDR_LEN + (uint64_t)h.filter_len + h.comp_len;
+        if (off + total > size) break; /* incomplete: being written, or torn */
+        if (grow(&sc->buf, &sc->bufcap, h.filter_len)) return NW_ENOMEM;
+        if (pread(fd, sc->buf, h.filter_len, (off_t)(off + BLK_HDR_LEN)) != (ssize_t)h.filter_len)
+            break;
+        sc->st->bytes_read += BLK_HDR_LEN + h.filter_len;
+        if (want_block(sc, &h, sc->buf) && (rc = read_block(sc, fd, off, &h)) != 0) break;
+        off += total;
+    }
+    return rc;
+}
+
+static int scan_segment(struct scan *sc, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    uint8_t hb[SEG_HDR_LEN], tb[TRAILER_LEN];
+    struct seg_hdr h;
+    struct trailer t;
+    uint64_t size;
+    int rc = 0;
+
+    if (fd < 0) return 0; /* deleted by retention meanwhile */
+    sc->st->segments++;
+    if (fstat(fd, &sb) != 0) goto out;
+    size = (uint64_t)sb.st_size;
+    if (size < SEG_HDR_LEN || pread(fd, hb, SEG_HDR_LEN, 0) != SEG_HDR_LEN ||
+        nw__seg_hdr_decode(hb, &h) != 0)
+        goto out; /* just created, or damaged: verify reports it */
+    if (size >= SEG_HDR_LEN + TRAILER_LEN &&
+        pread(fd, tb, TRAILER_LEN, (off_t)(size - TRAILER_LEN)) == TRAILER_LEN &&
+        nw__trailer_decode(tb, &t) == 0 && t.footer_off >= SEG_HDR_LEN &&
+        t.footer_off <= size - TRAILER_LEN) {
+        if (t.nrec && (t.max_ts < sc->q->since_us || t.min_ts >= sc->q->until_us)) {
+            sc->st->blocks += t.nblocks;
+            sc->st->blocks_skipped_time += t.nblocks;
+            goto out;
+        }
+        rc = scan_sealed(sc, fd, &t, size);
+        if (rc != 1) goto out;
+        rc = 0;
+    }
+    rc = scan_active(sc, fd, size);
+out:
+    close(fd);
+    return rc;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int scan_day(struct scan *sc, const char *dir, uint32_t day)
+{
+    char path[4200], d[16], **names = NULL;
+    size_t n = 0, cap = 0;
+    DIR *dd;
+    struct dirent *de;
+    int rc = 0;
+
+    nw__day_name(day, d);
+    snprintf(path, sizeof path, "%s/%s", dir, d);
+    dd = opendir(path);
+    if (dd == NULL) return 0;
+    while ((de = readdir(dd)) != NULL && n < MAX_SEGS) {
+        size_t l = strlen(de->d_name);
+        if (l != 16 || strcmp(de->d_name + 12, ".nws") != 0) continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            char **nn = nw_realloc(names, nc * sizeof *nn);
+            if (nn == NULL) {
+                rc = NW_ENOMEM;
+                goto out;
+            }
+            names = nn;
+            cap = nc;
+        }
+        if ((names[n] = nw_strndup(de->d_name, l)) == NULL) {
+            rc = NW_ENOMEM;
+            goto out;
+        }
+        n++;
+    }
+    qsort(names, n, sizeof *names, cmp_str); /* zero-padded: name order = creation order */
+    sc->st->partitions++;
+    for (size_t i = 0; i < n && !sc->stop && rc == 0; i++) {
+        snprintf(path, sizeof path, "%s/%s/%s", dir, d, names[i]);
+        rc = scan_segment(sc, path);
+    }
+out:
+    closedir(dd);
+    for (size_t i = 0; i < n; i++) nw_free(names[i]);
+    nw_free(names);
+    return rc;
+}
+
+int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_store_scan_stats *st,
+                  struct nw_err *err)
+{
+    struct nw_store_scan_stats local;
+    struct scan sc;
+    char path[4200];
+    uint32_t *days = NULL;
+    size_t nd = 0, cap = 0, nkeys = 0;
+    DIR *dd = NULL;
+    struct dirent *de;
+    int rc = 0;
+
+    if (st == NULL) st = &local;
+    memset(st, 0, sizeof *st);
+    memset(&sc, 0, sizeof sc);
+    sc.q = q;
+    sc.st = st;
+    if (q == NULL || q->on_record == NULL)
+        return nw_err_set(err, NW_EINVAL, "scan: no record callback");
+    snprintf(path, sizeof path, "%s/STORE", dir);
+    if (access(path, F_OK) != 0)
+        return nw_err_set(err, NW_ENOENT, "%s is not a netwarden store (no STORE file): %s; "
+                          "create one with 'netwarden audit --store %s' or 'netwarden import "
+                          "--store %s FILE'", dir, strerror(errno), dir, dir);
+    /* hash the keys once */
+    for (size_t g = 0; g < q->ngroups; g++)
+        for (size_t k = 0; q->groups[g][k]; k++) nkeys++;
+    sc.hashes = nw_calloc(nkeys + 1, sizeof *sc.hashes);
+    sc.gstart = nw_calloc(q->ngroups + 1, sizeof *sc.gstart);
+    sc.dctx = ZSTD_createDCtx();
+    if (sc.hashes == NULL || sc.gstart == NULL || sc.dctx == NULL) {
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory starting a scan");
+        goto out;
+    }
+    nkeys = 0;
+    for (size_t g = 0; g < q->ngroups; g++) {
+        sc.gstart[g] = nkeys;
+        for (size_t k = 0; q->groups[g][k]; k++)
+            sc.hashes[nkeys++] = nw__key_hash(q->groups[g][k], strlen(q->groups[g][k]));
+    }
+    sc.gstart[q->ngroups] = nkeys;
+    dd = opendir(dir);
+    if (dd == NULL) {
+        rc = nw_err_set(err, NW_EIO, "cannot list %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    while ((de = readdir(dd)) != NULL && nd < MAX_DAYS) {
+        uint32_t day;
+        if (nw__day_parse(de->d_name, &day) != 0) continue;
+        if ((uint64_t)(day + 1ull) * DAY_US <= q->since_us || (uint64_t)day * DAY_US >= q->until_us)
+            continue;
+        if (nd == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            uint32_t *n2 = nw_realloc(days, nc * sizeof *n2);
+            if (n2 == NULL) {
+                rc = nw_err_set(err, NW_ENOMEM, "out of memory listing %s", dir);
+                goto out;
+            }
+            days = n2;
+            cap = nc;
+        }
+        days[nd++] = day;
+    }
+    qsort(days, nd, sizeof *days, cmp_u32);
+    for (size_t i = 0; i < nd && !sc.stop; i++) {
+        rc = scan_day(&sc, dir, days[i]);
+        if (rc != 0) {
+            nw_err_set(err, rc, "out of memory scanning %s", dir);
+            break;
+        }
+    }
+out:
+    if (dd) closedir(dd);
+    nw_free(days);
+    nw_free(sc.hashes);
+    nw_free(sc.gstart);
+    nw_free(sc.buf);
+    nw_free(sc.raw);
+    ZSTD_freeDCtx(sc.dctx);
+    return rc;
+}

@@ -1,0 +1,1254 @@
+/*
+ * store_write.c - the store's write side: append, block cutting, flush and
+ * fsync policy, sealing and chaining, crash recovery, retention, disk full.
+ *
+ * Invariants:
+ *  - One writer per directory (flock on DIR/LOCK).
+ *  - A segment file only grows by whole blocks written with one pwrite at
+ *    the known good end; a failed or partial write is truncated back, so a
+ *    file is always header + whole blocks [+ footer + trailer once sealed],
+ *    except for a torn last block after a crash, which the next open cuts.
+ *  - The chain line "open" is written (and synced) before its segment file
+ *    exists, "seg" after the sealed file is synced. So recovery knows every
+ *    segment that may be unsealed, and verify knows every file that should
+ *    exist.
+ *  - Nothing younger than the retention is ever deleted; disk full stops
+ *    writing, it never makes room by deleting.
+ *
+ * Policy ("flushed" / "synced"), see docs/internals/store.md:
+ *  - A record is FLUSHED when the block holding it has been written to the
+ *    segment file (write(2) returned): it then survives kill -9 of the
+ *    process. Blocks are cut at block_bytes of raw JSON, or when the oldest
+ *    pending record has waited flush_ms (checked on append and on tick).
+ *  - It is SYNCED (survives power loss) after fdatasync: with fsync=interval
+ *    at most flush_ms after it was flushed, always when a segment is sealed
+ *    and on close.
+ *
+ * Workload: ~1 M records/s from one thread: per record one validating JSON
+ * pass, a few key hashes into an open-addressing set, one memcpy; per block
+ * (1 MiB) one zstd call and one pwrite.
+ */
+#include "store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "nw/json.h"
+#include "nw/jsonscan.h"
+#include "nw/output.h"
+
+#define MAX_ACTIVE 4          /* days written at once (late records around midnight) */
+#define DAY_US 86400000000ull
+#define MAX_REC_KEYS 256      /* keys kept per record; more are not indexed */
+#define RESUME_CHECK_US 5000000ull
+
+struct active {
+    int fd;
+    uint32_t day;
+    uint64_t seq;
+    uint64_t size;            /* good end of the file */
+    uint64_t created_us;      /* clock time, for segment_seconds */
+    uint64_t nrec, nblocks, min_ts, max_ts;
+    EVP_MD_CTX *sha;          /* SHA-256 of everything written, for the chain */
+    struct nw_buf footer;     /* header + filter copies of every block */
+    /* the pending block */
+    char *data;               /* records, each + '\n'; timestamps appended at cut */
+    size_t dlen, dcap;
+    uint64_t *ts;
+    size_t nts, tscap;
+    uint64_t *set;            /* open-addressing set of key hashes (0 = empty) */
+    size_t nset, setcap;      /* setcap a power of two */
+    uint64_t pmin, pmax;
+    uint64_t pending_since;   /* clock time of the first pending record */
+    uint64_t last_use;
+};
+
+struct nw_store {
+    char *dir;
+    int lockfd, chainfd, reservefd;
+    struct chain chain;
+    uint8_t store_id[STORE_ID_LEN];
+    uint8_t sk[64];
+    int signing;
+    struct nw_store_opts o;
+    struct active act[MAX_ACTIVE];
+    int nact;
+    uint64_t next_seq;
+    ZSTD_CCtx *cctx;
+    uint8_t *cbuf;
+    size_t ccap;
+    uint8_t *filter;
+    uint64_t rec_keys[MAX_REC_KEYS];
+    size_t nrec_keys;
+    struct nw_store_stats st;
+    uint64_t last_sync, last_tick, last_retention, last_resume_try, stopped_since;
+    uint64_t missed_at_stop;
+    int stop_errno;
+    uint64_t sim_limit, sim_used; /* NW_STORE_DISK_LIMIT: simulated device size (tests) */
+    uint64_t appends;
+    int in_alarm;
+    int stopping, stop_failed;
+};
+
+static uint64_t now_us(const struct nw_store *s)
+{
+    return s->o.clock ? s->o.clock(s->o.clock_arg) : nw_time_now_us();
+}
+
+void nw_store_opts_defaults(struct nw_store_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->block_bytes = 1u << 20;
+    o->segment_bytes = 64u << 20;
+    o->segment_seconds = 3600;
+    o->flush_ms = 1000;
+    o->fsync = NW_STORE_FSYNC_INTERVAL;
+    o->level = 3;
+    o->retention_days = NW_STORE_DEFAULT_RETENTION_DAYS;
+    o->reserve_bytes = 1u << 20;
+}
+
+int nw_store_check_retention(uint64_t days, struct nw_err *err)
+{
+    if (days < NW_STORE_MIN_RETENTION_DAYS)
+        return nw_err_set(err, NW_EINVAL, "retention_days = %llu is refused: MPS Order No. 82 "
+                          "art. 13 requires at least %d days of record backup; set "
+                          "retention_days to %d or more (default %d)", (unsigned long long)days,
+                          NW_STORE_MIN_RETENTION_DAYS, NW_STORE_MIN_RETENTION_DAYS,
+                          NW_STORE_DEFAULT_RETENTION_DAYS);
+    return 0;
+}
+
+/* ------------------------------------------------------------ raw I/O -- */
+
+/* pwrite all of it, honouring the simulated device size. -1 with errno. */
+static int write_at(struct nw_store *s, int fd, const struct iovec *iov, int n, uint64_t off)
+{
+    size_t total = 0, done = 0;
+
+    for (int i = 0; i < n; i++) total += iov[i].iov_len;
+    if (s->sim_limit && s->sim_used + total > s->sim_limit) {
+        errno = ENOSPC;
+        return -1;
+    }
+    while (done < total) {
+        struct iovec v[4];
+        int k = 0;
+        size_t skip = done;
+        for (int i = 0; i < n && k < 4; i++) {
+            if (skip >= iov[i].iov_len) {
+                skip -= iov[i].iov_len;
+                continue;
+            }
+            v[k].iov_base = (char *)iov[i].iov_base + skip;
+            v[k++].iov_len = iov[i].iov_len - skip;
+            skip = 0;
+        }
+        ssize_t w = pwritev(fd, v, k, (off_t)(off + done));
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (w == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    s->sim_used += total;
+    return 0;
+}
+
+static void seg_path(char *out, size_t cap, const char *dir, uint32_t day, uint64_t seq)
+{
+    char d[16];
+
+    nw__day_name(day, d);
+    snprintf(out, cap, "%s/%s/%012llu.nws", dir, d, (unsigned long long)seq);
+}
+
+static void fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* ------------------------------------------------------------ stopping -- */
+
+static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err);
+
+/* Write an alarm record (best effort; used when stopping and resuming). */
+static void alarm_record(struct nw_store *s, const char *kind, const char *msg)
+{
+    struct nw_buf b;
+    struct nw_err e;
+    uint64_t t = now_us(s);
+
+    nw_buf_init(&b, 1u << 16);
+    nw_buf_putc(&b, '{');
+    nw_json_ktime(&b, "timestamp", t);
+    nw_json_kcstr(&b, "event_type", "alarm");
+    nw_json_kobj_open(&b, "alarm");
+    nw_json_kcstr(&b, "kind", kind);
+    nw_json_kcstr(&b, "severity", "critical");
+    nw_json_kcstr(&b, "store", s->dir);
+    nw_json_kcstr(&b, "message", msg);
+    nw_json_kuint(&b, "missed_records", s->st.missed);
+    if (s->stopped_since) nw_json_ktime(&b, "stopped_since", s->stopped_since);
+    nw_json_obj_close(&b);
+    nw_buf_putc(&b, '}');
+    if (nw_buf_ok(&b)) {
+        s->in_alarm = 1;
+        append_internal(s, b.data, b.len, &e);
+        s->in_alarm = 0;
+    }
+    nw_buf_fini(&b);
+}
+
+static int seal(struct nw_store *s, int idx, struct nw_err *err);
+static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err);
+
+/*
+ * Writing failed (disk full or I/O error). Stop cleanly: nothing on disk is
+ * deleted; the reserve file is given back so the alarm record and the seals
+ * fit; every active segment is sealed; later records are counted as missed.
+ */
+static void stop_writing(struct nw_store *s, int er)
+{
+    char msg[512], path[4200];
+    struct nw_err e;
+
+    if (s->stopping) { /* a write failed again while stopping: give up */
+        s->stop_failed = 1;
+        return;
+    }
+    if (s->st.stopped) return;
+    s->stopping = 1;
+    s->stop_failed = 0;
+    s->stop_errno = er;
+    s->stopped_since = now_us(s);
+    s->missed_at_stop = s->st.missed;
+    nw_log(NW_LOG_ERROR, "store %s: writing stopped: %s. No stored record was deleted; records "
+           "from now on are counted as missed until space is freed (move old partitions off "
+           "this disk or grow it; retention never deletes records younger than %u days)",
+           s->dir, strerror(er), s->o.retention_days);
+    if (s->reservefd >= 0) {
+        close(s->reservefd);
+        s->reservefd = -1;
+        snprintf(path, sizeof path, "%s/reserve", s->dir);
+        if (unlink(path) == 0 && s->sim_used >= s->o.reserve_bytes)
+            s->sim_used -= s->o.reserve_bytes;
+    }
+    /* with the reserve given back: the pending blocks, the alarm, the seals */
+    snprintf(msg, sizeof msg, "store writing stopped: %s; no stored record was deleted; "
+             "records are counted as missed until space is freed", strerror(er));
+    for (int i = 0; i < s->nact && !s->stop_failed; i++)
+        if (s->act[i].nts) cut_block(s, &s->act[i], &e);
+    if (!s->stop_failed) alarm_record(s, "store_write_stopped", msg);
+    while (s->nact > 0 && !s->stop_failed)
+        if (seal(s, 0, &e) != 0) break;
+    s->stopping = 0;
+    s->st.stopped = 1;
+}
+
+/* ------------------------------------------------------------ segments -- */
+
+static int open_segment(struct nw_store *s, uint32_t day, struct active **out, struct nw_err *err)
+{
+    struct chain_entry ce;
+    struct active *a;
+    struct seg_hdr h;
+    uint8_t hb[SEG_HDR_LEN];
+    char path[4200], d[16];
+    struct iovec iov;
+    int rc;
+
+    if (s->nact == MAX_ACTIVE) { /* seal the least recently used day */
+        int lru = 0;
+        for (int i = 1; i < s->nact; i++)
+            if (s->act[i].last_use < s->act[lru].last_use) lru = i;
+        if ((rc = seal(s, lru, err)) != 0) return rc;
+    }
+    nw__day_name(day, d);
+    snprintf(path, sizeof path, "%s/%s", s->dir, d);
+    if (mkdir(path, 0750) != 0 && errno != EEXIST)
+        return nw_err_set(err, NW_EIO, "cannot create partition %s: %s", path, strerror(errno));
+    memset(&ce, 0, sizeof ce);
+    snprintf(ce.kind, sizeof ce.kind, "open");
+    ce.seq = s->next_seq;
+    ce.day = day;
+    rc = nw__chain_append(s->chainfd, &s->chain, &ce, s->signing ? s->sk : NULL, 1, err);
+    if (rc != 0) {
+        stop_writing(s, ENOSPC);
+        return rc;
+    }
+    a = &s->act[s->nact];
+    memset(a, 0, sizeof *a);
+    a->day = day;
+    a->seq = s->next_seq++;
+    a->created_us = now_us(s);
+    a->min_ts = UINT64_MAX;
+    a->pmin = UINT64_MAX;
+    nw_buf_init(&a->footer, FOOTER_MAX);
+    seg_path(path, sizeof path, s->dir, day, a->seq);
+    a->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    a->sha = EVP_MD_CTX_new();
+    if (a->fd < 0 || a->sha == NULL || EVP_DigestInit_ex(a->sha, EVP_sha256(), NULL) != 1) {
+        rc = nw_err_set(err, NW_EIO, "cannot create segment %s: %s", path, strerror(errno));
+        if (a->fd >= 0) close(a->fd);
+        EVP_MD_CTX_free(a->sha);
+        nw_buf_fini(&a->footer);
+        return rc;
+    }
+    memset(&h, 0, sizeof h);
+    h.seq = a->seq;
+    h.day = day;
+    h.version = SEG_VERSION;
+    h.created_us = a->created_us;
+    memcpy(h.store_id, s->store_id, STORE_ID_LEN);
+    nw__seg_hdr_encode(hb, &h);
+    iov.iov_base = hb;
+    iov.iov_len = sizeof hb;
+    s->nact++;
+    if (write_at(s, a->fd, &iov, 1, 0) != 0) {
+        int er = errno;
+        rc = nw_err_set(err, NW_EIO, "writing segment %s failed: %s", path, strerror(er));
+        if (ftruncate(a->fd, 0) != 0) { /* recovery rewrites the header */
+        }
+        stop_writing(s, er);
+        return rc;
+    }
+    EVP_DigestUpdate(a->sha, hb, sizeof hb);
+    a->size = SEG_HDR_LEN;
+    *out = a;
+    return 0;
+}
+
+static void active_free(struct active *a)
+{
+    if (a->fd >= 0) close(a->fd);
+    EVP_MD_CTX_free(a->sha);
+    nw_buf_fini(&a->footer);
+    nw_free(a->data);
+    nw_free(a->ts);
+    nw_free(a->set);
+    memset(a, 0, sizeof *a);
+    a->fd = -1;
+}
+
+static void set_clear(struct active *a)
+{
+    if (a->set) memset(a->set, 0, a->setcap * sizeof *a->set);
+    a->nset = 0;
+}
+
+static int set_add(struct active *a, uint64_t h)
+{
+    size_t i;
+
+    if (h == 0) h = 1;
+    if ((a->nset + 1) * 2 > a->setcap) {
+        size_t nc = a->setcap ? a->setcap * 2 : 1024;
+        uint64_t *ns = nw_calloc(nc, sizeof *ns);
+        if (ns == NULL) return NW_ENOMEM;
+        for (size_t k = 0; k < a->setcap; k++) {
+            uint64_t v = a->set[k];
+            if (!v) continue;
+            for (i = v & (nc - 1); ns[i]; i = (i + 1) & (nc - 1)) {
+            }
+            ns[i] = v;
+        }
+        nw_free(a->set);
+        a->set = ns;
+        a->setcap = nc;
+    }
+    for (i = h & (a->setcap - 1); a->set[i]; i = (i + 1) & (a->setcap - 1))
+        if (a->set[i] == h) return 0;
+    a->set[i] = h;
+    a->nset++;
+    return 0;
+}
+
+/* Compress and write the pending block of a. */
+static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
+{
+    struct blk_hdr h;
+    uint8_t hb[BLK_HDR_LEN];
+    struct iovec iov[3];
+    uint32_t bits;
+    size_t flen, need, clen;
+    uint64_t t;
+
+    if (a->nts == 0) return 0;
+    if (s->st.stopped) return NW_EIO;
+    /* timestamps after the records */
+    need = a->dlen + 8 * a->nts;
+    if (need > a->dcap) {
+        char *nd = nw_realloc(a->data, need);
+        if (nd == NULL) return nw_err_set(err, NW_ENOMEM, "out of memory cutting a block");
+        a->data = nd;
+        a->dcap = need;
+    }
+    for (size_t i = 0; i < a->nts; i++) le64_put((uint8_t *)a->data + a->dlen + 8 * i, a->ts[i]);
+    bits = nw__bloom_bits_for(a->nset);
+    flen = bits / 8;
+    memset(s->filter, 0, flen);
+    for (size_t i = 0; i < a->setcap; i++)
+        if (a->set[i]) nw__bloom_add(s->filter, bits, a->set[i]);
+    if (ZSTD_compressBound(need) > s->ccap) {
+        size_t nc = ZSTD_compressBound(need);
+        uint8_t *nb = nw_realloc(s->cbuf, nc);
+        if (nb == NULL) return nw_err_set(err, NW_ENOMEM, "out of memory cutting a block");
+        s->cbuf = nb;
+        s->ccap = nc;
+    }
+    clen = ZSTD_compress2(s->cctx, s->cbuf, s->ccap, a->data, need);
+    if (ZSTD_isError(clen))
+        return nw_err_set(err, NW_EIO, "zstd: %s", ZSTD_getErrorName(clen));
+    memset(&h, 0, sizeof h);
+    h.comp_len = (uint32_t)clen;
+    h.raw_len = (uint32_t)need;
+    h.nrec = (uint32_t)a->nts;
+    h.filter_len = (uint32_t)flen;
+    h.min_ts = a->pmin;
+    h.max_ts = a->pmax;
+    h.first_rec = a->nrec;
+    nw__blk_hdr_encode(hb, &h);
+    h.hash = nw__blk_hash(hb, s->filter, flen, s->cbuf, clen);
+    nw__blk_hdr_encode(hb, &h);
+    iov[0].iov_base = hb;
+    iov[0].iov_len = BLK_HDR_LEN;
+    iov[1].iov_base = s->filter;
+    iov[1].iov_len = flen;
+    iov[2].iov_base = s->cbuf;
+    iov[2].iov_len = clen;
+    if (write_at(s, a->fd, iov, 3, a->size) != 0) {
+        int er = errno;
+        char path[4200];
+        seg_path(path, sizeof path, s->dir, a->day, a->seq);
+        if (ftruncate(a->fd, (off_t)a->size) != 0) { /* recovery would cut it anyway */
+        }
+        nw_err_set(err, NW_EIO, "writing %s failed: %s", path, strerror(er));
+        stop_writing(s, er);
+        return NW_EIO;
+    }
+    EVP_DigestUpdate(a->sha, hb, BLK_HDR_LEN);
+    EVP_DigestUpdate(a->sha, s->filter, flen);
+    EVP_DigestUpdate(a->sha, s->cbuf, clen);
+    nw_buf_append(&a->footer, hb, BLK_HDR_LEN);
+    nw_buf_append(&a->footer, s->filter, flen);
+    a->size += BLK_HDR_LEN + flen + clen;
+    a->nblocks++;
+    a->nrec += a->nts;
+    if (a->pmin < a->min_ts) a->min_ts = a->pmin;
+    if (a->pmax > a->max_ts || a->max_ts == UINT64_MAX) a->max_ts = a->pmax;
+    s->st.flushed += a->nts;
+    s->st.blocks++;
+    s->st.bytes_written += BLK_HDR_LEN + flen + clen;
+    a->dlen = 0;
+    a->nts = 0;
+    a->pmin = UINT64_MAX;
+    a->pmax = 0;
+    a->pending_since = 0;
+    set_clear(a);
+    t = now_us(s);
+    if (s->o.fsync == NW_STORE_FSYNC_ALWAYS) {
+        fdatasync(a->fd);
+        s->last_sync = t;
+    }
+    return 0;
+}
+
+/* Seal s->act[idx]: pending block, footer, trailer, sync, chain "seg". */
+static int seal(struct nw_store *s, int idx, struct nw_err *err)
+{
+    struct active *a = &s->act[idx];
+    struct chain_entry ce;
+    struct trailer t;
+    uint8_t tb[TRAILER_LEN];
+    struct iovec iov[2];
+    unsigned n = 32;
+    int rc = 0;
+
+    if (a->nts && (rc = cut_block(s, a, err)) != 0) goto drop;
+    if (!nw_buf_ok(&a->footer)) {
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory building a segment footer");
+        goto drop;
+    }
+    memset(&t, 0, sizeof t);
+    t.footer_off = a->size;
+    t.nblocks = (uint32_t)a->nblocks;
+    t.footer_hash = nw__store_hash64(a->footer.data ? a->footer.data : "", a->footer.len, 4);
+    t.nrec = a->nrec;
+    t.min_ts = a->nrec ? a->min_ts : 0;
+    t.max_ts = a->nrec ? a->max_ts : 0;
+    nw__trailer_encode(tb, &t);
+    iov[0].iov_base = a->footer.data ? a->footer.data : (char *)tb;
+    iov[0].iov_len = a->footer.len;
+    iov[1].iov_base = tb;
+    iov[1].iov_len = TRAILER_LEN;
+    if (write_at(s, a->fd, iov, 2, a->size) != 0 || fdatasync(a->fd) != 0) {
+        int er = errno;
+        rc = nw_err_set(err, NW_EIO, "sealing a segment failed: %s", strerror(er));
+        if (ftruncate(a->fd, (off_t)a->size) != 0) {
+        }
+        goto drop_stop;
+    }
+    if (a->footer.len) EVP_DigestUpdate(a->sha, a->footer.data, a->footer.len);
+    EVP_DigestUpdate(a->sha, tb, TRAILER_LEN);
+    a->size += a->footer.len + TRAILER_LEN;
+    s->st.bytes_written += a->footer.len + TRAILER_LEN;
+    memset(&ce, 0, sizeof ce);
+    snprintf(ce.kind, sizeof ce.kind, "seg");
+    ce.seq = a->seq;
+    ce.day = a->day;
+    ce.size = a->size;
+    ce.nrec = a->nrec;
+    ce.min_ts = t.min_ts;
+    ce.max_ts = t.max_ts;
+    EVP_DigestFinal_ex(a->sha, ce.sha, &n);
+    rc = nw__chain_append(s->chainfd, &s->chain, &ce, s->signing ? s->sk : NULL, 1, err);
+    if (rc != 0) goto drop_stop;
+    s->st.segments_sealed++;
+    goto drop;
+drop_stop:
+    /* the segment stays "open" in the chain: the next open recovers and seals it */
+    s->st.missed += a->nts;
+    active_free(a);
+    s->act[idx] = s->act[--s->nact];
+    stop_writing(s, ENOSPC);
+    return rc;
+drop:
+    s->st.missed += a->nts; /* pending records a failed cut could not write */
+    active_free(a);
+    s->act[idx] = s->act[--s->nact];
+    return rc;
+}
+
+/* ------------------------------------------------------------ recovery -- */
+
+struct rebuild {
+    struct nw_buf footer;
+    const uint8_t *img;
+    size_t off;
+};
+
+static int on_recovered_block(void *arg, const struct blk_hdr *h, const uint8_t *raw)
+{
+    struct rebuild *r = arg;
+    (void)raw;
+    nw_buf_append(&r->footer, r->img + r->off, BLK_HDR_LEN + h->filter_len);
+    r->off += BLK_HDR_LEN + h->filter_len + h->comp_len;
+    return 0;
+}
+
+/* Recover and seal one segment left open by a crash (chain "open", no "seg"). */
+static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZSTD_DCtx *dctx,
+                           struct nw_err *err)
+{
+    char path[4200], d[16];
+    int fd = -1, rc = 0;
+    struct stat sb;
+    uint8_t *img = NULL;
+    struct seg_walk w;
+    struct rebuild rb;
+    struct active *a;
+    uint64_t torn = 0, size;
+
+    nw_buf_init(&rb.footer, FOOTER_MAX);
+    nw__day_name(oe->day, d);
+    snprintf(path, sizeof path, "%s/%s", s->dir, d);
+    mkdir(path, 0750);
+    seg_path(path, sizeof path, s->dir, oe->day, oe->seq);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        rc = nw_err_set(err, NW_EIO, "recovering %s: %s", path, strerror(errno));
+        goto out;
+    }
+    size = (uint64_t)sb.st_size;
+    img = nw_alloc(size + 1);
+    if (img == NULL) {
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory recovering %s", path);
+        goto out;
+    }
+    if (size && pread(fd, img, size, 0) != (ssize_t)size) {
+        rc = nw_err_set(err, NW_EIO, "reading %s: %s", path, strerror(errno));
+        goto out;
+    }
+    rb.img = img;
+    rb.off = SEG_HDR_LEN;
+    if (nw__seg_walk_mem(img, size, dctx, &w, on_recovered_block, &rb) != 0 ||
+        w.hdr.seq != oe->seq || w.hdr.day != oe->day) {
+        /* no valid header: the crash hit before the header was written */
+        struct seg_hdr h;
+        memset(&w, 0, sizeof w);
+        memset(&h, 0, sizeof h);
+        h.seq = oe->seq;
+        h.day = oe->day;
+        h.version = SEG_VERSION;
+        h.created_us = now_us(s);
+        memcpy(h.store_id, s->store_id, STORE_ID_LEN);
+        nw__seg_hdr_encode(img, &h); /* img has room: we rewrite the file below */
+        if (size < SEG_HDR_LEN) {
+            uint8_t *ni = nw_realloc(img, SEG_HDR_LEN);
+            if (ni == NULL) {
+                rc = nw_err_set(err, NW_ENOMEM, "out of memory recovering %s", path);
+                goto out;
+            }
+            img = ni;
+            nw__seg_hdr_encode(img, &h);
+        }
+        if (pwrite(fd, img, SEG_HDR_LEN, 0) != SEG_HDR_LEN) {
+            rc = nw_err_set(err, NW_EIO, "rewriting the header of %s: %s", path, strerror(errno));
+            goto out;
+        }
+        w.good_end = SEG_HDR_LEN;
+        torn = size;
+        nw_buf_reset(&rb.footer);
+    } else if (w.sealed) {
+        /* sealed but the "seg" line never made it: keep the file as is */
+        w.good_end = size;
+    } else {
+        torn = size - w.good_end;
+    }
+    if (!w.sealed && ftruncate(fd, (off_t)w.good_end) != 0) {
+        rc = nw_err_set(err, NW_EIO, "truncating %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!nw_buf_ok(&rb.footer)) {
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory recovering %s", path);
+        goto out;
+    }
+    /* adopt it as an active segment and seal it the normal way */
+    a = &s->act[s->nact];
+    memset(a, 0, sizeof *a);
+    a->fd = fd;
+    fd = -1;
+    a->day = oe->day;
+    a->seq = oe->seq;
+    a->size = w.good_end;
+    a->nrec = w.nrec;
+    a->nblocks = w.nblocks;
+    a->min_ts = w.nrec ? w.min_ts : UINT64_MAX;
+    a->max_ts = w.max_ts;
+    a->pmin = UINT64_MAX;
+    a->footer = rb.footer;
+    nw_buf_init(&rb.footer, 0);
+    a->sha = EVP_MD_CTX_new();
+    if (a->sha == NULL || EVP_DigestInit_ex(a->sha, EVP_sha256(), NULL) != 1) {
+        active_free(a);
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+        goto out;
+    }
+    s->nact++;
+    if (w.sealed) {
+        struct chain_entry ce;
+        unsigned n = 32;
+        memset(&ce, 0, sizeof ce);
+        snprintf(ce.kind, sizeof ce.kind, "seg");
+        ce.seq = a->seq;
+        ce.day = a->day;
+        ce.size = size;
+        ce.nrec = w.nrec;
+        ce.min_ts = w.nrec ? w.min_ts : 0;
+        ce.max_ts = w.nrec ? w.max_ts : 0;
+        EVP_DigestUpdate(a->sha, img, size);
+        EVP_DigestFinal_ex(a->sha, ce.sha, &n);
+        active_free(a);
+        s->nact--;
+        rc = nw__chain_append(s->chainfd, &s->chain, &ce, s->signing ? s->sk : NULL, 1, err);
+        if (rc == 0) s->st.segments_sealed++;
+    } else {
+        EVP_DigestUpdate(a->sha, img, w.good_end);
+        rc = seal(s, s->nact - 1, err);
+    }
+    if (rc == 0 && !s->o.quiet)
+        fprintf(stderr, "netwarden: store %s: recovered segment %s/%012llu.nws after an unclean "
+                "stop: %llu records in %llu blocks kept, %llu bytes of incomplete block "
+                "dropped; sealed\n", s->dir, d, (unsigned long long)oe->seq,
+                (unsigned long long)w.nrec, (unsigned long long)w.nblocks,
+                (unsigned long long)torn);
+out:
+    if (fd >= 0) close(fd);
+    nw_buf_fini(&rb.footer);
+    nw_free(img);
+    return rc;
+}
+
+static int recover(struct nw_store *s, struct nw_err *err)
+{
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    int rc = 0;
+    size_t n = s->chain.n;
+
+    if (dctx == NULL) return nw_err_set(err, NW_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct chain_entry *e = &s->chain.e[i];
+        int closed = 0;
+        if (e->kind[0] != 'o') continue;
+        for (size_t k = i + 1; k < n && !closed; k++)
+            closed = (s->chain.e[k].kind[0] == 's' && s->chain.e[k].seq == e->seq) ||
+                     (s->chain.e[k].kind[0] == 'e' && s->chain.e[k].day == e->day);
+        if (!closed) {
+            struct chain_entry copy = *e; /* the chain array may move while appending */
+            rc = recover_segment(s, &copy, dctx, err);
+        }
+    }
+    ZSTD_freeDCtx(dctx);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- open -- */
+
+static int create_store_file(const char *dir, struct nw_err *err)
+{
+    char path[4200], text[128], hex[40];
+    uint8_t id[STORE_ID_LEN];
+    int fd, n;
+
+    snprintf(path, sizeof path, "%s/STORE", dir);
+    if (access(path, F_OK) == 0) return 0;
+    randombytes_buf(id, sizeof id);
+    for (int i = 0; i < STORE_ID_LEN; i++) snprintf(hex + 2 * i, 3, "%02x", id[i]);
+    n = snprintf(text, sizeof text, "netwarden-store 1\nid %s\n", hex);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
+        int er = errno;
+        if (fd >= 0) close(fd);
+        return nw_err_set(err, NW_EIO, "cannot create %s: %s", path, strerror(er));
+    }
+    close(fd);
+    fsync_dir(dir);
+    return 0;
+}
+
+static uint64_t dir_usage(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    uint64_t total = 0;
+    char path[4200];
+    struct stat sb;
+
+    while (d && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (stat(path, &sb) != 0) continue;
+        if (S_ISDIR(sb.st_mode)) total += dir_usage(path);
+        else total += (uint64_t)sb.st_size;
+    }
+    if (d) closedir(d);
+    return total;
+}
+
+static int make_reserve(struct nw_store *s)
+{
+    char path[4200];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/reserve", s->dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return -1;
+    if (s->sim_limit) {
+        struct stat sb;
+        uint64_t have = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+        if (have < s->o.reserve_bytes &&
+            s->sim_used + (s->o.reserve_bytes - have) > s->sim_limit) {
+            close(fd);
+            unlink(path);
+            errno = ENOSPC;
+            return -1;
+        }
+        s->sim_used += s->o.reserve_bytes - NW_MIN(have, s->o.reserve_bytes);
+    }
+    if (s->o.reserve_bytes && posix_fallocate(fd, 0, (off_t)s->o.reserve_bytes) != 0) {
+        close(fd);
+        unlink(path);
+        errno = ENOSPC;
+        return -1;
+    }
+    s->reservefd = fd;
+    return 0;
+}
+
+int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_opts *opts,
+                  struct nw_err *err)
+{
+    struct nw_store *s;
+    char path[4200];
+    const char *lim;
+    int rc;
+
+    *out = NULL;
+    if (opts->retention_days && (rc = nw_store_check_retention(opts->retention_days, err)) != 0)
+        return rc;
+    if (opts->level < 1 || opts->level > 19 || opts->block_bytes < 4096 ||
+        opts->block_bytes > (32u << 20) || opts->segment_bytes < opts->block_bytes)
+        return nw_err_set(err, NW_EINVAL, "store options out of range: level 1..19, block 4 KiB"
+                          "..32 MiB, segment >= block");
+    s = nw_calloc(1, sizeof *s);
+    if (s == NULL) return nw_err_set(err, NW_ENOMEM, "out of memory opening the store");
+    s->lockfd = s->chainfd = s->reservefd = -1;
+    for (int i = 0; i < MAX_ACTIVE; i++) s->act[i].fd = -1;
+    s->o = *opts;
+    s->o.sign_key = NULL;
+    s->dir = nw_strndup(dir, 4000);
+    s->filter = nw_alloc(BLOOM_MAX_BITS / 8);
+    s->cctx = ZSTD_createCCtx();
+    if (s->dir == NULL || s->filter == NULL || s->cctx == NULL) {
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory opening the store");
+        goto fail;
+    }
+    ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opts->level);
+    ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0); /* the block hash covers it */
+    if (sodium_init() < 0) {
+        rc = nw_err_set(err, NW_EIO, "libsodium failed to initialise");
+        goto fail;
+    }
+    if (opts->sign_key) {
+        char rp[4096], rd[4096];
+        if (realpath(opts->sign_key, rp) && realpath(dir, rd) && strncmp(rp, rd, strlen(rd)) == 0 &&
+            rp[strlen(rd)] == '/') {
+            rc = nw_err_set(err, NW_EINVAL, "the signing key %s is inside the store %s; keep it "
+                            "outside (whoever can change the store must not hold the key)",
+                            opts->sign_key, dir);
+            goto fail;
+        }
+        if ((rc = nw__load_secret_key(opts->sign_key, s->sk, err)) != 0) goto fail;
+        s->signing = 1;
+    }
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        rc = nw_err_set(err, NW_EIO, "cannot create the store directory %s: %s; check the path "
+                        "and permissions", dir, strerror(errno));
+        goto fail;
+    }
+    snprintf(path, sizeof path, "%s/LOCK", dir);
+    s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (s->lockfd < 0) {
+        rc = nw_err_set(err, NW_EIO, "cannot open %s: %s; check permissions", path, strerror(errno));
+        goto fail;
+    }
+    if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        rc = nw_err_set(err, NW_EINVAL, "store %s is in use by another writer (audit or import); "
+                        "one writer per store", dir);
+        goto fail;
+    }
+    if ((rc = create_store_file(dir, err)) != 0) goto fail;
+    if ((rc = nw__chain_load(dir, &s->chain, 0, err)) != 0) goto fail;
+    {
+        uint8_t g[32];
+        nw__chain_genesis(dir, g, s->store_id, err);
+    }
+    snprintf(path, sizeof path, "%s/chain", dir);
+    s->chainfd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (s->chainfd < 0) {
+        rc = nw_err_set(err, NW_EIO, "cannot open %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    {
+        struct stat sb;
+        if (fstat(s->chainfd, &sb) == 0 && (uint64_t)sb.st_size > s->chain.good_len) {
+            if (!opts->quiet)
+                fprintf(stderr, "netwarden: store %s: dropped %llu bytes of an incomplete chain "
+                        "line (unclean stop)\n", dir,
+                        (unsigned long long)((uint64_t)sb.st_size - s->chain.good_len));
+            if (ftruncate(s->chainfd, (off_t)s->chain.good_len) != 0) {
+                rc = nw_err_set(err, NW_EIO, "cannot truncate %s: %s", path, strerror(errno));
+                goto fail;
+            }
+        }
+    }
+    for (size_t i = 0; i < s->chain.n; i++)
+        if (s->chain.e[i].kind[0] != 'e' && s->chain.e[i].seq >= s->next_seq)
+            s->next_seq = s->chain.e[i].seq + 1;
+    if (s->next_seq == 0) s->next_seq = 1;
+    lim = getenv("NW_STORE_DISK_LIMIT");
+    if (lim && *lim) {
+        s->sim_limit = strtoull(lim, NULL, 10);
+        s->sim_used = dir_usage(dir);
+    }
+    if ((rc = recover(s, err)) != 0) goto fail;
+    if (make_reserve(s) != 0) {
+        rc = nw_err_set(err, NW_EIO, "store %s: cannot set aside the %llu-byte reserve for the "
+                        "disk-full alarm: %s; free space first", dir,
+                        (unsigned long long)s->o.reserve_bytes, strerror(errno));
+        goto fail;
+    }
+    s->last_sync = s->last_tick = now_us(s);
+    if (s->o.retention_days && (rc = nw_store_retention(s, now_us(s), err)) < 0) goto fail;
+    *out = s;
+    return 0;
+fail:
+    s->o.quiet = 1;
+    nw_store_close(s, NULL);
+    return rc;
+}
+
+/* -------------------------------------------------------------- append -- */
+
+static void collect_key(void *arg, const char *key, size_t n)
+{
+    struct nw_store *s = arg;
+    if (s->nrec_keys < MAX_REC_KEYS) s->rec_keys[s->nrec_keys++] = nw__key_hash(key, n);
+}
+
+static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err)
+{
+    struct active *a = NULL;
+    uint64_t ts = 0, t;
+    uint32_t day;
+    int rc;
+
+    if (len && line[len - 1] == '\n') len--;
+    s->nrec_keys = 0;
+    if (len == 0 || len > NW_RECORD_MAX || memchr(line, '\n', len) != NULL ||
+        (rc = nw__index_record(line, len, &ts, collect_key, s)) != 0) {
+        s->st.rejected++;
+        return nw_err_set(err, NW_EFORMAT, "%s", len == 0 ? "empty line"
+                          : len > NW_RECORD_MAX ? "record longer than 1 MiB"
+                          : memchr(line, '\n', len) ? "record spans lines"
+                          : rc == NW_ENOENT ? "no valid \"timestamp\" member (RFC 3339)"
+                                            : "not a valid JSON object");
+    }
+    if (s->st.stopped) {
+        s->st.missed++;
+        return nw_err_set(err, NW_EIO, "store writing is stopped (%s); record counted as missed",
+                          strerror(s->stop_errno));
+    }
+    day = (uint32_t)(ts / DAY_US);
+    for (int i = 0; i < s->nact; i++)
+        if (s->act[i].day == day) a = &s->act[i];
+    if (a == NULL && (rc = open_segment(s, day, &a, err)) != 0) {
+        s->st.missed++;
+        return rc;
+    }
+    if (a->nts && a->dlen + len + 1 > s->o.block_bytes && (rc = cut_block(s, a, err)) != 0) {
+        s->st.missed++;
+        return rc;
+    }
+    if (a->dlen + len + 1 > a->dcap) {
+        size_t nc = NW_MAX(a->dcap * 2, NW_MAX(s->o.block_bytes + s->o.block_bytes / 8,
+                                               a->dlen + len + 1));
+        char *nd = nw_realloc(a->data, nc);
+        if (nd == NULL) {
+            s->st.missed++;
+            return nw_err_set(err, NW_ENOMEM, "out of memory buffering a record");
+        }
+        a->data = nd;
+        a->dcap = nc;
+    }
+    if (a->nts == a->tscap) {
+        size_t nc = a->tscap ? a->tscap * 2 : 4096;
+        uint64_t *nt = nw_realloc(a->ts, nc * sizeof *nt);
+        if (nt == NULL) {
+            s->st.missed++;
+            return nw_err_set(err, NW_ENOMEM, "out of memory buffering a record");
+        }
+        a->ts = nt;
+        a->tscap = nc;
+    }
+    for (size_t i = 0; i < s->nrec_keys; i++)
+        if (set_add(a, s->rec_keys[i]) != 0) break; /* a smaller filter only costs skips */
+    memcpy(a->data + a->dlen, line, len);
+    a->data[a->dlen + len] = '\n';
+    a->dlen += len + 1;
+    a->ts[a->nts++] = ts;
+    if (ts < a->pmin) a->pmin = ts;
+    if (ts > a->pmax) a->pmax = ts;
+    s->st.records++;
+    s->st.bytes_in += len + 1;
+    if ((++s->appends & 63) == 0 || a->nts == 1) {
+        t = now_us(s);
+        a->last_use = t;
+        if (a->nts == 1) a->pending_since = t;
+    } else {
+        t = 0;
+    }
+    if (a->dlen >= s->o.block_bytes) {
+        if ((rc = cut_block(s, a, err)) != 0) return rc;
+        if (a->size >= s->o.segment_bytes) {
+            for (int i = 0; i < s->nact; i++)
+                if (&s->act[i] == a) return seal(s, i, err);
+        }
+    }
+    if (t && !s->in_alarm) nw_store_tick(s);
+    return 0;
+}
+
+int nw_store_append(struct nw_store *s, const char *line, size_t len, struct nw_err *err)
+{
+    return append_internal(s, line, len, err);
+}
+
+int nw_store_flush(struct nw_store *s, int sync, struct nw_err *err)
+{
+    int rc = 0;
+
+    for (int i = 0; i < s->nact; i++) {
+        if (s->act[i].nts && cut_block(s, &s->act[i], err) != 0) rc = NW_EIO;
+        if (sync && s->act[i].fd >= 0) fdatasync(s->act[i].fd);
+    }
+    if (sync) s->last_sync = now_us(s);
+    return rc;
+}
+
+int nw_store_tick(struct nw_store *s)
+{
+    uint64_t t = now_us(s);
+    struct nw_err e;
+
+    if (s->st.stopped) {
+        struct statvfs vf;
+        uint64_t need = s->o.reserve_bytes + 2 * s->o.block_bytes;
+        if (t - s->last_resume_try < RESUME_CHECK_US) return NW_EIO;
+        s->last_resume_try = t;
+        if (statvfs(s->dir, &vf) != 0 || (uint64_t)vf.f_bavail * vf.f_frsize < need) return NW_EIO;
+        if (s->sim_limit && s->sim_used + need > s->sim_limit) return NW_EIO;
+        if (make_reserve(s) != 0) return NW_EIO;
+        s->st.stopped = 0;
+        nw_log(NW_LOG_NOTICE, "store %s: writing resumed; %llu records were missed", s->dir,
+               (unsigned long long)(s->st.missed - s->missed_at_stop));
+        alarm_record(s, "store_write_resumed", "store writing resumed after space was freed; "
+                     "records during the stop were not stored (see missed_records)");
+        s->stopped_since = 0;
+        return 0;
+    }
+    for (int i = 0; i < s->nact; i++) {
+        struct active *a = &s->act[i];
+        if (a->nts && t - a->pending_since >= s->o.flush_ms * 1000) cut_block(s, a, &e);
+    }
+    if (s->o.fsync == NW_STORE_FSYNC_INTERVAL && t - s->last_sync >= s->o.flush_ms * 1000) {
+        for (int i = 0; i < s->nact; i++) fdatasync(s->act[i].fd);
+        s->last_sync = t;
+    }
+    for (int i = 0; i < s->nact; i++)
+        if (t - s->act[i].created_us >= s->o.segment_seconds * 1000000u) {
+            seal(s, i, &e);
+            i--;
+        }
+    if (s->o.retention_days && t - s->last_retention >= DAY_US / 24) nw_store_retention(s, t, &e);
+    s->last_tick = t;
+    return 0;
+}
+
+/* ----------------------------------------------------------- retention -- */
+
+static int remove_partition(const char *dir, const char *dname)
+{
+    char path[4200], f[4500];
+    DIR *d;
+    struct dirent *de;
+    int rc = 0;
+
+    snprintf(path, sizeof path, "%s/%s", dir, dname);
+    d = opendir(path);
+    if (d == NULL) return errno == ENOENT ? 0 : -1;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        snprintf(f, sizeof f, "%s/%s", path, de->d_name);
+        if (unlink(f) != 0) rc = -1;
+    }
+    closedir(d);
+    if (rmdir(path) != 0) rc = -1;
+    fsync_dir(dir);
+    return rc;
+}
+
+int nw_store_retention(struct nw_store *s, uint64_t now, struct nw_err *err)
+{
+    DIR *d;
+    struct dirent *de;
+    uint32_t days[512];
+    int nd = 0, deleted = 0, rc;
+
+    if (s->o.retention_days == 0) return 0;
+    if ((rc = nw_store_check_retention(s->o.retention_days, err)) != 0) return rc;
+    s->last_retention = now;
+    d = opendir(s->dir);
+    if (d == NULL) return nw_err_set(err, NW_EIO, "cannot list %s: %s", s->dir, strerror(errno));
+    while ((de = readdir(d)) != NULL && nd < (int)NW_ARRAY_LEN(days)) {
+        uint32_t day;
+        /* expired: the day's end is at least retention_days before now */
+        if (nw__day_parse(de->d_name, &day) == 0 &&
+            ((uint64_t)day + 1 + s->o.retention_days) * DAY_US <= now)
+            days[nd++] = day;
+    }
+    closedir(d);
+    for (int i = 0; i < nd; i++) {
+        struct chain_entry ce;
+        struct nw_buf b;
+        char name[16];
+        uint64_t segs = 0, recs = 0, bytes = 0, first = 0, last = 0;
+        int already = 0;
+
+        for (int k = 0; k < s->nact; k++)
+            if (s->act[k].day == days[i]) {
+                seal(s, k, err);
+                k--;
+            }
+        for (size_t k = 0; k < s->chain.n; k++) {
+            const struct chain_entry *e = &s->chain.e[k];
+            if (e->day != days[i]) continue;
+            if (e->kind[0] == 'e') already = 1;
+            if (e->kind[0] == 's') {
+                if (!first) first = e->seq;
+                last = e->seq;
+                segs++;
+                recs += e->nrec;
+                bytes += e->size;
+            }
+        }
+        nw__day_name(days[i], name);
+        if (!already) {
+            memset(&ce, 0, sizeof ce);
+            snprintf(ce.kind, sizeof ce.kind, "expire");
+            ce.day = days[i];
+            ce.nrec = segs;
+            rc = nw__chain_append(s->chainfd, &s->chain, &ce, s->signing ? s->sk : NULL, 1, err);
+            if (rc != 0) return rc;
+        }
+        if (remove_partition(s->dir, name) != 0) {
+            nw_log(NW_LOG_ERROR, "store %s: could not delete all of expired partition %s: %s; "
+                   "the next retention pass retries", s->dir, name, strerror(errno));
+            continue;
+        }
+        if (already) continue; /* finishing a deletion a crash interrupted: recorded before */
+        deleted++;
+        s->st.partitions_expired++;
+        if (!s->o.quiet)
+            fprintf(stderr, "netwarden: store %s: retention: deleted partition %s (%llu segments, "
+                    "%llu records), older than %u days\n", s->dir, name,
+                    (unsigned long long)segs, (unsigned long long)recs, s->o.retention_days);
+        /* the maintenance record of the deletion */
+        nw_buf_init(&b, 1u << 16);
+        nw_buf_putc(&b, '{');
+        nw_json_ktime(&b, "timestamp", now);
+        nw_json_kcstr(&b, "event_type", "maintenance");
+        nw_json_kobj_open(&b, "maintenance");
+        nw_json_kcstr(&b, "action", "retention_delete");
+        nw_json_kcstr(&b, "store", s->dir);
+        nw_json_kcstr(&b, "partition", name);
+        nw_json_ktime(&b, "partition_start", (uint64_t)days[i] * DAY_US);
+        nw_json_ktime(&b, "partition_end", ((uint64_t)days[i] + 1) * DAY_US);
+        nw_json_kuint(&b, "segments", segs);
+        if (segs) {
+            nw_json_kuint(&b, "first_segment", first);
+            nw_json_kuint(&b, "last_segment", last);
+        }
+        nw_json_kuint(&b, "records", recs);
+        nw_json_kuint(&b, "bytes", bytes);
+        nw_json_kuint(&b, "retention_days", s->o.retention_days);
+        nw_json_kcstr(&b, "reason", "older than retention_days (MPS Order No. 82 art. 13 "
+                      "requires at least 60 days)");
+        nw_json_obj_close(&b);
+        nw_buf_putc(&b, '}');
+        if (nw_buf_ok(&b)) append_internal(s, b.data, b.len, err);
+        nw_buf_fini(&b);
+    }
+    return deleted;
+}
+
+/* --------------------------------------------------------------- close -- */
+
+int nw_store_close(struct nw_store *s, struct nw_err *err)
+{
+    struct nw_err e;
+    int rc = 0;
+
+    if (s == NULL) return 0;
+    if (err == NULL) err = &e;
+    while (s->nact > 0) {
+        struct active *a = &s->act[0];
+        if (s->st.stopped) {
+            s->st.missed += a->nts; /* pending records that could not be written */
+            a->nts = 0;
+            a->dlen = 0;
+        }
+        if (s->st.stopped || seal(s, 0, err) != 0) {
+            if (s->nact > 0 && s->act[0].fd == a->fd) {
+                active_free(a);
+                s->act[0] = s->act[--s->nact];
+            }
+            rc = NW_EIO;
+        }
+    }
+    if (s->reservefd >= 0) close(s->reservefd);
+    if (s->chainfd >= 0) {
+        fdatasync(s->chainfd);
+        close(s->chainfd);
+    }
+    if (s->lockfd >= 0) close(s->lockfd);
+    nw__chain_free(&s->chain);
+    ZSTD_freeCCtx(s->cctx);
+    nw_free(s->cbuf);
+    nw_free(s->filter);
+    sodium_memzero(s->sk, sizeof s->sk);
+    nw_free(s->dir);
+    nw_free(s);
+    return rc;
+}
+
+void nw_store_get_stats(const struct nw_store *s, struct nw_store_stats *st) { *st = s->st; }
+
+/* ---------------------------------------------------------------- sink -- */
+
+static int sink_write(void *self, const char *type, const char *line, size_t len)
+{
+    struct nw_err e;
+    (void)type;
+    return nw_store_append(self, line, len, &e);
+}
+
+static int sink_flush(void *self)
+{
+    return nw_store_tick(self) == 0 ? 0 : NW_EIO;
+}
+
+static void sink_close(void *self)
+{
+    struct nw_store *s = self;
+    struct nw_store_stats st;
+    struct nw_err e;
+    char dir[4096];
+    int quiet = s->o.quiet;
+
+    snprintf(dir, sizeof dir, "%s", s->dir);
+    nw_store_flush(s, 0, &e);
+    st = s->st;
+    if (nw_store_close(s, &e) != 0 && e.msg[0]) nw_log(NW_LOG_ERROR, "store %s: %s", dir, e.msg);
+    if (!quiet)
+        fprintf(stderr, "netwarden: store %s: %llu records stored (%.1f MB of JSON in %.1f MB), "
+                "%llu rejected, %llu missed\n", dir, (unsigned long long)st.flushed,
+                st.bytes_in / 1e6, st.bytes_written / 1e6, (unsigned long long)st.rejected,
+                (unsigned long long)st.missed);
+}
+
+int nw_store_sink_open(struct nw_sink *sink, const char *dir, const struct nw_store_opts *opts,
+                       struct nw_err *err)
+{
+    struct nw_store *s;
+    int rc = nw_store_open(&s, dir, opts, err);
+
+    if (rc != 0) return rc;
+    sink->name = "store";
+    sink->write = sink_write;
+    sink->flush = sink_flush;
+    sink->close = sink_close;
+    sink->self = s;
+    return 0;
+}
