@@ -115,6 +115,14 @@ int nw_clickhouse_query(const char *url, const struct nw_query *q,
                         int (*on_record)(void *arg, const char *line, size_t len), void *arg,
                         struct nw_ch_query_stats *st, struct nw_err *err);
 
+/*
+ * `netwarden query --clickhouse URL`: run q and print the records to out in
+ * q->format (json = the original lines), errors as one line on stderr, and
+ * with stats a summary line. Returns the command's exit code (0; 2 bad URL
+ * or no such table; 3 server unreachable, server error, output failure).
+ */
+int nw_clickhouse_query_print(const char *url, const struct nw_query *q, FILE *out, int stats);
+
 /* ---- the spool (crash-safe FIFO of batch files) ------------------------ */
 
 /*
