@@ -932,7 +932,17 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     }
     day = (uint32_t)(ts / DAY_US);
     for (int i = 0; i < s->nact; i++)
-        if (s->act[i].day == day) a = &s->act[i];
+        if (s->act[i].day == day) {
+            a = &s->act[i];
+            if (a->size >= s->o.segment_bytes) { /* full: seal, start the next one */
+                if ((rc = seal(s, i, err)) != 0) {
+                    s->st.missed++;
+                    return rc;
+                }
+                a = NULL;
+            }
+            break;
+        }
     if (a == NULL && (rc = open_segment(s, day, &a, err)) != 0) {
         s->st.missed++;
         return rc;
@@ -979,13 +989,7 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     } else {
         t = 0;
     }
-    if (a->dlen >= s->o.block_bytes) {
-        if ((rc = cut_block(s, a, err)) != 0) return rc;
-        if (a->size >= s->o.segment_bytes) {
-            for (int i = 0; i < s->nact; i++)
-                if (&s->act[i] == a) return seal(s, i, err);
-        }
-    }
+    if (a->dlen >= s->o.block_bytes && (rc = cut_block(s, a, err)) != 0) return rc;
     if (t && !s->in_alarm) nw_store_tick(s);
     return 0;
 }

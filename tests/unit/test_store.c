@@ -1,0 +1,540 @@
+/*
+ * test_store.c - the store: byte-exact round trip, index keys and block
+ * skipping, chain and verify (alter, remove, swap, truncate), crash
+ * recovery, retention with a simulated clock, the legal floor, disk full.
+ */
+#include "nw/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nw/core.h"
+#include "nwtest.h"
+
+#define DAY_US 86400000000ull
+
+static char tmpl[64];
+
+static const char *fresh_dir(void)
+{
+    snprintf(tmpl, sizeof tmpl, "/tmp/nwstoreXXXXXX");
+    if (mkdtemp(tmpl) == NULL) return NULL;
+    strncat(tmpl, "/st", sizeof tmpl - strlen(tmpl) - 1);
+    return tmpl;
+}
+
+static void rm_rf(const char *d)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)(strrchr(d, '/') - d), d);
+    if (system(cmd) != 0) {
+    }
+}
+
+/* Record i: day 0 = 2026-01-10 UTC, spread over `days` days; varied content. */
+static size_t make_rec(char *buf, size_t cap, int i, int days)
+{
+    uint64_t t = 1768003200ull + (uint64_t)(i % days) * 86400 + (uint64_t)i * 7 % 86000;
+    int d = (int)(t / 86400 - 20463), sec = (int)(t % 86400);
+    return (size_t)snprintf(buf, cap,
+        "{\"timestamp\":\"2026-01-%02dT%02d:%02d:%02d.%06d+00:00\",\"flow_id\":%d,"
+        "\"event_type\":\"%s\",\"src_ip\":\"10.%d.%d.%d\",\"dest_ip\":\"2001:db8:0:%x::1\","
+        "\"dns\":{\"queries\":[{\"rrname\":\"Host%d.Example.COM.\"}]},"
+        "\"user\":{\"account\":\"u\\u00e9%d\",\"mac\":\"AA:BB:CC:00:00:%02X\"},\"n\":%d}",
+        10 + d, sec / 3600, sec / 60 % 60, sec % 60, i % 1000000, i, i % 3 ? "dns" : "flow",
+        i % 7, i % 13, i % 250, i % 5, i % 17, i % 11, i % 256, i);
+}
+
+struct collect {
+    char *all;
+    size_t len, cap;
+    int n;
+    uint64_t last_ts;
+};
+
+static int on_rec(void *arg, const char *line, size_t len, uint64_t ts)
+{
+    struct collect *c = arg;
+    if (c->len + len + 2 > c->cap) {
+        c->cap = (c->len + len + 2) * 2;
+        c->all = realloc(c->all, c->cap);
+    }
+    memcpy(c->all + c->len, line, len);
+    c->all[c->len + len] = '\n';
+    c->len += len + 1;
+    c->all[c->len] = '\0';
+    c->n++;
+    c->last_ts = ts;
+    return 0;
+}
+
+static uint64_t sim_now;
+static uint64_t sim_clock(void *arg)
+{
+    (void)arg;
+    return sim_now;
+}
+
+static void opts_small(struct nw_store_opts *o)
+{
+    nw_store_opts_defaults(o);
+    o->block_bytes = 4096;
+    o->fsync = NW_STORE_FSYNC_NEVER;
+    o->quiet = 1;
+    o->clock = sim_clock;
+    sim_now = 1768003200ull * 1000000 + 10 * DAY_US; /* 10 days after the data starts */
+}
+
+static int fill(const char *dir, int n, int days, struct nw_store_opts *o, char **expect,
+                size_t *elen)
+{
+    struct nw_store *s;
+    struct nw_err err;
+    char rec[1024];
+    size_t cap = 1 << 16, len = 0;
+    char *all = malloc(cap);
+
+    if (nw_store_open(&s, dir, o, &err) != 0) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        free(all);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t l = make_rec(rec, sizeof rec - 1, i, days);
+        rec[l] = '\n';
+        if (nw_store_append(s, rec, l + 1, &err) != 0) {
+            fprintf(stderr, "append: %s\n", err.msg);
+            nw_store_close(s, &err);
+            free(all);
+            return -1;
+        }
+        if (len + l + 1 > cap) all = realloc(all, cap *= 2);
+        memcpy(all + len, rec, l + 1);
+        len += l + 1;
+    }
+    nw_store_close(s, &err);
+    if (expect) {
+        *expect = all;
+        *elen = len;
+    } else {
+        free(all);
+    }
+    return 0;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Same multiset of lines? (day partitions reorder records across days) */
+static int same_lines(char *a, size_t alen, char *b, size_t blen)
+{
+    char **la = malloc(sizeof(char *) * (alen + 1)), **lb = malloc(sizeof(char *) * (blen + 1));
+    size_t na = 0, nb = 0;
+    int ok = 1;
+
+    if (alen != blen) ok = 0;
+    for (char *p = a; ok && p < a + alen; p = strchr(p, '\n') + 1) la[na++] = p;
+    for (char *p = b; ok && p < b + blen; p = strchr(p, '\n') + 1) lb[nb++] = p;
+    for (size_t i = 0; ok && i < alen; i++) if (a[i] == '\n') a[i] = '\0';
+    for (size_t i = 0; ok && i < blen; i++) if (b[i] == '\n') b[i] = '\0';
+    if (ok && na != nb) ok = 0;
+    if (ok) {
+        qsort(la, na, sizeof *la, cmp_lines);
+        qsort(lb, nb, sizeof *lb, cmp_lines);
+        for (size_t i = 0; i < na && ok; i++) ok = strcmp(la[i], lb[i]) == 0;
+    }
+    free(la);
+    free(lb);
+    return ok;
+}
+
+TEST(round_trip_byte_exact)
+{
+    struct nw_store_opts o;
+    struct nw_store_scan q;
+    struct nw_store_scan_stats st;
+    struct collect c = {0};
+    struct nw_err err;
+    char *expect = NULL;
+    size_t elen = 0;
+    const char *dir = fresh_dir();
+    int ok;
+
+    opts_small(&o);
+    CHECK(fill(dir, 3000, 3, &o, &expect, &elen) == 0);
+    memset(&q, 0, sizeof q);
+    q.until_us = UINT64_MAX;
+    q.on_record = on_rec;
+    q.arg = &c;
+    CHECK_EQ(nw_store_scan(dir, &q, &st, &err), 0);
+    CHECK_EQ(c.n, 3000);
+    CHECK(st.blocks > 10);
+    CHECK_EQ(st.damaged, 0);
+    ok = same_lines(expect, elen, c.all, c.len);
+    free(expect);
+    free(c.all);
+    CHECK(ok);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    rm_rf(dir);
+}
+
+struct keys {
+    char buf[4096];
+    size_t len;
+};
+static void on_key(void *arg, const char *k, size_t n)
+{
+    struct keys *ks = arg;
+    if (ks->len + n + 2 < sizeof ks->buf) {
+        memcpy(ks->buf + ks->len, k, n);
+        ks->len += n;
+        ks->buf[ks->len++] = '|';
+        ks->buf[ks->len] = '\0';
+    }
+}
+
+TEST(index_keys)
+{
+    static const char rec[] =
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000+08:00\",\"event_type\":\"dns\","
+        "\"src_ip\":\"10.1.2.3\",\"dest_ip\":\"2001:DB8:0:1::53\",\"src_mac\":\"AA:bb:CC:dd:EE:ff\","
+        "\"dns\":{\"queries\":[{\"rrname\":\"A.B.Example.COM.\"}],\"answers\":[{\"rrname\":\"x\"}]},"
+        "\"user\":{\"ip\":\"10.1.2.3\",\"account\":\"al\\u00e9\",\"calling_station\":\"1380\"},"
+        "\"radius\":{\"user_name\":\"bob\",\"framed_ip\":\"10.9.9.9\",\"calling_station_id\":\"139\"},"
+        "\"dhcp\":{\"assigned_ip\":\"192.168.1.5\",\"client_mac\":\"00:11:22:33:44:55\"},"
+        "\"pppoe\":{\"username\":\"carol\",\"for_mac\":\"66:77:88:99:AA:BB\",\"ip\":\"100.64.0.1\"},"
+        "\"login\":{\"username\":\"dave\"},\"http\":{\"hostname\":\"www.foo.org\"},"
+        "\"tls\":{\"sni\":\"sni.bar.net\"},\"quic\":{\"sni\":\"q.baz.io\"}}";
+    static const char *want[] = {
+        "type:dns", "ip:10.1.2.3", "ip4/24:10.1.2", "ip4/16:10.1", "ip:2001:db8:0:1::53",
+        "ip6/64:2001:db8:0:1", "ip6/48:2001:db8:0", "mac:aa:bb:cc:dd:ee:ff",
+        "dom:a.b.example.com", "dom:b.example.com", "dom:example.com", "dom:x",
+        "user:al\xc3\xa9", "calling:1380", "user:bob", "ip:10.9.9.9", "calling:139",
+        "ip:192.168.1.5", "mac:00:11:22:33:44:55", "user:carol", "mac:66:77:88:99:aa:bb",
+        "ip:100.64.0.1", "user:dave", "dom:www.foo.org", "dom:foo.org", "dom:sni.bar.net",
+        "dom:bar.net", "dom:q.baz.io", "dom:baz.io",
+    };
+    struct keys ks = {{0}, 0};
+    char pat[256];
+
+    CHECK_EQ(nw_store_index_keys(rec, sizeof rec - 1, on_key, &ks), 0);
+    for (size_t i = 0; i < NW_ARRAY_LEN(want); i++) {
+        snprintf(pat, sizeof pat, "%s|", want[i]);
+        CHECK_HAS(ks.buf, pat);
+    }
+    CHECK_LACKS(ks.buf, "dom:com|");
+    CHECK_LACKS(ks.buf, "dom:net|");
+    CHECK_EQ(nw_store_index_keys("{\"a\":", 5, on_key, &ks), NW_EFORMAT);
+}
+
+TEST(key_and_time_skipping)
+{
+    struct nw_store_opts o;
+    struct nw_store_scan q;
+    struct nw_store_scan_stats st;
+    struct collect c = {0};
+    struct nw_err err;
+    const char *dir = fresh_dir();
+    const char *g1[] = {"user:u\xc3\xa9" "7", NULL}, *g2[] = {"type:flow", "type:nothing", NULL};
+    const char *const *groups[] = {g1, g2};
+
+    opts_small(&o);
+    CHECK(fill(dir, 3000, 1, &o, NULL, NULL) == 0);
+    memset(&q, 0, sizeof q);
+    q.until_us = UINT64_MAX;
+    q.groups = groups;
+    q.ngroups = 2;
+    q.on_record = on_rec;
+    q.arg = &c;
+    CHECK_EQ(nw_store_scan(dir, &q, &st, &err), 0);
+    /* i % 11 == 7 and i % 3 == 0 are in every block: keys cannot skip here, but a key
+     * absent from the store must skip every block */
+    CHECK(c.n >= 3000 / 33);
+    g1[0] = "user:nobody";
+    free(c.all);
+    memset(&c, 0, sizeof c);
+    CHECK_EQ(nw_store_scan(dir, &q, &st, &err), 0);
+    CHECK_EQ(c.n, 0);
+    CHECK(st.blocks_skipped_keys >= st.blocks * 9 / 10);
+    /* time: one hour of the day reads few blocks, delivers only that hour */
+    q.ngroups = 0;
+    q.since_us = 1768003200ull * 1000000 + 3600 * 1000000ull;
+    q.until_us = q.since_us + 3600 * 1000000ull;
+    free(c.all);
+    memset(&c, 0, sizeof c);
+    CHECK_EQ(nw_store_scan(dir, &q, &st, &err), 0);
+    {
+        int want = 0;
+        for (int i = 0; i < 3000; i++) want += i * 7 % 86000 >= 3600 && i * 7 % 86000 < 7200;
+        CHECK_EQ(c.n, want);
+        CHECK(st.blocks_read * 2 < st.blocks);
+    }
+    CHECK(c.last_ts >= q.since_us && c.last_ts < q.until_us);
+    free(c.all);
+    rm_rf(dir);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    return system(cmd);
+}
+
+/* The n-th segment file (sorted by name across partitions) into out. */
+static int nth_segment(const char *dir, int n, char *out, size_t cap)
+{
+    char cmd[512];
+    FILE *p;
+    snprintf(cmd, sizeof cmd, "ls %s/20*/*.nws | sort -t/ -k6 | sed -n %dp", dir, n);
+    p = popen(cmd, "r");
+    if (p == NULL || fgets(out, (int)cap, p) == NULL) {
+        if (p) pclose(p);
+        return -1;
+    }
+    pclose(p);
+    out[strcspn(out, "\n")] = '\0';
+    return 0;
+}
+
+TEST(verify_detects_tampering)
+{
+    struct nw_store_opts o;
+    struct nw_err err;
+    char a[512], b[512], tmp[600];
+    const char *dir = fresh_dir();
+    int fd;
+    uint8_t byte;
+
+    opts_small(&o);
+    o.segment_bytes = 8192; /* many segments */
+    CHECK(fill(dir, 2000, 2, &o, NULL, NULL) == 0);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    CHECK(nth_segment(dir, 3, a, sizeof a) == 0);
+    CHECK(nth_segment(dir, 4, b, sizeof b) == 0);
+    /* flip one byte */
+    fd = open(a, O_RDWR);
+    CHECK(fd >= 0);
+    CHECK(pread(fd, &byte, 1, 200) == 1);
+    byte ^= 0x20;
+    CHECK(pwrite(fd, &byte, 1, 200) == 1);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
+    CHECK_HAS(err.msg, strrchr(a, '/') + 1);
+    CHECK_HAS(err.msg, "altered");
+    byte ^= 0x20;
+    CHECK(pwrite(fd, &byte, 1, 200) == 1);
+    close(fd);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    /* swap two */
+    snprintf(tmp, sizeof tmp, "%s.tmp", a);
+    CHECK(rename(a, tmp) == 0 && rename(b, a) == 0 && rename(tmp, b) == 0);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
+    CHECK_HAS(err.msg, "reordered");
+    CHECK(rename(a, tmp) == 0 && rename(b, a) == 0 && rename(tmp, b) == 0);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    /* remove one */
+    CHECK(copy_file(a, tmp) == 0 && unlink(a) == 0);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
+    CHECK_HAS(err.msg, "removed");
+    CHECK(rename(tmp, a) == 0);
+    /* truncate */
+    CHECK(copy_file(a, tmp) == 0 && truncate(a, 300) == 0);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
+    CHECK_HAS(err.msg, "truncated");
+    CHECK(rename(tmp, a) == 0);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    rm_rf(dir);
+}
+
+TEST(signed_chain)
+{
+    struct nw_store_opts o;
+    struct nw_err err;
+    char key[128], pub[160], other[128];
+    const char *dir = fresh_dir();
+
+    snprintf(key, sizeof key, "%.*s/key", (int)(strrchr(dir, '/') - dir), dir);
+    snprintf(pub, sizeof pub, "%s.pub", key);
+    snprintf(other, sizeof other, "%.*s/other", (int)(strrchr(dir, '/') - dir), dir);
+    CHECK_EQ(nw_store_keygen(key, &err), 0);
+    CHECK(nw_store_keygen(key, &err) != 0); /* never overwrites */
+    CHECK_EQ(nw_store_keygen(other, &err), 0);
+    opts_small(&o);
+    o.sign_key = key;
+    CHECK(fill(dir, 500, 1, &o, NULL, NULL) == 0);
+    CHECK_EQ(nw_store_verify(dir, pub, NULL, &err), 0);
+    snprintf(pub, sizeof pub, "%s.pub", other);
+    CHECK_EQ(nw_store_verify(dir, pub, NULL, &err), 1);
+    CHECK_HAS(err.msg, "signature");
+    rm_rf(dir);
+}
+
+TEST(crash_recovery)
+{
+    struct nw_store_opts o;
+    struct nw_store_scan q;
+    struct collect c = {0};
+    struct nw_err err;
+    char seg[512];
+    const char *dir = fresh_dir();
+    pid_t pid;
+    int status, fd;
+
+    opts_small(&o);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) { /* write 1000 records, flush, die without closing */
+        struct nw_store *s;
+        char rec[1024];
+        if (nw_store_open(&s, dir, &o, &err) != 0) _exit(2);
+        for (int i = 0; i < 1000; i++) {
+            size_t l = make_rec(rec, sizeof rec, i, 1);
+            if (nw_store_append(s, rec, l, &err) != 0) _exit(3);
+        }
+        nw_store_flush(s, 0, &err);
+        _exit(0);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* a torn block at the tail of the active segment */
+    CHECK(nth_segment(dir, 1, seg, sizeof seg) == 0);
+    fd = open(seg, O_WRONLY | O_APPEND);
+    CHECK(fd >= 0);
+    CHECK(write(fd, "NWBK\x10\x00\x00\x00garbage", 15) == 15);
+    close(fd);
+    {
+        struct nw_store *s;
+        CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+        CHECK_EQ(nw_store_close(s, &err), 0);
+    }
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    memset(&q, 0, sizeof q);
+    q.until_us = UINT64_MAX;
+    q.on_record = on_rec;
+    q.arg = &c;
+    CHECK_EQ(nw_store_scan(dir, &q, NULL, &err), 0);
+    CHECK_EQ(c.n, 1000);
+    free(c.all);
+    rm_rf(dir);
+}
+
+static int count_days(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    while (d && (de = readdir(d)) != NULL) n += de->d_name[0] == '2';
+    if (d) closedir(d);
+    return n;
+}
+
+TEST(retention_simulated_clock)
+{
+    struct nw_store_opts o;
+    struct nw_store *s;
+    struct nw_store_scan q;
+    struct collect c = {0};
+    struct nw_err err;
+    const char *dir = fresh_dir();
+    const char *g[] = {"type:maintenance", NULL};
+    const char *const *groups[] = {g};
+
+    opts_small(&o);
+    CHECK(fill(dir, 1000, 10, &o, NULL, NULL) == 0); /* 2026-01-10 .. 2026-01-19 */
+    CHECK_EQ(count_days(dir), 10);
+    o.retention_days = 60;
+    /* 2026-03-15 00:00 UTC: days ending <= 2026-01-14 00:00 expire: 01-10..01-13 */
+    sim_now = (1768003200ull + (4 + 60) * 86400) * 1000000;
+    CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+    CHECK_EQ(nw_store_close(s, &err), 0);
+    CHECK_EQ(count_days(dir), 6 + 1); /* + the day holding the maintenance records */
+    /* a moment earlier nothing more goes */
+    sim_now -= 1;
+    CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+    CHECK_EQ(nw_store_retention(s, sim_now, &err), 0);
+    CHECK_EQ(nw_store_close(s, &err), 0);
+    CHECK_EQ(count_days(dir), 7);
+    memset(&q, 0, sizeof q);
+    q.until_us = UINT64_MAX;
+    q.groups = groups;
+    q.ngroups = 1;
+    q.on_record = on_rec;
+    q.arg = &c;
+    CHECK_EQ(nw_store_scan(dir, &q, NULL, &err), 0);
+    CHECK_EQ(c.n, 4);
+    CHECK_HAS(c.all, "\"action\":\"retention_delete\"");
+    CHECK_HAS(c.all, "\"partition\":\"2026-01-10\"");
+    CHECK_HAS(c.all, "\"partition\":\"2026-01-13\"");
+    CHECK_LACKS(c.all, "\"partition\":\"2026-01-14\"");
+    free(c.all);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    rm_rf(dir);
+}
+
+TEST(retention_legal_floor)
+{
+    struct nw_store_opts o;
+    struct nw_store *s = NULL;
+    struct nw_err err;
+    const char *dir = fresh_dir();
+
+    opts_small(&o);
+    o.retention_days = 30;
+    CHECK_EQ(nw_store_open(&s, dir, &o, &err), NW_EINVAL);
+    CHECK(s == NULL);
+    CHECK_HAS(err.msg, "MPS Order No. 82 art. 13");
+    CHECK_HAS(err.msg, "60");
+    CHECK_EQ(nw_store_check_retention(60, &err), 0);
+    rm_rf(dir);
+}
+
+TEST(disk_full)
+{
+    struct nw_store_opts o;
+    struct nw_store *s;
+    struct nw_store_stats st;
+    struct nw_store_scan q;
+    struct collect c = {0};
+    struct nw_err err;
+    char rec[1024];
+    const char *dir = fresh_dir();
+    int i, stored = 0;
+
+    opts_small(&o);
+    o.reserve_bytes = 64 * 1024;
+    setenv("NW_STORE_DISK_LIMIT", "200000", 1);
+    CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+    for (i = 0; i < 20000; i++) {
+        size_t l = make_rec(rec, sizeof rec, i, 1);
+        if (nw_store_append(s, rec, l, &err) == 0) stored++;
+    }
+    nw_store_get_stats(s, &st);
+    CHECK(st.stopped);
+    CHECK(st.missed > 0);
+    CHECK_EQ(st.missed + (uint64_t)stored, 20000);
+    nw_store_close(s, &err);
+    unsetenv("NW_STORE_DISK_LIMIT");
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    memset(&q, 0, sizeof q);
+    q.until_us = UINT64_MAX;
+    q.on_record = on_rec;
+    q.arg = &c;
+    CHECK_EQ(nw_store_scan(dir, &q, NULL, &err), 0);
+    CHECK_HAS(c.all, "\"event_type\":\"alarm\"");
+    CHECK_HAS(c.all, "store_write_stopped");
+    /* everything flushed before the stop is there (records + the alarm) */
+    CHECK_EQ((uint64_t)c.n, st.flushed);
+    free(c.all);
+    rm_rf(dir);
+}
+
+NW_TEST_MAIN(NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
+                 NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(signed_chain)
+                 NWT_ENTRY(crash_recovery) NWT_ENTRY(retention_simulated_clock)
+                 NWT_ENTRY(retention_legal_floor) NWT_ENTRY(disk_full))
