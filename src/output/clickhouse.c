@@ -407,6 +407,12 @@ static int reconcile(struct ch_sink *c, struct nw_spool_batch *b)
         idx++;
         i = e;
     }
+    if (o != b->len && o != 0)
+        nw_log(NW_LOG_NOTICE, "ClickHouse sink: batch %016" PRIx64 " was partly in ClickHouse "
+               "already (an earlier attempt reached it); sending only its missing rows", b->seq);
+    else if (o == 0 && b->len != 0)
+        nw_log(NW_LOG_NOTICE, "ClickHouse sink: batch %016" PRIx64 " was already in ClickHouse "
+               "(committed before the last stop); not sending it again", b->seq);
     b->len = o;
     return 0;
 }
