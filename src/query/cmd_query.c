@@ -26,13 +26,14 @@
 #include "nw/config.h"
 #include "nw/query.h"
 #include "nw/store.h"
+#include "nw/clickhouse.h"
 #include "query_int.h"
 
 #define MAX_EVE 256
 
 enum {
     O_STORE, O_EVE, O_SINCE, O_UNTIL, O_TYPE, O_IP, O_MAC, O_USER, O_CALLING, O_DOMAIN, O_URL,
-    O_LIMIT, O_FORMAT, O_STATS, O_CONFIG, O_HELP
+    O_LIMIT, O_FORMAT, O_STATS, O_CONFIG, O_HELP, O_CLICKHOUSE
 };
 static const struct nw_cli_opt query_opts[] = {
     [O_STORE] = {"store", 's', "DIR", "the store to read (default DATA_DIR/store)"},
@@ -52,6 +53,7 @@ static const struct nw_cli_opt query_opts[] = {
     [O_CONFIG] = {"config", 'c', "FILE", "configuration file (default " NW_CONFIG_DEFAULT_PATH
                                          " if it exists)"},
     [O_HELP] = {"help", 'h', NULL, "show this help"},
+    [O_CLICKHOUSE] = {"clickhouse", 0, "URL", "query ClickHouse (clickhouse://HOST:PORT/DB) instead of a store"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -59,6 +61,7 @@ struct query_args {
     struct nw_query q;
     uint64_t now_us;
     const char *store;
+    const char *clickhouse;
     const char *eve[MAX_EVE];
     int neve;
     const char *config;
@@ -73,6 +76,7 @@ static int on_opt(void *arg, int idx, const char *v)
 
     switch (idx) {
     case O_STORE: a->store = v; return 0;
+    case O_CLICKHOUSE: a->clickhouse = v; return 0;
     case O_EVE:
         if (a->neve == MAX_EVE) {
             fprintf(stderr, "netwarden query: more than %d --eve files; cat them together\n",
@@ -289,6 +293,7 @@ int nw_cmd_query(int argc, char **argv)
         fprintf(stderr, "netwarden query: %s\n", err.msg);
         return NW_EXIT_USAGE;
     }
+    if (a.clickhouse) return nw_clickhouse_query_print(a.clickhouse, &a.q, stdout, a.stats);
     if (a.store && a.neve) {
         fprintf(stderr, "netwarden query: give --store or --eve, not both\n");
         return NW_EXIT_USAGE;

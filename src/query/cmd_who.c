@@ -11,8 +11,11 @@
  * record before the window's end is reported as open.
  * When no session record gives a binding, the `user` objects of the IP's
  * own records within [T - 1 h, T + 1 h] are used: the closest one at or
- * before T (else after) names the identity the sensor attached then — this
- * also covers static-map bindings, which have no session records.
+ * before T (else after) names the identity the sensor attached then. This
+ * covers static-map bindings (no session records) and stores without
+ * session records (imported logs); when the window does hold session
+ * records for the address, only `static` user objects are taken, since the
+ * sessions already said nobody was logged in at T.
  * Several bindings can hold at once (RADIUS account + DHCP lease): all are
  * listed, primary first (radius = pppoe > dhcp > static, newest login).
  *
@@ -77,7 +80,7 @@ static int on_opt(void *arg, int idx, const char *v)
 struct binding {
     char source[16], session_id[128], account[256], mac[32], calling[128], hostname[256];
     char nas[128], reason[32];
-    char login_txt[48], logout_txt[48], evidence[64];
+    char login_txt[48], logout_txt[48], evidence[96];
     uint64_t login_us, logout_us; /* logout_us 0 = no end seen */
     int from_user_obj;            /* 1: from a traffic record's `user` object */
     uint64_t seen_us;             /* user object: that record's time */
@@ -89,6 +92,7 @@ struct who {
     struct binding *b;
     size_t nb;
     size_t dropped;
+    uint64_t sessions_seen; /* session records of the address in the window */
     /* user-object fallback */
     struct binding near;
     int have_near;
@@ -136,6 +140,7 @@ static int on_session(void *arg, const char *line, size_t len, uint64_t ts_us)
     if (strcmp(type, "session") != 0) return 0;
     get(line, len, "src_ip", ip, sizeof ip);
     if (!same_ip(&w->net, ip)) return 0;
+    w->sessions_seen++;
     memset(&nb, 0, sizeof nb);
     get(line, len, "session.state", state, sizeof state);
     get(line, len, "session.source", nb.source, sizeof nb.source);
@@ -182,11 +187,20 @@ static int on_session(void *arg, const char *line, size_t len, uint64_t ts_us)
 static int on_traffic(void *arg, const char *line, size_t len, uint64_t ts_us)
 {
     struct who *w = arg;
-    char ip[80], tsbuf[48], type[32];
+    char ip[80], tsbuf[48], type[32], src[16];
     uint64_t dist;
 
     get(line, len, "user.ip", ip, sizeof ip);
     if (!same_ip(&w->net, ip)) return 0;
+    /*
+     * Session records, when there are any for the address, are the authority
+     * for radius/pppoe/dhcp bindings: a traffic record of 14:05 must not name
+     * a user whose session ended at 14:30 for a question about 14:45. Only
+     * static-map bindings (always in force, no session records) are then
+     * taken from user objects.
+     */
+    get(line, len, "user.source", src, sizeof src);
+    if (w->sessions_seen > 0 && strcmp(src, "static") != 0) return 0;
     /* prefer records at or before T: the identity was in force then */
     dist = ts_us <= w->at_us ? w->at_us - ts_us : (ts_us - w->at_us) + HOUR_US;
     if (w->have_near && dist >= w->near_dist) return 0;

@@ -82,10 +82,18 @@ static int member(const struct nw_json_val *obj, const char *name, struct nw_jso
     return nw_json_member(obj, name, strlen(name), out) == 1 && out->type == NW_JSON_STRING;
 }
 
+/*
+ * Values longer than this as stored (escaped) are not indexed by the store
+ * (KEY_MAX in src/store/store_int.h), so the indexed filters (ip, mac, user,
+ * calling, domain) never match them either: the index may then skip blocks
+ * and the answer stays the same with or without it. No real name is that long.
+ */
+#define INDEXED_MAX 600
+
 /* Unescaped string into buf; -1 if not a string or too long. */
 static int unesc(const struct nw_json_val *v, char *buf, size_t cap)
 {
-    if (v->type != NW_JSON_STRING) return -1;
+    if (v->type != NW_JSON_STRING || v->len > INDEXED_MAX) return -1;
     return nw_json_val_str(v, buf, cap);
 }
 
@@ -133,7 +141,6 @@ static int mac_eq(const char *want, const struct nw_json_val *v)
     for (int i = 0; i < 17; i++) {
         char c = buf[i];
         if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-        if (c == '-') c = ':';
         if (c != want[i]) return 0;
     }
     return 1;
@@ -153,7 +160,8 @@ static int str_is(const struct nw_json_val *obj, const char *name, const char *w
 {
     struct nw_json_val v;
 
-    return member(obj, name, &v) && nw_json_str_eq(&v, want, strlen(want));
+    return member(obj, name, &v) && v.len <= INDEXED_MAX &&
+           nw_json_str_eq(&v, want, strlen(want));
 }
 
 /* name equals d or ends with "." + d, ASCII case-insensitive, trailing dots ignored. */
@@ -198,6 +206,7 @@ static int match_domain(const struct nw_query *q, const struct recview *r)
     if (r->dns.type == NW_JSON_OBJECT) {
         if (nw_json_member(&r->dns, "queries", 7, &v) == 1 && dom_in_array(d, dl, &v)) return 1;
         if (nw_json_member(&r->dns, "answers", 7, &v) == 1 && dom_in_array(d, dl, &v)) return 1;
+        if (member(&r->dns, "rrname", &v) && dom_match(d, dl, &v)) return 1; /* Suricata v1/v2 */
     }
     return 0;
 }
@@ -211,7 +220,7 @@ static int match_url(const struct nw_query *q, const struct recview *r)
     if (!member(&r->http, "url", &v)) return 0;
     if (memchr(v.p, '\\', v.len) == NULL) /* no escapes: the raw bytes are the value */
         return memmem(v.p, v.len, q->url, strlen(q->url)) != NULL;
-    len = unesc(&v, buf, sizeof buf);
+    len = nw_json_val_str(&v, buf, sizeof buf); /* not indexed: no length rule */
     return len > 0 && memmem(buf, (size_t)len, q->url, strlen(q->url)) != NULL;
 }
 
