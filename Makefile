@@ -44,3 +44,4 @@ deps:
 
 clean:
 	rm -rf build build-debug build-asan build-fuzz out
+bench-store: ; bash bench/store/run.sh

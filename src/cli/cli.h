@@ -34,5 +34,6 @@ int nw_cmd_store_keygen(int argc, char **argv);
 struct nw_config;
 struct nw_store_opts;
 void nw_cli_store_opts(const struct nw_config *c, struct nw_store_opts *o); /* cmd_import.c */
+int nw_cmd_query(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 static const struct nw_cli_cmd commands[] = {
     {"audit", "decode traffic (files or a live interface) into user-attributed audit records",
      nw_cmd_audit},
+    {"query", "find stored records; who held an IP at a given time", nw_cmd_query},
     {"import", "store EVE JSON lines (ours or Suricata eve.json) in a store", nw_cmd_import},
     {"verify", "check a store: hash chain, segments, signatures", nw_cmd_verify},
     {"store-keygen", "make an Ed25519 key pair for signing a store", nw_cmd_store_keygen},
