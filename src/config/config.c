@@ -60,7 +60,7 @@ const struct nw_config_def nw_config_defs[] = {
      "Ed25519 secret key file (outside the store) that signs the chain; '' = unsigned"},
     {"store", "compression_level", NW_CFG_UINT, "3", 1, 19, OFF(store_level),
      "zstd level of store blocks (higher = smaller and slower ingest)"},
-    {"store", "block_size", NW_CFG_SIZE, "1M", 64 * KIB, 32 * MIB, OFF(store_block_size),
+    {"store", "block_size", NW_CFG_SIZE, "4M", 64 * KIB, 32 * MIB, OFF(store_block_size),
      "raw JSON bytes per compressed block (the unit of skipping and of compression)"},
     {"store", "flush_interval", NW_CFG_DURATION, "1", 1, 60, OFF(store_flush_interval),
      "pending records are written to disk at least this often (kill -9 loses at most this)"},

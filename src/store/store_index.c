@@ -74,11 +74,13 @@ static void emit_ip(struct ctx *c, const char *v, size_t n)
             emit(c, "ip:", v, n);
             return;
         }
-        emit(c, "ip:", v, n); /* strict form is already canonical */
-        w = snprintf(buf, sizeof buf, "%u.%u.%u", a[0], a[1], a[2]);
-        emit(c, "ip4/24:", buf, (size_t)w);
-        w = snprintf(buf, sizeof buf, "%u.%u", a[0], a[1]);
-        emit(c, "ip4/16:", buf, (size_t)w);
+        /* the strict form is canonical, so the prefixes are prefixes of the text */
+        const char *d3 = memchr(v, '.', n), *d2, *d1;
+        emit(c, "ip:", v, n);
+        d2 = memchr(d3 + 1, '.', n - (size_t)(d3 + 1 - v));
+        d1 = memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - v));
+        emit(c, "ip4/24:", v, (size_t)(d1 - v));
+        emit(c, "ip4/16:", v, (size_t)(d2 - v));
         return;
     }
     if (n >= sizeof buf) return;

@@ -22,9 +22,10 @@
 #define BLK_HDR_LEN 64
 #define TRAILER_LEN 64
 #define SEG_VERSION 1
-#define BLOOM_K 7
+#define BLOOM_K 5
+#define BLOOM_BITS_PER_KEY 7
 #define BLOOM_MIN_BITS 512u
-#define BLOOM_MAX_BITS (1u << 22)
+#define BLOOM_MAX_BITS (1u << 23)
 #define BLOCK_MAX_RAW (64u << 20)   /* reader's bound on one block's raw size */
 #define BLOCK_MAX_COMP (80u << 20)
 #define BLOCK_MAX_RECS (1u << 22)
@@ -43,14 +44,16 @@ struct seg_hdr {
 
 /*
  * Block header: 64 bytes, then filter_len bytes of bloom filter, then
- * comp_len bytes of zstd frame (raw = the records each followed by '\n', then
- * nrec u64 timestamps). hash covers header bytes 0..55 + filter + frame.
+ * comp_len bytes of zstd frame (raw = the records each followed by '\n'
+ * (recs_len bytes), then nrec timestamps as zigzag varint deltas, the first
+ * from min_ts). hash covers header bytes 0..55 + filter + frame.
  */
 struct blk_hdr {
     uint32_t comp_len;
     uint32_t raw_len;
     uint32_t nrec;
-    uint32_t filter_len; /* bytes; bits = 8 * filter_len, a power of two */
+    uint32_t filter_len; /* bytes; bits = 8 * filter_len, a multiple of 64 */
+    uint32_t recs_len;   /* raw bytes of records; timestamps follow */
     uint64_t min_ts, max_ts;
     uint64_t first_rec;  /* ordinal of the first record in the segment */
     uint64_t hash;       /* over the header (0..55), filter and frame */
@@ -58,7 +61,7 @@ struct blk_hdr {
 
 /* Trailer: the last 64 bytes of a sealed segment. */
 struct trailer {
-    uint64_t footer_off; /* footer = for each block: 64-byte header copy + its filter */
+    uint64_t footer_off; /* footer = a copy of every block's 64-byte header */
     uint32_t nblocks;
     uint64_t footer_hash;
     uint64_t nrec;
@@ -96,7 +99,11 @@ uint64_t nw__blk_hash(const uint8_t hdr[BLK_HDR_LEN], const uint8_t *filter, siz
 void nw__trailer_encode(uint8_t out[TRAILER_LEN], const struct trailer *t);
 int nw__trailer_decode(const uint8_t in[TRAILER_LEN], struct trailer *t);
 
-/* Bloom filter over 64-bit key hashes; bits is a power of two. */
+/* Timestamps of a block: zigzag varint deltas. encode returns bytes (<= 10 n). */
+size_t nw__ts_encode(uint8_t *out, const uint64_t *ts, size_t n, uint64_t base);
+int nw__ts_decode(const uint8_t *p, size_t len, uint64_t *ts, size_t n, uint64_t base);
+
+/* Bloom filter over 64-bit key hashes; bits is a multiple of 64. */
 uint64_t nw__key_hash(const char *key, size_t len);
 void nw__bloom_add(uint8_t *f, uint32_t bits, uint64_t h);
 int nw__bloom_may(const uint8_t *f, uint32_t bits, uint64_t h);

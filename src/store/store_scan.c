@@ -33,6 +33,8 @@ struct scan {
     size_t bufcap;
     uint8_t *raw;       /* one block decompressed */
     size_t rawcap;
+    uint64_t *ts;       /* its timestamps */
+    size_t tscap;
     ZSTD_DCtx *dctx;
     int stop;
 };
@@ -63,41 +65,52 @@ static int keys_may(const struct scan *sc, const uint8_t *filter, uint32_t flen)
 }
 
 /* Deliver the records of one decompressed block. */
-static void deliver(struct scan *sc, const struct blk_hdr *h)
+static int deliver(struct scan *sc, const struct blk_hdr *h)
 {
-    size_t recs_len = h->raw_len - 8 * (size_t)h->nrec, off = 0;
-    const uint8_t *tsv = sc->raw + recs_len;
+    size_t recs_len = h->recs_len, off = 0;
 
+    if (h->nrec > sc->tscap) {
+        uint64_t *nt = nw_realloc(sc->ts, h->nrec * sizeof *nt);
+        if (nt == NULL) return NW_ENOMEM;
+        sc->ts = nt;
+        sc->tscap = h->nrec;
+    }
+    if (nw__ts_decode(sc->raw + recs_len, h->raw_len - recs_len, sc->ts, h->nrec, h->min_ts) != 0) {
+        sc->st->damaged++;
+        return 0;
+    }
     for (uint32_t i = 0; i < h->nrec; i++) {
         const uint8_t *nl;
-        uint64_t ts = le64_get(tsv + 8 * (size_t)i);
+        uint64_t ts = sc->ts[i];
         if (off >= recs_len || (nl = memchr(sc->raw + off, '\n', recs_len - off)) == NULL) {
             sc->st->damaged++;
-            return;
+            return 0;
         }
         size_t len = (size_t)(nl - (sc->raw + off));
         if (ts >= sc->q->since_us && ts < sc->q->until_us) {
             sc->st->records++;
             if (sc->q->on_record(sc->q->arg, (const char *)sc->raw + off, len, ts) != 0) {
                 sc->stop = 1;
-                return;
+                return 0;
             }
         }
         off += len + 1;
     }
+    return 0;
 }
 
-/*
- * Consider one block whose header (and filter) are known; blk points to
- * the whole block in sc->buf once read. Returns 0, or NW_ENOMEM.
- */
-static int want_block(struct scan *sc, const struct blk_hdr *h, const uint8_t *filter)
+static int want_time(struct scan *sc, const struct blk_hdr *h)
 {
     sc->st->blocks++;
     if (h->max_ts < sc->q->since_us || h->min_ts >= sc->q->until_us) {
         sc->st->blocks_skipped_time++;
         return 0;
     }
+    return 1;
+}
+
+static int want_keys(struct scan *sc, const struct blk_hdr *h, const uint8_t *filter)
+{
     if (sc->q->ngroups && !keys_may(sc, filter, h->filter_len)) {
         sc->st->blocks_skipped_keys++;
         return 0;
@@ -126,9 +139,8 @@ static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hd
         return 0;
     }
     sc->st->blocks_read++;
-    sc->st->bytes_decompressed += h->raw_len - 8 * (uint64_t)h->nrec;
-    deliver(sc, h);
-    return 0;
+    sc->st->bytes_decompressed += h->recs_len;
+    return deliver(sc, h);
 }
 
 static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_t size)
@@ -137,7 +149,7 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
     uint8_t *footer;
     int rc = 0;
 
-    if (flen > FOOTER_MAX) return 1;
+    if (flen > FOOTER_MAX || flen != (uint64_t)t->nblocks * BLK_HDR_LEN) return 1;
     footer = nw_alloc(flen ? (size_t)flen : 1);
     if (footer == NULL) return NW_ENOMEM;
     if (pread(fd, footer, (size_t)flen, (off_t)t->footer_off) != (ssize_t)flen ||
@@ -146,18 +158,27 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
         return 1; /* not really sealed (being sealed now?): walk it as active */
     }
     sc->st->bytes_read += flen + TRAILER_LEN;
-    for (uint32_t b = 0; b < t->nblocks && !sc->stop; b++) {
+    for (uint32_t b = 0; b < t->nblocks && !sc->stop; b++, p += BLK_HDR_LEN) {
         struct blk_hdr h;
-        if (flen - p < BLK_HDR_LEN || nw__blk_hdr_decode(footer + p, &h) != 0 ||
-            flen - p - BLK_HDR_LEN < h.filter_len) {
+        if (nw__blk_hdr_decode(footer + p, &h) != 0) {
             sc->st->damaged++;
             break;
         }
-        if (want_block(sc, &h, footer + p + BLK_HDR_LEN) &&
-            (rc = read_block(sc, fd, off, &h)) != 0)
-            break;
+        if (want_time(sc, &h)) {
+            int want = 1;
+            if (sc->q->ngroups) { /* the filter sits after the block's header */
+                if ((rc = grow(&sc->buf, &sc->bufcap, h.filter_len)) != 0) break;
+                if (pread(fd, sc->buf, h.filter_len, (off_t)(off + BLK_HDR_LEN)) !=
+                    (ssize_t)h.filter_len) {
+                    sc->st->damaged++;
+                    break;
+                }
+                sc->st->bytes_read += h.filter_len;
+                want = want_keys(sc, &h, sc->buf);
+            }
+            if (want && (rc = read_block(sc, fd, off, &h)) != 0) break;
+        }
         off += BLK_HDR_LEN + h.filter_len + h.comp_len;
-        p += BLK_HDR_LEN + h.filter_len;
     }
     nw_free(footer);
     return rc;
@@ -181,7 +202,8 @@ static int scan_active(struct scan *sc, int fd, uint64_t size)
         if (pread(fd, sc->buf, h.filter_len, (off_t)(off + BLK_HDR_LEN)) != (ssize_t)h.filter_len)
             break;
         sc->st->bytes_read += BLK_HDR_LEN + h.filter_len;
-        if (want_block(sc, &h, sc->buf) && (rc = read_block(sc, fd, off, &h)) != 0) break;
+        if (want_time(sc, &h) && want_keys(sc, &h, sc->buf) && (rc = read_block(sc, fd, off, &h)) != 0)
+            break;
         off += total;
     }
     return rc;
@@ -356,6 +378,7 @@ out:
     nw_free(sc.gstart);
     nw_free(sc.buf);
     nw_free(sc.raw);
+    nw_free(sc.ts);
     ZSTD_freeDCtx(sc.dctx);
     return rc;
 }

@@ -109,7 +109,7 @@ static uint64_t now_us(const struct nw_store *s)
 void nw_store_opts_defaults(struct nw_store_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->block_bytes = 1u << 20;
+    o->block_bytes = 4u << 20;
     o->segment_bytes = 64u << 20;
     o->segment_seconds = 3600;
     o->flush_ms = 1000;
@@ -397,14 +397,14 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     if (a->nts == 0) return 0;
     if (s->st.stopped) return NW_EIO;
     /* timestamps after the records */
-    need = a->dlen + 8 * a->nts;
+    need = a->dlen + 10 * a->nts;
     if (need > a->dcap) {
         char *nd = nw_realloc(a->data, need);
         if (nd == NULL) return nw_err_set(err, NW_ENOMEM, "out of memory cutting a block");
         a->data = nd;
         a->dcap = need;
     }
-    for (size_t i = 0; i < a->nts; i++) le64_put((uint8_t *)a->data + a->dlen + 8 * i, a->ts[i]);
+    need = a->dlen + nw__ts_encode((uint8_t *)a->data + a->dlen, a->ts, a->nts, a->pmin);
     bits = nw__bloom_bits_for(a->nset);
     flen = bits / 8;
     memset(s->filter, 0, flen);
@@ -425,6 +425,7 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     h.raw_len = (uint32_t)need;
     h.nrec = (uint32_t)a->nts;
     h.filter_len = (uint32_t)flen;
+    h.recs_len = (uint32_t)a->dlen;
     h.min_ts = a->pmin;
     h.max_ts = a->pmax;
     h.first_rec = a->nrec;
@@ -451,7 +452,6 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     EVP_DigestUpdate(a->sha, s->filter, flen);
     EVP_DigestUpdate(a->sha, s->cbuf, clen);
     nw_buf_append(&a->footer, hb, BLK_HDR_LEN);
-    nw_buf_append(&a->footer, s->filter, flen);
     a->size += BLK_HDR_LEN + flen + clen;
     a->nblocks++;
     a->nrec += a->nts;
@@ -552,7 +552,7 @@ static int on_recovered_block(void *arg, const struct blk_hdr *h, const uint8_t 
 {
     struct rebuild *r = arg;
     (void)raw;
-    nw_buf_append(&r->footer, r->img + r->off, BLK_HDR_LEN + h->filter_len);
+    nw_buf_append(&r->footer, r->img + r->off, BLK_HDR_LEN);
     r->off += BLK_HDR_LEN + h->filter_len + h->comp_len;
     return 0;
 }

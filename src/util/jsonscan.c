@@ -36,6 +36,17 @@ static long skip_string(const char *p, size_t len)
     size_t i = 1;
 
     for (;;) {
+        /* 8 bytes at a time while none is '"', '\\' or a control byte (SWAR) */
+        while (i + 8 <= len) {
+            uint64_t w, q, b, c;
+            memcpy(&w, p + i, 8);
+            q = w ^ 0x2222222222222222ull; /* zero byte where '"' */
+            b = w ^ 0x5c5c5c5c5c5c5c5cull; /* zero byte where '\\' */
+            c = ((q - 0x0101010101010101ull) & ~q) | ((b - 0x0101010101010101ull) & ~b) |
+                ((w - 0x2020202020202020ull) & ~w); /* < 0x20 */
+            if (c & 0x8080808080808080ull) break;
+            i += 8;
+        }
         while (i < len && !str_stop[(unsigned char)p[i]]) i++;
         if (i >= len) return -1;
         if (p[i] == '"') return (long)(i + 1);
