@@ -31,28 +31,58 @@ static const char hexd[] = "0123456789abcdef";
 
 void nw__ch_json_bytes(struct nw_buf *b, const char *s, size_t n)
 {
-    size_t i = 0;
+    char *o;
+    size_t need = n + 2;
 
-    nw_buf_putc(b, '"');
-    while (i < n) {
-        size_t run = i;
-        while (run < n && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\')
-            run++;
-        if (run > i) {
-            nw_buf_append(b, s + i, run - i);
-            i = run;
-            continue;
-        }
-        unsigned char c = (unsigned char)s[i++];
-        if (c == '"') nw_buf_append(b, "\\\"", 2);
-        else if (c == '\\') nw_buf_append(b, "\\\\", 2);
-        else if (c == '\n') nw_buf_append(b, "\\n", 2);
-        else {
-            char e[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
-            nw_buf_append(b, e, 6);
+    /* size it exactly (a record may be close to the buffer's bound), then
+     * write directly: this runs over every byte of every record */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20) need += c == '\n' ? 1 : 5;
+        else if (c == '"' || c == '\\') need++;
+    }
+    if (n > SIZE_MAX / 8 || nw_buf_reserve(b, need) != 0) {
+        b->oom = 1;
+        return;
+    }
+    o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+        } else if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c == '\n') {
+            *o++ = '\\';
+            *o++ = 'n';
+        } else {
+            memcpy(o, "\\u00", 4);
+            o[4] = hexd[c >> 4];
+            o[5] = hexd[c & 15];
+            o += 6;
         }
     }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+}
+
+/* ",\"key\":" then a decimal number, without printf. */
+static void kuint(struct nw_buf *b, const char *key, uint64_t v)
+{
+    char tmp[24];
+    size_t n = sizeof tmp;
+
+    nw_buf_putc(b, ',');
     nw_buf_putc(b, '"');
+    nw_buf_puts(b, key);
+    nw_buf_append(b, "\":", 2);
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    nw_buf_append(b, tmp + n, sizeof tmp - n);
 }
 
 void nw__ch_sql_str(struct nw_buf *b, const char *s, size_t n)
@@ -187,7 +217,10 @@ static void kstr_val(struct nw_buf *b, const char *key, const struct nw_json_val
     const char *p = "";
     int n = val_bytes(v, scratch, sizeof scratch, &heap, &p);
 
-    nw_buf_printf(b, ",\"%s\":", key);
+    nw_buf_putc(b, ',');
+    nw_buf_putc(b, '"');
+    nw_buf_puts(b, key);
+    nw_buf_append(b, "\":", 2);
     nw__ch_json_bytes(b, p, n < 0 ? 0 : (size_t)n);
     nw_free(heap);
 }
@@ -328,14 +361,16 @@ int nw__ch_row_build(struct nw_buf *b, const char *line, size_t len, const char 
     }
     *ts_us = ts;
     nw__ch_date(ts, date);
-    nw_buf_printf(b, "{\"date\":\"%s\",\"ts\":%llu,\"ts_us\":%llu", date,
-                  (unsigned long long)NW_MIN(ts / 1000000u, 4294967295ull),
-                  (unsigned long long)ts);
+    nw_buf_append(b, "{\"date\":\"", 9);
+    nw_buf_append(b, date, 10);
+    nw_buf_putc(b, '"');
+    kuint(b, "ts", NW_MIN(ts / 1000000u, 4294967295ull));
+    kuint(b, "ts_us", ts);
     kstr_val(b, "event_type", &r.type);
     kstr_val(b, "src_ip", &r.src_ip);
-    nw_buf_printf(b, ",\"src_port\":%u", port_of(&r.src_port));
+    kuint(b, "src_port", port_of(&r.src_port));
     kstr_val(b, "dest_ip", &r.dest_ip);
-    nw_buf_printf(b, ",\"dest_port\":%u", port_of(&r.dest_port));
+    kuint(b, "dest_port", port_of(&r.dest_port));
     v = mem(&r.user, "account");
     kstr_val(b, "account", &v);
     v = mem(&r.user, "mac");
@@ -384,8 +419,12 @@ int nw__ch_row_build(struct nw_buf *b, const char *line, size_t len, const char 
     add_rrnames(b, &first, &r.dns, "answers", &dom);
     nw_buf_putc(b, ']');
     kstr_val(b, "domain", &dom);
-    nw_buf_printf(b, ",\"sensor\":\"%s\",\"batch_seq\":%llu,\"batch_idx\":%u,\"line\":", sensor,
-                  (unsigned long long)seq, idx);
+    nw_buf_append(b, ",\"sensor\":\"", 11);
+    nw_buf_puts(b, sensor);
+    nw_buf_putc(b, '"');
+    kuint(b, "batch_seq", seq);
+    kuint(b, "batch_idx", idx);
+    nw_buf_append(b, ",\"line\":", 8);
     nw__ch_json_bytes(b, line, len);
     nw_buf_append(b, "}\n", 2);
     if (!nw_buf_ok(b)) {
