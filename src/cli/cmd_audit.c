@@ -22,17 +22,19 @@
 #include "nw/engine.h"
 #include "nw/identity.h"
 #include "nw/output.h"
+#include "nw/store.h"
 
 #define MAX_FILES 256
 
 enum {
-    O_READ, O_IFACE, O_EVE, O_STATIC, O_PROGRESS, O_QUIET, O_DEPTH, O_CONFIG, O_CHECK, O_DUMP,
+    O_READ, O_IFACE, O_EVE, O_STORE, O_STATIC, O_PROGRESS, O_QUIET, O_DEPTH, O_CONFIG, O_CHECK, O_DUMP,
     O_HELP
 };
 static const struct nw_cli_opt audit_opts[] = {
     [O_READ] = {"read", 'r', "FILE", "read a pcap or pcapng file (repeatable)"},
     [O_IFACE] = {"interface", 'i', "IFACE", "capture live on an interface (root or CAP_NET_RAW)"},
     [O_EVE] = {"eve", 0, "PATH", "write records as JSON lines to PATH ('-' = stdout, default)"},
+    [O_STORE] = {"store", 0, "DIR", "keep records in the store DIR (docs/store.md); with no --eve, only there"},
     [O_STATIC] = {"static-map", 0, "CSV", "fixed assignments: ip,mac,account,calling,hostname"},
     [O_PROGRESS] = {"progress", 0, NULL, "show the progress line even when not on a terminal"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress line and no summary"},
@@ -50,6 +52,7 @@ struct audit_args {
     int nfiles;
     const char *iface;
     const char *eve;
+    const char *store;
     const char *static_map;
     int progress;
     int quiet;
@@ -75,6 +78,7 @@ static int on_opt(void *arg, int idx, const char *v)
         break;
     case O_IFACE: a->iface = v; break;
     case O_EVE: a->eve = v; break;
+    case O_STORE: a->store = v; break;
     case O_STATIC: a->static_map = v; break;
     case O_PROGRESS: a->progress = 1; break;
     case O_QUIET: a->quiet = 1; break;
@@ -197,6 +201,7 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
     while ((rc = nw_capture_next(cap, &f, &err)) > 0) {
         if (rc == 2) {
             nw_engine_tick(e, nw_time_now_us());
+            nw_output_flush(nw_engine_output(e)); /* idle: the store writes pending records */
             progress_show(pg, NULL, name, 0);
             continue;
         }
@@ -217,6 +222,7 @@ int nw_cmd_audit(int argc, char **argv)
     struct audit_args a;
     struct nw_engine_config cfg;
     struct nw_output out;
+    struct nw_sink stsink;
     struct nw_sink sink;
     struct nw_engine *e = NULL;
     struct nw_err err;
@@ -277,13 +283,25 @@ int nw_cmd_audit(int argc, char **argv)
     cfg.active_s = (uint32_t)conf.active_timeout;
 
     nw_output_init(&out);
-    if (nw_eve_sink_open(&sink, conf.eve, &err) != 0) {
+    if (a.store) { /* the store as a sink; EVE as well only when --eve is given */
+        struct nw_store_opts so;
+        nw_cli_store_opts(&conf, &so);
+        so.quiet = a.quiet;
+        if (nw_store_sink_open(&stsink, a.store, &so, &err) != 0) {
+            fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
+            nw_output_fini(&out);
+            nw_config_fini(&conf);
+            return NW_EXIT_USAGE;
+        }
+        nw_output_add_sink(&out, &stsink);
+    }
+    if ((a.store == NULL || a.eve) && nw_eve_sink_open(&sink, conf.eve, &err) != 0) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
         nw_output_fini(&out);
         nw_config_fini(&conf);
         return NW_EXIT_USAGE;
     }
-    nw_output_add_sink(&out, &sink);
+    if (a.store == NULL || a.eve) nw_output_add_sink(&out, &sink);
     e = nw_engine_new(&cfg, &out, &err);
     if (e == NULL) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
