@@ -149,9 +149,13 @@ def callgrind(nw, pcap, packets, workdir, baseline_path, update, sha, log):
     if update:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True).stdout.strip() or "?"
+        version = subprocess.run([nw, "--version"], capture_output=True,
+                                 text=True).stdout.strip() or "?"
+        built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(nw)))
         with open(baseline_path, "w") as f:
             json.dump({"callgrind_ir": ir, "packets": packets, "pcap_sha256": sha,
-                       "commit": commit, "tool": "valgrind --tool=callgrind",
+                       "commit": commit, "netwarden": version, "binary_built": built,
+                       "tool": "valgrind --tool=callgrind",
                        "command": "netwarden audit -r <first %d packets> --eve <file>" % packets},
                       f, indent=2)
             f.write("\n")
@@ -178,6 +182,27 @@ def records_by_type(stderr_text, eve_path):
     return "counted in EVE output", sorted(c.items(), key=lambda kv: -kv[1])
 
 
+def print_table(pkts, wire, results, notes):
+    print()
+    hdr = (f"{'tool':<11} {'wall s':>8} {'pkt/s':>11} {'Gbit/s':>7} | {'cpu s':>8} {'pkt/s':>11} "
+           f"{'Gbit/s':>7} | {'peak RSS':>9}")
+    print(hdr)
+    print("-" * len(hdr))
+    for name in ["netwarden", "tcpdump", "ndpiReader", "tshark"]:
+        r = results.get(name)
+        if r is None:
+            if name in notes or name in results:
+                print(f"{name:<11} {notes.get(name, 'failed')}")
+            continue
+        wp, wg = fmt_rate(pkts, wire, r["wall"])
+        cp, cg = fmt_rate(pkts, wire, r["cpu"])
+        print(f"{name:<11} {r['wall']:8.2f} {wp:11,.0f} {wg:7.3f} | {r['cpu']:8.2f} {cp:11,.0f} "
+              f"{cg:7.3f} | {r['rss_kb'] / 1024:6.1f} MB" + ("  (scaled)" if r.get("scaled") else ""))
+    for name, n in notes.items():
+        if name in results and results[name] is not None:
+            print(f"  note: {name}: {n}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pcap", required=True)
@@ -189,7 +214,8 @@ def main():
     ap.add_argument("--callgrind-packets", type=int, default=50000)
     ap.add_argument("--update-baseline", action="store_true")
     ap.add_argument("--no-callgrind", action="store_true")
-    ap.add_argument("--only", default="", help="comma list of tools to run (default all)")
+    ap.add_argument("--only", default="",
+                    help="comma list of netwarden,tcpdump,ndpiReader,tshark,callgrind (default all)")
     ap.add_argument("--json", default="", help="also write the results to this file")
     a = ap.parse_args()
     log = sys.stdout
@@ -262,24 +288,8 @@ def main():
         else:
             notes["tshark"] = "not installed (make deps)"
 
-    print()
-    hdr = (f"{'tool':<11} {'wall s':>8} {'pkt/s':>11} {'Gbit/s':>7} | {'cpu s':>8} {'pkt/s':>11} "
-           f"{'Gbit/s':>7} | {'peak RSS':>9}")
-    print(hdr)
-    print("-" * len(hdr))
-    for name in ["netwarden", "tcpdump", "ndpiReader", "tshark"]:
-        r = results.get(name)
-        if r is None:
-            if name in notes or name in results:
-                print(f"{name:<11} {notes.get(name, 'failed')}")
-            continue
-        wp, wg = fmt_rate(pkts, wire, r["wall"])
-        cp, cg = fmt_rate(pkts, wire, r["cpu"])
-        print(f"{name:<11} {r['wall']:8.2f} {wp:11,.0f} {wg:7.3f} | {r['cpu']:8.2f} {cp:11,.0f} "
-              f"{cg:7.3f} | {r['rss_kb'] / 1024:6.1f} MB" + ("  (scaled)" if r.get("scaled") else ""))
-    for name, n in notes.items():
-        if name in results and results[name] is not None:
-            print(f"  note: {name}: {n}")
+    if results or notes:
+        print_table(pkts, wire, results, notes)
 
     nw = results.get("netwarden")
     if nw:
@@ -308,7 +318,8 @@ def main():
         except OSError:
             pass
 
-    if want("callgrind") and not a.no_callgrind and nw is not None:
+    # skipped only if netwarden was run and failed
+    if want("callgrind") and not a.no_callgrind and results.get("netwarden", True) is not None:
         print()
         ok &= callgrind(a.netwarden, a.pcap, a.callgrind_packets, a.workdir, a.baseline,
                         a.update_baseline, a.sha256, log)

@@ -1484,7 +1484,9 @@ static void conv_quic(struct nw_conv *c, struct nw_user *u)
     const struct nw_domain *d = pick_domain(1, 0);
     maybe_resolve(c, u, d);
     struct nw_lk lk = user_link(u);
-    unsigned cport = nw_range(32768, 60999);
+    /* IANA dynamic range: lower ephemeral ports hit tshark's port-registered UDP dissectors
+     * (TZSP on 37008, HCrt on 47000) before its QUIC heuristics */
+    unsigned cport = nw_range(49152, 65535);
     uint8_t odcid[8], ccid[8], scid[8];
     nw_fill(odcid, 8);
     nw_fill(ccid, 8);

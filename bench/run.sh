@@ -28,12 +28,16 @@ if [ ! -x "$NW" ]; then
     echo "bench: $NW not found: run 'make release' (or set NW_BIN)" >&2
     exit 1
 fi
-# the generator is a normal target of the build tree (bench/CMakeLists.txt)
-if ! cmake --build "$BUILD" --target nw_gen_pcap >/dev/null; then
-    echo "bench: cannot build nw_gen_pcap in $BUILD" >&2
-    exit 1
-fi
 mkdir -p "$CACHE"
+# the generator is a normal target of the build tree (bench/CMakeLists.txt); it is one file, so
+# if the tree does not configure right now, compile it directly
+if ! cmake --build "$BUILD" --target nw_gen_pcap >/dev/null 2>&1; then
+    echo "bench: cmake --build $BUILD --target nw_gen_pcap failed; compiling the generator directly"
+    if ! ${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -o "$GEN" "$ROOT/bench/gen_pcap.c" -lcrypto; then
+        echo "bench: cannot build bench/gen_pcap.c (needs libssl-dev: make deps)" >&2
+        exit 1
+    fi
+fi
 
 # regenerate when the generator's source or the options changed
 want="$(sha256sum "$ROOT/bench/gen_pcap.c" | cut -d' ' -f1) -n $PACKETS"
@@ -47,7 +51,7 @@ else
 fi
 SHA=$(sha256sum "$PCAP" | cut -d' ' -f1)
 echo "capture sha256: $SHA"
-echo "netwarden: $NW ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "netwarden: $NW ($("$NW" --version 2>/dev/null | head -1), built $(date -r "$NW" '+%F %T'); tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo
 
 exec python3 "$ROOT/bench/bench.py" --pcap "$PCAP" --netwarden "$NW" --runs "$RUNS" \
