@@ -1,0 +1,35 @@
+/*
+ * registry.c - the probe table: every probe a check file may name.
+ *
+ * Adding a probe: its file (src/inspect/probe_<name>.c exporting one const
+ * struct nw_probe), its name in NW_INSPECT_SRC (src/CMakeLists.txt), and two
+ * lines here (the extern and the table entry). Check files then name it.
+ * Keep each block sorted; one block per owner keeps parallel edits apart.
+ */
+#include "nw/inspect.h"
+
+#include <string.h>
+
+/* local and audit-self probes (I1) */
+
+/* network probes (I2) */
+
+/* weak-credential probes (I3) */
+
+const struct nw_probe *const nw_inspect_probes[] = {
+    /* local and audit-self (I1) */
+
+    /* network (I2) */
+
+    /* weak credentials (I3) */
+
+    NULL,
+};
+
+const struct nw_probe *nw_inspect_probe_find(const char *name)
+{
+    if (name == NULL) return NULL;
+    for (size_t i = 0; nw_inspect_probes[i] != NULL; i++)
+        if (strcmp(nw_inspect_probes[i]->name, name) == 0) return nw_inspect_probes[i];
+    return NULL;
+}
