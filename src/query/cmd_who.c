@@ -120,6 +120,21 @@ static int same_ip(const struct nw_query_net *n, const char *txt)
            memcmp(m.addr, n->addr, 16) == 0;
 }
 
+/*
+ * Cheap necessary condition before parsing: a block holds every record of
+ * its time slice, most of them other addresses'. Without escapes in the line
+ * its raw bytes are its values, so the IPv4 text (inet_pton accepts one
+ * text per address) and "session" must occur in it.
+ */
+static int maybe(const struct who *w, const char *line, size_t len, int session)
+{
+    if (memchr(line, '\\', len) != NULL) return 1;
+    if (session && memmem(line, len, "\"session\"", 9) == NULL) return 0;
+    if (w->net.family == 4 && memmem(line, len, w->net.text, strlen(w->net.text)) == NULL)
+        return 0;
+    return 1;
+}
+
 static void fill_user(struct binding *b, const char *line, size_t len)
 {
     get(line, len, "user.account", b->account, sizeof b->account);
@@ -136,6 +151,7 @@ static int on_session(void *arg, const char *line, size_t len, uint64_t ts_us)
     char ip[80], state[16], type[32];
     size_t i;
 
+    if (!maybe(w, line, len, 1)) return 0;
     get(line, len, "event_type", type, sizeof type);
     if (strcmp(type, "session") != 0) return 0;
     get(line, len, "src_ip", ip, sizeof ip);
@@ -190,6 +206,7 @@ static int on_traffic(void *arg, const char *line, size_t len, uint64_t ts_us)
     char ip[80], tsbuf[48], type[32], src[16];
     uint64_t dist;
 
+    if (!maybe(w, line, len, 0)) return 0;
     get(line, len, "user.ip", ip, sizeof ip);
     if (!same_ip(&w->net, ip)) return 0;
     /*
