@@ -9,8 +9,8 @@
 #     alone already selects exactly the matches.
 #  2. ClickHouse kill -9 (twice) while a long audit streams into it: every
 #     record arrives exactly once.
-#  3. netwarden kill -9 mid-ingest: a restart replays the spool; everything
-#     that was spooled or committed is there exactly once.
+#  3. netwarden kill -9 mid-ingest (while ClickHouse is also down): a restart
+#     replays the spool; everything spooled or committed is there exactly once.
 #  4. crash in the window between ClickHouse's commit and the spool unlink
 #     (fault injection), with half of that batch removed server-side to
 #     model a request that died part-way: the restart reconciles and sends
@@ -217,7 +217,10 @@ echo "2. ClickHouse kill -9 x2 mid-ingest: $(cat "$T/b.res") in $t s; $(grep -c 
 U3="$URLB/e2e3?spool=$T/sp3&batch=500&batch_ms=50&drain_s=120"
 "$NW" audit -q "${LONG[@]}" --eve "$T/c.json" --output "$U3" 2>"$T/c.err" &
 NW_PID=$!
-sleep 2; kill -9 "$NW_PID"; wait "$NW_PID" 2>/dev/null || true; NW_PID=
+# ClickHouse also goes away for a moment first, so batches wait in the spool
+sleep 1; kill9_ch; sleep 1
+kill -9 "$NW_PID"; wait "$NW_PID" 2>/dev/null || true; NW_PID=
+start_ch
 h snapshot e2e3 "$T/sp3" "$T/snap3.json" > "$T/c.snap" || fail "snapshot"
 SMALL=$SRC/tests/corpus/pcaps/dns-edns-many.pcap
 "$NW" audit -q -r "$SMALL" --eve "$T/d.json" --output "$U3" 2>"$T/d.err" || fail "restart: $(cat "$T/d.err")"
