@@ -194,7 +194,7 @@ grep -q "Database nosuchdb doesn't exist" "$T/e.err" || fail "unclear error: $(c
 # a long ingest: the bench generator if built, else corpus captures repeated
 GEN=$(dirname "$NW")/bench/nw_gen_pcap
 if [ -x "$GEN" ]; then
-    "$GEN" -n 120000 "$T/long.pcap" >/dev/null 2>&1
+    "$GEN" -n 80000 "$T/long.pcap" >/dev/null 2>&1
     LONG=(-r "$T/long.pcap")
 else
     LONG=(); for _ in $(seq 1 30); do LONG+=(-r "$CAP"); done
