@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "nw/capture.h"
+#include "nw/clickhouse.h"
 #include "nw/config.h"
 #include "nw/engine.h"
 #include "nw/identity.h"
@@ -28,7 +29,7 @@
 
 enum {
     O_READ, O_IFACE, O_EVE, O_STORE, O_STATIC, O_PROGRESS, O_QUIET, O_DEPTH, O_CONFIG, O_CHECK, O_DUMP,
-    O_HELP
+    O_OUTPUT, O_HELP
 };
 static const struct nw_cli_opt audit_opts[] = {
     [O_READ] = {"read", 'r', "FILE", "read a pcap or pcapng file (repeatable)"},
@@ -43,6 +44,7 @@ static const struct nw_cli_opt audit_opts[] = {
                                          " if it exists)"},
     [O_CHECK] = {"check-config", 0, NULL, "validate the configuration and exit (0 = valid)"},
     [O_DUMP] = {"dump-config", 0, NULL, "print the effective configuration and exit"},
+    [O_OUTPUT] = {"output", 0, "URL", "also send records to clickhouse://HOST:PORT/DB (docs/clickhouse.md)"},
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     {NULL, 0, NULL, NULL},
 };
@@ -61,6 +63,7 @@ struct audit_args {
     int dump;
     const char *config;
     const char *depth;
+    const char *output;
 };
 
 static int on_opt(void *arg, int idx, const char *v)
@@ -86,6 +89,7 @@ static int on_opt(void *arg, int idx, const char *v)
     case O_CONFIG: a->config = v; break;
     case O_CHECK: a->check = 1; break;
     case O_DUMP: a->dump = 1; break;
+    case O_OUTPUT: a->output = v; break;
     case O_HELP: a->help = 1; break;
     }
     return 0;
@@ -223,7 +227,7 @@ int nw_cmd_audit(int argc, char **argv)
     struct nw_engine_config cfg;
     struct nw_output out;
     struct nw_sink stsink;
-    struct nw_sink sink;
+    struct nw_sink sink, chsink;
     struct nw_engine *e = NULL;
     struct nw_err err;
     struct progress pg;
@@ -302,6 +306,8 @@ int nw_cmd_audit(int argc, char **argv)
         return NW_EXIT_USAGE;
     }
     if (a.store == NULL || a.eve) nw_output_add_sink(&out, &sink);
+    if (a.output && (rc = nw_clickhouse_sink_open(&chsink, a.output, NULL, conf.data_dir, &err)) == 0) nw_output_add_sink(&out, &chsink);
+    if (rc != 0) { fprintf(stderr, "netwarden audit: error: %s\n", err.msg); nw_output_fini(&out); nw_config_fini(&conf); return NW_EXIT_USAGE; }
     e = nw_engine_new(&cfg, &out, &err);
     if (e == NULL) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
