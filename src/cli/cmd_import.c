@@ -121,6 +121,21 @@ static void line_in(struct nw_store *s, const char *file, uint64_t lineno, const
     }
 }
 
+/* Append "flushed N" to fd when more records reached the segment files. */
+static void report_flushed(struct nw_store *s, int fd, uint64_t *last)
+{
+    struct nw_store_stats st;
+    char msg[64];
+    int m;
+
+    nw_store_get_stats(s, &st);
+    if (st.flushed == *last) return;
+    m = snprintf(msg, sizeof msg, "flushed %llu\n", (unsigned long long)st.flushed);
+    if (write(fd, msg, (size_t)m) != m) { /* best effort: the test then sees less */
+    }
+    *last = st.flushed;
+}
+
 /* Read one input; returns 0 or -1 (unreadable, message printed). */
 static int import_file(struct nw_store *s, const char *path, struct totals *t, int flushed_fd)
 {
@@ -159,17 +174,7 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
                 line_in(s, path, lineno, buf + off, (size_t)(nl - (buf + off)) + 1, t);
             }
             off = (size_t)(nl - buf) + 1;
-        }
-        if (flushed_fd >= 0) {
-            struct nw_store_stats st;
-            nw_store_get_stats(s, &st);
-            if (st.flushed != last_flushed) {
-                char msg[64];
-                int m = snprintf(msg, sizeof msg, "flushed %llu\n", (unsigned long long)st.flushed);
-                if (write(flushed_fd, msg, (size_t)m) != m) { /* best effort */
-                }
-                last_flushed = st.flushed;
-            }
+            if (flushed_fd >= 0) report_flushed(s, flushed_fd, &last_flushed);
         }
         if (r == 0) { /* end: a last line without '\n' */
             if (have > off && !skip_long) line_in(s, path, ++lineno, buf + off, have - off, t);
@@ -297,10 +302,11 @@ int nw_cmd_import(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!a.quiet) {
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-        fprintf(stderr, "netwarden import: %llu lines: %llu stored, %llu rejected, %llu missed "
-                "(store stopped); %.1f MB JSON -> %.1f MB (%.1fx) in %.2f s (%.0f records/s)\n",
+        fprintf(stderr, "netwarden import: %llu lines: %llu stored, %llu rejected, %llu missed%s; "
+                "%.1f MB JSON -> %.1f MB (%.1fx) in %.2f s (%.0f records/s)\n",
                 (unsigned long long)t.lines, (unsigned long long)t.stored,
                 (unsigned long long)t.rejected, (unsigned long long)st.missed,
+                st.stopped ? " (the store stopped writing)" : "",
                 st.bytes_in / 1e6, st.bytes_written / 1e6,
                 st.bytes_written ? (double)st.bytes_in / (double)st.bytes_written : 0.0, secs,
                 secs > 0 ? t.stored / secs : 0.0);

@@ -134,7 +134,7 @@ void nw__seg_hdr_encode(uint8_t o[SEG_HDR_LEN], const struct seg_hdr *h)
 
 int nw__seg_hdr_decode(const uint8_t in[SEG_HDR_LEN], struct seg_hdr *h)
 {
-    if (memcmp(in, SEG_MAGIC, 8) != 0 || le64_get(in + 56) != nw__store_hash64(in, 56, 1))
+    if (memcmp(in, SEG_MAGIC, 8) != 0 || !NW_HASH_OK(le64_get(in + 56), nw__store_hash64(in, 56, 1)))
         return NW_EFORMAT;
     h->seq = le64_get(in + 8);
     h->day = le32_get(in + 16);
@@ -206,7 +206,7 @@ void nw__trailer_encode(uint8_t o[TRAILER_LEN], const struct trailer *t)
 
 int nw__trailer_decode(const uint8_t in[TRAILER_LEN], struct trailer *t)
 {
-    if (memcmp(in, SEAL_MAGIC, 8) != 0 || le64_get(in + 56) != nw__store_hash64(in, 56, 3))
+    if (memcmp(in, SEAL_MAGIC, 8) != 0 || !NW_HASH_OK(le64_get(in + 56), nw__store_hash64(in, 56, 3)))
         return NW_EFORMAT;
     t->footer_off = le64_get(in + 8);
     t->nblocks = le32_get(in + 16);
@@ -278,8 +278,8 @@ static size_t check_block(const uint8_t *img, size_t off, size_t end, struct blk
     if (end - off < BLK_HDR_LEN || nw__blk_hdr_decode(img + off, h) != 0) return 0;
     total = (size_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
     if (end - off < total) return 0;
-    if (nw__blk_hash(img + off, img + off + BLK_HDR_LEN, h->filter_len,
-                     img + off + BLK_HDR_LEN + h->filter_len, h->comp_len) != h->hash)
+    if (!NW_HASH_OK(h->hash, nw__blk_hash(img + off, img + off + BLK_HDR_LEN, h->filter_len,
+                                          img + off + BLK_HDR_LEN + h->filter_len, h->comp_len)))
         return 0;
     return total;
 }
@@ -300,8 +300,8 @@ int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg
     w->good_end = SEG_HDR_LEN;
     if (len >= SEG_HDR_LEN + TRAILER_LEN && nw__trailer_decode(img + len - TRAILER_LEN, &t) == 0 &&
         t.footer_off >= SEG_HDR_LEN && t.footer_off <= len - TRAILER_LEN &&
-        nw__store_hash64(img + t.footer_off, len - TRAILER_LEN - t.footer_off, 4) ==
-            t.footer_hash) {
+        NW_HASH_OK(t.footer_hash,
+                   nw__store_hash64(img + t.footer_off, len - TRAILER_LEN - t.footer_off, 4))) {
         w->sealed = 1;
         end = (size_t)t.footer_off;
     }

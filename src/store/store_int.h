@@ -68,6 +68,16 @@ struct trailer {
     uint64_t min_ts, max_ts;
 };
 
+/*
+ * Hash comparisons. Fuzz builds (NW_FUZZING) accept any stored hash so the
+ * fuzzer reaches the decoding behind the checks instead of stopping at them.
+ */
+#ifdef NW_FUZZING
+#define NW_HASH_OK(stored, computed) ((void)(stored), (void)(computed), 1)
+#else
+#define NW_HASH_OK(stored, computed) ((stored) == (computed))
+#endif
+
 static inline void le32_put(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);

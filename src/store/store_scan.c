@@ -131,9 +131,9 @@ static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hd
         return 0;
     }
     sc->st->bytes_read += n;
-    if (nw__blk_hdr_decode(sc->buf, &h2) != 0 || h2.hash != h->hash ||
-        nw__blk_hash(sc->buf, sc->buf + BLK_HDR_LEN, h->filter_len,
-                     sc->buf + BLK_HDR_LEN + h->filter_len, h->comp_len) != h->hash ||
+    if (nw__blk_hdr_decode(sc->buf, &h2) != 0 || !NW_HASH_OK(h2.hash, h->hash) ||
+        !NW_HASH_OK(h->hash, nw__blk_hash(sc->buf, sc->buf + BLK_HDR_LEN, h->filter_len,
+                                          sc->buf + BLK_HDR_LEN + h->filter_len, h->comp_len)) ||
         nw__blk_decompress(sc->dctx, h, sc->buf + BLK_HDR_LEN + h->filter_len, sc->raw) != 0) {
         sc->st->damaged++;
         return 0;
@@ -153,7 +153,7 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
     footer = nw_alloc(flen ? (size_t)flen : 1);
     if (footer == NULL) return NW_ENOMEM;
     if (pread(fd, footer, (size_t)flen, (off_t)t->footer_off) != (ssize_t)flen ||
-        nw__store_hash64(footer, (size_t)flen, 4) != t->footer_hash) {
+        !NW_HASH_OK(t->footer_hash, nw__store_hash64(footer, (size_t)flen, 4))) {
         nw_free(footer);
         return 1; /* not really sealed (being sealed now?): walk it as active */
     }
@@ -287,7 +287,7 @@ static int scan_day(struct scan *sc, const char *dir, uint32_t day)
         }
         n++;
     }
-    qsort(names, n, sizeof *names, cmp_str); /* zero-padded: name order = creation order */
+    if (n) qsort(names, n, sizeof *names, cmp_str); /* zero-padded: name order = creation order */
     sc->st->partitions++;
     for (size_t i = 0; i < n && !sc->stop && rc == 0; i++) {
         snprintf(path, sizeof path, "%s/%s/%s", dir, d, names[i]);
@@ -363,7 +363,7 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
         }
         days[nd++] = day;
     }
-    qsort(days, nd, sizeof *days, cmp_u32);
+    if (nd) qsort(days, nd, sizeof *days, cmp_u32);
     for (size_t i = 0; i < nd && !sc.stop; i++) {
         rc = scan_day(&sc, dir, days[i]);
         if (rc != 0) {

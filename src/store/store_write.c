@@ -925,6 +925,8 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
                           : rc == NW_ENOENT ? "no valid \"timestamp\" member (RFC 3339)"
                                             : "not a valid JSON object");
     }
+    if (s->st.stopped && (++s->appends & 63) == 0 && !s->in_alarm)
+        nw_store_tick(s); /* retries every few seconds whether space came back */
     if (s->st.stopped) {
         s->st.missed++;
         return nw_err_set(err, NW_EIO, "store writing is stopped (%s); record counted as missed",
