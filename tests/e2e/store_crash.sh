@@ -10,7 +10,7 @@
 # with k >= the last N reported: nothing lost, nothing duplicated or torn.
 set -u
 NW=${1:?netwarden binary}; SRC=${2:?source dir}
-. "$SRC/tests/e2e/store_lib.sh"
+. "$SRC/tests/e2e/store/lib.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 S=$T/store; NOW=2026-02-01T00:00:00Z
 RANDOM=${STORE_CRASH_SEED:-4242}

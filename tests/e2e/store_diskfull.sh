@@ -7,7 +7,7 @@
 # simulated device size (NW_STORE_DISK_LIMIT).
 set -u
 NW=${1:?netwarden binary}; SRC=${2:?source dir}
-. "$SRC/tests/e2e/store_lib.sh"
+. "$SRC/tests/e2e/store/lib.sh"
 T=$(mktemp -d); M=$T/mnt; mkdir "$M"
 cleanup() { mountpoint -q "$M" && umount "$M"; rm -rf "$T"; }
 trap cleanup EXIT

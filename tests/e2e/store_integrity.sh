@@ -5,7 +5,7 @@
 # a wrong key; usage errors exit 2.
 set -u
 NW=${1:?netwarden binary}; SRC=${2:?source dir}
-. "$SRC/tests/e2e/store_lib.sh"
+. "$SRC/tests/e2e/store/lib.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 S=$T/store; NOW=2026-01-12T00:00:00Z
 for c in 1 2 3 4 5; do   # five imports = five sealed segments of one day

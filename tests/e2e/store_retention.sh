@@ -5,7 +5,7 @@
 # retention_days below 60 is refused citing MPS Order No. 82 art. 13.
 set -u
 NW=${1:?netwarden binary}; SRC=${2:?source dir}
-. "$SRC/tests/e2e/store_lib.sh"
+. "$SRC/tests/e2e/store/lib.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 S=$T/store
 for d in 01 02 03 04 05 06 07 08 09 10; do gen 100 ${d#0} 2026-03-$d; done > "$T/in.json"

@@ -1,4 +1,4 @@
-# store_lib.sh - helpers shared by the store_*.sh end-to-end tests (sourced).
+# store/lib.sh - helpers shared by the store_*.sh end-to-end tests (sourced).
 # gen N CHUNK DAY: N EVE-style records of one UTC day (YYYY-MM-DD), in time
 # order, each with a unique "id":"c<CHUNK>-<j>". NOISE=1 in the environment
 # adds 32 random hex digits per record (compresses poorly: fills disks).
