@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -409,6 +411,36 @@ void nw__cred_evidence(const struct nw_cred_run *r, const char *service, char *o
 
 /* ------------------------------------------------------------ networking -- */
 
+void nw__cred_sigpipe_block(struct nw_cred_sigpipe *s)
+{
+    sigset_t block, pend;
+
+    _Static_assert(sizeof(sigset_t) <= sizeof s->old, "sigset_t fits");
+    sigemptyset(&pend);
+    sigpending(&pend);
+    s->pending_before = sigismember(&pend, SIGPIPE) == 1;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, (sigset_t *)(void *)s->old);
+}
+
+void nw__cred_sigpipe_restore(struct nw_cred_sigpipe *s)
+{
+    sigset_t pend, only;
+    struct timespec zero = {0, 0};
+
+    sigemptyset(&pend);
+    sigpending(&pend);
+    if (!s->pending_before && sigismember(&pend, SIGPIPE) == 1) {
+        sigemptyset(&only);
+        sigaddset(&only, SIGPIPE);
+        /* bounded: at most one pending instance of a standard signal */
+        while (sigtimedwait(&only, NULL, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, (sigset_t *)(void *)s->old, NULL);
+}
+
 int nw__cred_port_open(const struct nw_inspect_target *t, uint16_t port)
 {
     if (t == NULL) return 0;
@@ -416,6 +448,15 @@ int nw__cred_port_open(const struct nw_inspect_target *t, uint16_t port)
     for (size_t i = 0; i < t->nopen; i++)
         if (t->open_ports[i] == port) return 1;
     return 0;
+}
+
+void nw__cred_timeouts(const struct nw_probe_req *req, uint64_t *connect_ms, uint64_t *io_ms)
+{
+    uint64_t c = req && req->set && req->set->connect_timeout_ms ? req->set->connect_timeout_ms
+                                                                  : 3000;
+
+    *connect_ms = c;
+    *io_ms = c * 2 < 5000 ? 5000 : c * 2; /* a login (key exchange, hashing) takes longer */
 }
 
 uint16_t nw__cred_port(const struct nw_probe_req *req, uint16_t def)

@@ -172,6 +172,20 @@ void nw__cred_wipe(void *p, size_t n);
  */
 int nw__cred_connect(const struct nw_inspect_target *t, uint16_t port, uint64_t timeout_ms,
                      uint64_t io_ms, char *why, size_t whysz);
+/* Timeouts for one probe connection: connect, then each read/write (ms). */
+void nw__cred_timeouts(const struct nw_probe_req *req, uint64_t *connect_ms, uint64_t *io_ms);
+/*
+ * Keep SIGPIPE from killing the process while a probe writes to peers that
+ * may hang up (OpenSSL, libssh and plain writes): block it in this thread
+ * for the probe's duration, then drop any that became pending and restore
+ * the mask (curl's sigpipe_ignore idea). Pair every _block with _restore.
+ */
+struct nw_cred_sigpipe {
+    unsigned char old[128]; /* sigset_t, kept opaque here */
+    int pending_before;
+};
+void nw__cred_sigpipe_block(struct nw_cred_sigpipe *s);
+void nw__cred_sigpipe_restore(struct nw_cred_sigpipe *s);
 /* Is port among the target's open ports (or was the target not scanned)? */
 int nw__cred_port_open(const struct nw_inspect_target *t, uint16_t port);
 /* The port to probe: the check's `port` parameter, or def. */

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "nw/core.h"
@@ -276,7 +277,7 @@ int nw__wire_write(int fd, const void *p, size_t len, char *why, size_t whysz)
     const uint8_t *b = p;
 
     while (len > 0) {
-        ssize_t w = write(fd, b, len);
+        ssize_t w = send(fd, b, len, MSG_NOSIGNAL);
 
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
