@@ -47,8 +47,9 @@ command -v taskset >/dev/null || PIN=""
 $PIN "$B" ingest --store "$DIR/store" $GEN >"$DIR/ingest.json"
 cat "$DIR/ingest.json" | python3 -c '
 import json,sys; r=json.load(sys.stdin)
-print("ingest: %d records in %.1f s on one core: %.0f records/s end to end (incl. generation at %.0f/s); "
-      "store alone %.0f records/s" % (r["records"], r["seconds"], r["rate_end_to_end"], r["gen_rate"], r["rate_store"]))'
+print("ingest: %d records, %.1f s wall, %.1f s CPU on one core: %.0f records/s per CPU second end to end "
+      "(generation alone %.0f/s); the store alone %.0f records/s (generation CPU subtracted); wall-clock rate %.0f/s"
+      % (r["records"], r["seconds"], r["cpu_seconds"], r["rate_cpu"], r["gen_rate"], r["rate_store"], r["rate_end_to_end"]))'
 STORE_BYTES=$(du -sb "$DIR/store" | cut -f1)
 JSON_BYTES=$(python3 -c 'import json;print(json.load(open("'"$DIR"'/ingest.json"))["json_bytes"])')
 python3 -c "print('size: store %.2f GB vs JSON lines %.2f GB: 1/%.1f' % ($STORE_BYTES/1e9, $JSON_BYTES/1e9, $JSON_BYTES/$STORE_BYTES))"

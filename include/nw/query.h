@@ -16,15 +16,19 @@
  *    user.ip, dhcp.assigned_ip, radius.framed_ip, radius.framed_ipv6,
  *    pppoe.ip. Compared as parsed addresses (any textual form).
  *  - mac: one of user.mac, dhcp.client_mac, src_mac, dest_mac, pppoe.for_mac
- *    equals it (case-insensitive; ':' or '-' separators accepted in input).
+ *    equals it (case-insensitive; the filter may be written with '-', records
+ *    are compared as written, "aa:bb:cc:dd:ee:ff").
  *  - user: one of user.account, login.username, radius.user_name,
  *    pppoe.username equals it exactly (bytes, case-sensitive).
  *  - calling: user.calling_station or radius.calling_station_id equals it.
- *  - domain: one of dns.queries[].rrname, dns.answers[].rrname,
- *    http.hostname, tls.sni, quic.sni equals the domain or ends with "." +
- *    domain (label-aligned suffix; case-insensitive; trailing dots ignored).
+ *  - domain: one of dns.queries[].rrname, dns.answers[].rrname, dns.rrname
+ *    (Suricata's older layouts), http.hostname, tls.sni, quic.sni equals the
+ *    domain or ends with "." + domain (label-aligned suffix; ASCII
+ *    case-insensitive; trailing dots ignored).
  *  - url: http.url contains the text (case-sensitive substring).
- * String values are compared after JSON unescaping.
+ * String values are compared after JSON unescaping. Values longer than 600
+ * bytes as stored (escaped) are never matched by ip, mac, user, calling or
+ * domain (the store does not index them; no real name is that long).
  */
 #ifndef NW_QUERY_H
 #define NW_QUERY_H
