@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct nw_buf {
     char *data;
@@ -29,10 +30,34 @@ void nw_buf_fini(struct nw_buf *b);
 static inline void nw_buf_reset(struct nw_buf *b) { b->len = 0; b->oom = 0; }
 static inline int nw_buf_ok(const struct nw_buf *b) { return !b->oom; }
 int nw_buf_reserve(struct nw_buf *b, size_t extra);
-void nw_buf_append(struct nw_buf *b, const void *p, size_t n);
-void nw_buf_putc(struct nw_buf *b, char c);
+void nw__buf_append_slow(struct nw_buf *b, const void *p, size_t n);
+void nw__json_keyn(struct nw_buf *b, const char *key, size_t n);
+
+/* Every record is built from many small appends: the common case (room in
+ * the buffer) is inline; growth and out-of-memory go out of line. */
+static inline void nw_buf_append(struct nw_buf *b, const void *p, size_t n)
+{
+    if (n <= b->cap - b->len && !b->oom) {
+        if (n) memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return;
+    }
+    nw__buf_append_slow(b, p, n);
+}
+
+static inline void nw_buf_putc(struct nw_buf *b, char c)
+{
+    if (b->len < b->cap && !b->oom) {
+        b->data[b->len++] = c;
+        return;
+    }
+    nw__buf_append_slow(b, &c, 1);
+}
 void nw_buf_puts(struct nw_buf *b, const char *s);
 void nw_buf_printf(struct nw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hot-path appenders (no printf): decimal, and fixed-width lower-case hex. */
+void nw_buf_put_uint(struct nw_buf *b, uint64_t v);
+void nw_buf_put_hex(struct nw_buf *b, uint64_t v, int digits);
 
 /* Containers. k variants write "key": first. */
 void nw_json_obj_open(struct nw_buf *b);
@@ -42,7 +67,11 @@ void nw_json_arr_close(struct nw_buf *b);
 void nw_json_kobj_open(struct nw_buf *b, const char *key);
 void nw_json_karr_open(struct nw_buf *b, const char *key);
 
-void nw_json_key(struct nw_buf *b, const char *key);
+/* Inline so that strlen of a literal key is folded at compile time. */
+static inline void nw_json_key(struct nw_buf *b, const char *key)
+{
+    nw__json_keyn(b, key, strlen(key));
+}
 void nw_json_str(struct nw_buf *b, const void *s, size_t len); /* wire bytes */
 void nw_json_cstr(struct nw_buf *b, const char *s);
 void nw_json_int(struct nw_buf *b, int64_t v);

@@ -23,6 +23,7 @@ struct nw_capture {
     char name[256];
     uint64_t size;
     uint64_t offset;        /* start of the record being read */
+    int pcapng;             /* pcapng: offsets come from ftell (block sizes are not exposed) */
     uint64_t packets;
     int live;
     volatile sig_atomic_t stop;
@@ -68,6 +69,11 @@ int nw_capture_open_file(struct nw_capture **out, const char *path, struct nw_er
     }
     snprintf(c->name, sizeof c->name, "%s", path);
     c->size = (uint64_t)st.st_size;
+    {
+        uint8_t magic[4] = {0};
+        c->pcapng = fread(magic, 1, 4, fp) == 4 && memcmp(magic, "\x0a\x0d\x0d\x0a", 4) == 0;
+        rewind(fp);
+    }
     c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (c->p == NULL) {
         fclose(fp);
@@ -141,7 +147,9 @@ int nw_capture_next(struct nw_capture *c, struct nw_frame *f, struct nw_err *err
     for (;;) {
         int rc;
         if (c->stop) return 0;
-        if (c->fp) c->offset = (uint64_t)ftell(c->fp);
+        /* classic pcap records are a 16-byte header plus caplen bytes, so the
+         * offset is tracked by arithmetic: ftell costs a system call per packet */
+        if (c->fp && c->pcapng) c->offset = (uint64_t)ftell(c->fp);
         rc = pcap_next_ex(c->p, &h, &data);
         if (rc == 1) break;
         if (rc == 0) { /* live timeout: let the caller run timers */
@@ -160,6 +168,7 @@ int nw_capture_next(struct nw_capture *c, struct nw_frame *f, struct nw_err *err
                           (unsigned long long)c->packets, pcap_geterr(c->p));
     }
     c->packets++;
+    if (c->fp && !c->pcapng) c->offset += 16u + h->caplen;
     f->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
     f->data = data;
     f->caplen = h->caplen;

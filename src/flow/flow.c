@@ -36,6 +36,7 @@ struct nw_flow {
     struct nw_tuple t;             /* client -> server */
     uint64_t flow_id;
     uint64_t first_ts, last_ts;
+    uint64_t list_ts;              /* last_ts when last moved in its age list */
     uint64_t pkts[2], bytes[2];
     uint8_t flags[2];              /* TCP flags seen per direction */
     uint8_t state;
@@ -102,6 +103,7 @@ static void list_unlink(struct nw_flow_table *ft, struct nw_flow *f)
 static void list_push(struct nw_flow_table *ft, struct nw_flow *f, int cls)
 {
     f->cls = (uint8_t)cls;
+    f->list_ts = f->last_ts;
     f->older = ft->newest[cls];
     f->newer = NULL;
     if (ft->newest[cls]) ft->newest[cls]->newer = f;
@@ -121,13 +123,12 @@ struct nw_flow_table *nw_flow_table_new(struct nw_engine *eng)
 {
     struct nw_flow_table *ft = nw_calloc(1, sizeof *ft);
     const struct nw_engine_config *c = &eng->cfg;
-    uint32_t nb = 1u << 10;
+    uint32_t nb = 1u << 12;
 
     if (ft == NULL) return NULL;
     ft->eng = eng;
     ft->max_flows = c->flow_memcap / sizeof(struct nw_flow);
     if (ft->max_flows < 16) ft->max_flows = 16;
-    while (nb < ft->max_flows && nb < (1u << 22)) nb <<= 1;
     ft->buckets = nw_calloc(nb, sizeof *ft->buckets);
     if (ft->buckets == NULL) {
         nw_free(ft);
@@ -319,11 +320,24 @@ static void flow_end(struct nw_flow_table *ft, struct nw_flow *f, const char *re
     nw_free(f);
 }
 
+/*
+ * Age lists are ordered by list_ts, which lags last_ts by under a second
+ * (moving a flow on every packet costs cache misses on its neighbours). A
+ * flow found at the old end that was active since is moved to the new end.
+ */
 void nw_flow_expire(struct nw_flow_table *ft, uint64_t now_us)
 {
-    for (int c = 0; c < NCLS; c++)
-        while (ft->oldest[c] && ft->oldest[c]->last_ts + ft->timeout_us[c] < now_us)
-            flow_end(ft, ft->oldest[c], "timeout");
+    for (int c = 0; c < NCLS; c++) {
+        struct nw_flow *f;
+        while ((f = ft->oldest[c]) != NULL && f->list_ts + ft->timeout_us[c] < now_us) {
+            if (f->last_ts + ft->timeout_us[c] < now_us) {
+                flow_end(ft, f, "timeout");
+            } else {
+                list_unlink(ft, f);
+                list_push(ft, f, c);
+            }
+        }
+    }
 }
 
 void nw_flow_flush(struct nw_flow_table *ft)
@@ -366,6 +380,32 @@ static int sender_is_client(const struct nw_pkt *pkt)
     return 1;
 }
 
+/*
+ * Double the bucket array when flows outnumber buckets, so the array stays
+ * as small as the live flows need (a large sparse array costs cache misses
+ * on every lookup). On allocation failure the table keeps working with
+ * longer chains.
+ */
+static void table_grow(struct nw_flow_table *ft)
+{
+    uint32_t nb = (ft->mask + 1) * 2;
+    struct nw_flow **b;
+
+    if (nb > (1u << 24) || (b = nw_calloc(nb, sizeof *b)) == NULL) return;
+    for (uint32_t i = 0; i <= ft->mask; i++) {
+        struct nw_flow *f = ft->buckets[i], *next;
+        for (; f != NULL; f = next) {
+            uint32_t h = tuple_hash(&f->t) & (nb - 1);
+            next = f->hnext;
+            f->hnext = b[h];
+            b[h] = f;
+        }
+    }
+    nw_free(ft->buckets);
+    ft->buckets = b;
+    ft->mask = nb - 1;
+}
+
 static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *pkt, uint32_t h,
                                 int client)
 {
@@ -378,6 +418,10 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
         if (victim == NULL) return NULL;
         nw_engine_count(ft->eng, "flow.memcap_evicted");
         flow_end(ft, victim, "memcap");
+    }
+    if (ft->count >= ft->mask + 1) {
+        table_grow(ft);
+        h = tuple_hash(&pkt->t) & ft->mask;
     }
     f = nw_calloc(1, sizeof *f);
     if (f == NULL) return NULL;
@@ -498,8 +542,10 @@ void nw_flow_packet(struct nw_flow_table *ft, const struct nw_pkt *pkt)
     }
     {
         int cls = flow_class(f);
-        list_unlink(ft, f);
-        list_push(ft, f, cls);
+        if (cls != f->cls || f->last_ts >= f->list_ts + 1000000u) {
+            list_unlink(ft, f);
+            list_push(ft, f, cls);
+        }
     }
     if (f->app == APP_NONE && f->al.parser == NULL) return;
     ctx_init(ft, f, &ctx, pkt, dir, pkt->ts_us);

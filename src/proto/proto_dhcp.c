@@ -273,8 +273,9 @@ static void write_hex_colon(struct nw_buf *b, const char *key, const uint8_t *p,
 
     n = NW_MIN(n, 64u);
     for (size_t i = 0; i < n; i++) {
-        snprintf(tmp + o, sizeof tmp - o, "%s%02x", i ? ":" : "", p[i]);
-        o += i ? 3 : 2;
+        if (i) tmp[o++] = ':';
+        tmp[o++] = "0123456789abcdef"[p[i] >> 4];
+        tmp[o++] = "0123456789abcdef"[p[i] & 15];
     }
     nw_json_kstr(b, key, tmp, o);
 }

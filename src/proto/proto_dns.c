@@ -414,8 +414,16 @@ static int dns_message(struct nw_proto_ctx *ctx, struct dns_state *st, const uin
     nw_json_kcstr(o, "type", (flags & 0x8000) ? "response" : "request");
     nw_json_kuint(o, "tx_id", st->messages++);
     nw_json_kuint(o, "id", id);
-    nw_json_key(o, "flags");
-    nw_buf_printf(o, "\"%x\"", flags);
+    {
+        /* the flags in lower-case hex without leading zeros, as "%x" would */
+        char hx[4];
+        int n = 0, started = 0;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+            unsigned d = (flags >> sh) & 15;
+            if (d || started || sh == 0) hx[n++] = "0123456789abcdef"[d], started = 1;
+        }
+        nw_json_kstr(o, "flags", hx, (size_t)n);
+    }
     if (flags & 0x8000) nw_json_kbool(o, "qr", 1);
     if (flags & 0x0400) nw_json_kbool(o, "aa", 1);
     if (flags & 0x0200) nw_json_kbool(o, "tc", 1);

@@ -31,7 +31,7 @@
 #include "nw/proto.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <string.h>
 
 #include "nw/core.h"
@@ -109,15 +109,65 @@ struct quic_state {
 
 /* ---- crypto primitives ---- */
 
+/*
+ * OpenSSL 3 looks algorithms up by name on every one-shot call (HMAC(),
+ * EVP_aes_128_gcm() inits), which cost more than the crypto itself here.
+ * So each thread fetches HMAC, AES-128-ECB and AES-128-GCM once and reuses
+ * one context of each; they stay reachable until exit.
+ */
+struct quic_crypto {
+    EVP_MAC *mac;
+    EVP_MAC_CTX *hmac;
+    EVP_CIPHER *ecb, *gcm;
+    EVP_CIPHER_CTX *ecb_ctx, *gcm_ctx;
+    int ready;
+};
+static _Thread_local struct quic_crypto qc;
+
+static int crypto_ready(void)
+{
+    if (qc.ready) return qc.ready > 0;
+    qc.ready = -1;
+    qc.mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    qc.hmac = qc.mac ? EVP_MAC_CTX_new(qc.mac) : NULL;
+    if (qc.hmac) { /* the digest once: each init then only sets the key */
+        OSSL_PARAM params[2];
+        params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (EVP_MAC_CTX_set_params(qc.hmac, params) != 1) {
+            EVP_MAC_CTX_free(qc.hmac);
+            qc.hmac = NULL;
+        }
+    }
+    qc.ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+    qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+    qc.ecb_ctx = EVP_CIPHER_CTX_new();
+    qc.gcm_ctx = EVP_CIPHER_CTX_new();
+    if (qc.hmac && qc.ecb && qc.gcm && qc.ecb_ctx && qc.gcm_ctx) qc.ready = 1;
+    return qc.ready > 0;
+}
+
+/* HMAC-SHA256(key, data) into out (32 bytes). */
+static int hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen,
+                       uint8_t out[32])
+{
+    size_t ol = 0;
+
+    if (!crypto_ready()) return -1;
+    if (EVP_MAC_init(qc.hmac, key, klen, NULL) != 1 || EVP_MAC_update(qc.hmac, data, dlen) != 1 ||
+        EVP_MAC_final(qc.hmac, out, &ol, 32) != 1 || ol != 32)
+        return -1;
+    return 0;
+}
+
 /* HKDF-Expand-Label (RFC 8446 7.1) with an empty context; out_len <= 32. */
 static int hkdf_expand_label(const uint8_t secret[32], const char *label, uint8_t *out,
                              size_t out_len)
 {
-    uint8_t info[64], t[EVP_MAX_MD_SIZE];
+    uint8_t info[64], t[32];
     size_t ll = strlen(label), n = 0;
-    unsigned int tl = 0;
 
-    if (ll + 6 > 255 || 4 + 6 + ll + 1 > sizeof info) return -1;
+    if (ll + 6 > 255 || 4 + 6 + ll + 1 > sizeof info || out_len > 32) return -1;
     info[n++] = (uint8_t)(out_len >> 8);
     info[n++] = (uint8_t)out_len;
     info[n++] = (uint8_t)(6 + ll);
@@ -127,7 +177,7 @@ static int hkdf_expand_label(const uint8_t secret[32], const char *label, uint8_
     n += ll;
     info[n++] = 0;    /* context length */
     info[n++] = 0x01; /* T(1) counter: one block is enough for <= 32 bytes */
-    if (HMAC(EVP_sha256(), secret, 32, info, n, t, &tl) == NULL || tl < out_len) return -1;
+    if (hmac_sha256(secret, 32, info, n, t) != 0) return -1;
     memcpy(out, t, out_len);
     return 0;
 }
@@ -135,14 +185,11 @@ static int hkdf_expand_label(const uint8_t secret[32], const char *label, uint8_
 static int derive_keys(const struct quic_ver *ver, const uint8_t *dcid, size_t dcid_len,
                        struct quic_keys *k)
 {
-    uint8_t prk[EVP_MAX_MD_SIZE], cs[32];
-    unsigned int pl = 0;
+    uint8_t prk[32], cs[32];
     static const uint8_t empty = 0;
 
     memset(k, 0, sizeof *k);
-    if (HMAC(EVP_sha256(), ver->salt, 20, dcid_len ? dcid : &empty, dcid_len, prk, &pl) == NULL ||
-        pl != 32)
-        return -1;
+    if (hmac_sha256(ver->salt, 20, dcid_len ? dcid : &empty, dcid_len, prk) != 0) return -1;
     if (hkdf_expand_label(prk, "client in", cs, 32) != 0 ||
         hkdf_expand_label(cs, ver->v2 ? "quicv2 key" : "quic key", k->key, 16) != 0 ||
         hkdf_expand_label(cs, ver->v2 ? "quicv2 iv" : "quic iv", k->iv, 12) != 0 ||
@@ -157,39 +204,36 @@ static int derive_keys(const struct quic_ver *ver, const uint8_t *dcid, size_t d
 
 static int aes_ecb_block(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
 {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int ol = 0, ok;
+    EVP_CIPHER_CTX *c;
+    int ol = 0;
 
-    if (c == NULL) return -1;
-    ok = EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL) == 1 &&
-         EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_EncryptUpdate(c, out, &ol, in, 16) == 1 &&
-         ol == 16;
-    EVP_CIPHER_CTX_free(c);
-    return ok ? 0 : -1;
+    if (!crypto_ready()) return -1;
+    c = qc.ecb_ctx;
+    if (EVP_EncryptInit_ex2(c, qc.ecb, key, NULL, NULL) != 1 || EVP_CIPHER_CTX_set_padding(c, 0) != 1 ||
+        EVP_EncryptUpdate(c, out, &ol, in, 16) != 1 || ol != 16)
+        return -1;
+    return 0;
 }
 
 static int aes_gcm_open(const struct quic_keys *k, uint64_t pn, const uint8_t *aad, size_t aad_len,
                         uint8_t *ct, size_t ct_len, const uint8_t tag[16])
 {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c;
     uint8_t nonce[12];
-    int ol = 0, ok;
+    int ol = 0;
 
-    if (c == NULL || aad_len > 0x7fffffff || ct_len > 0x7fffffff) {
-        EVP_CIPHER_CTX_free(c);
-        return -1;
-    }
+    if (!crypto_ready() || aad_len > 0x7fffffff || ct_len > 0x7fffffff) return -1;
+    c = qc.gcm_ctx;
     memcpy(nonce, k->iv, 12);
     for (int i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
-    ok = EVP_DecryptInit_ex(c, EVP_aes_128_gcm(), NULL, NULL, NULL) == 1 &&
-         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
-         EVP_DecryptInit_ex(c, NULL, NULL, k->key, nonce) == 1 &&
-         EVP_DecryptUpdate(c, NULL, &ol, aad, (int)aad_len) == 1 &&
-         EVP_DecryptUpdate(c, ct, &ol, ct, (int)ct_len) == 1 &&
-         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) == 1 &&
-         EVP_DecryptFinal_ex(c, ct + ol, &ol) == 1;
-    EVP_CIPHER_CTX_free(c);
-    return ok ? 0 : -1;
+    /* the default GCM IV length is 12 bytes, as QUIC uses */
+    if (EVP_DecryptInit_ex2(c, qc.gcm, k->key, nonce, NULL) != 1 ||
+        EVP_DecryptUpdate(c, NULL, &ol, aad, (int)aad_len) != 1 ||
+        EVP_DecryptUpdate(c, ct, &ol, ct, (int)ct_len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) != 1 ||
+        EVP_DecryptFinal_ex(c, ct + ol, &ol) != 1)
+        return -1;
+    return 0;
 }
 
 /* ---- wire helpers ---- */

@@ -190,13 +190,23 @@ static void hex_lower(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* MD5 and SHA-256 fetched once per thread: EVP_md5()/EVP_sha256() make
+ * OpenSSL 3 look the algorithm up again on every digest. */
+static const EVP_MD *md_get(int sha256)
+{
+    static _Thread_local EVP_MD *mds[2];
+
+    if (mds[sha256] == NULL) mds[sha256] = EVP_MD_fetch(NULL, sha256 ? "SHA256" : "MD5", NULL);
+    return mds[sha256];
+}
+
 static int digest_hex(const EVP_MD *md, const void *p, size_t n, char *out, size_t nhex)
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dl = 0;
     char full[2 * EVP_MAX_MD_SIZE + 1];
 
-    if (EVP_Digest(p, n, d, &dl, md, NULL) != 1) return NW_ENOMEM;
+    if (md == NULL || EVP_Digest(p, n, d, &dl, md, NULL) != 1) return NW_ENOMEM;
     hex_lower(d, dl, full);
     if (nhex > 2 * (size_t)dl) nhex = 2 * (size_t)dl;
     memcpy(out, full, nhex);
@@ -211,7 +221,8 @@ static void ja3_list16(struct nw_buf *b, struct nw_tls_slice s)
     for (size_t i = 0; i + 2 <= s.len; i += 2) {
         uint16_t v = rd16(s.p + i);
         if (nw_tls_is_grease(v)) continue;
-        nw_buf_printf(b, first ? "%u" : "-%u", (unsigned)v);
+        if (!first) nw_buf_putc(b, '-');
+        nw_buf_put_uint(b, v);
         first = 0;
     }
 }
@@ -223,7 +234,8 @@ static void ja3_exts(struct nw_buf *b, const struct nw_tls_hello *h)
     for (size_t i = 0; i + 4 <= h->exts.len; i += 4 + rd16(h->exts.p + i + 2)) {
         uint16_t v = rd16(h->exts.p + i);
         if (nw_tls_is_grease(v)) continue;
-        nw_buf_printf(b, first ? "%u" : "-%u", (unsigned)v);
+        if (!first) nw_buf_putc(b, '-');
+        nw_buf_put_uint(b, v);
         first = 0;
     }
 }
@@ -234,7 +246,8 @@ int nw_tls_ja3(const struct nw_tls_hello *h, struct nw_buf *str, char md5hex[33]
 
     md5hex[0] = '\0';
     if (h->sslv2) return NW_ENOTSUP;
-    nw_buf_printf(str, "%u,", (unsigned)h->version);
+    nw_buf_put_uint(str, h->version);
+    nw_buf_putc(str, ',');
     if (h->is_client) {
         ja3_list16(str, h->ciphers);
         nw_buf_putc(str, ',');
@@ -242,14 +255,17 @@ int nw_tls_ja3(const struct nw_tls_hello *h, struct nw_buf *str, char md5hex[33]
         nw_buf_putc(str, ',');
         ja3_list16(str, h->groups);
         nw_buf_putc(str, ',');
-        for (size_t i = 0; i < h->ecpf.len; i++)
-            nw_buf_printf(str, i ? "-%u" : "%u", (unsigned)h->ecpf.p[i]);
+        for (size_t i = 0; i < h->ecpf.len; i++) {
+            if (i) nw_buf_putc(str, '-');
+            nw_buf_put_uint(str, h->ecpf.p[i]);
+        }
     } else {
-        nw_buf_printf(str, "%u,", (unsigned)h->cipher);
+        nw_buf_put_uint(str, h->cipher);
+        nw_buf_putc(str, ',');
         ja3_exts(str, h);
     }
     if (!nw_buf_ok(str)) return NW_ENOMEM;
-    return digest_hex(EVP_md5(), str->data + start, str->len - start, md5hex, 32);
+    return digest_hex(md_get(0), str->data + start, str->len - start, md5hex, 32);
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -290,14 +306,18 @@ static int ja4_hash(const uint16_t *v, size_t n, struct nw_tls_slice sig, char o
         return 0;
     }
     nw_buf_init(&b, 0);
-    for (size_t i = 0; i < n; i++) nw_buf_printf(&b, i ? ",%04x" : "%04x", (unsigned)v[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i) nw_buf_putc(&b, ',');
+        nw_buf_put_hex(&b, v[i], 4);
+    }
     for (size_t i = 0, first = 1; i + 2 <= sig.len; i += 2) {
         uint16_t s = rd16(sig.p + i);
         if (nw_tls_is_grease(s)) continue;
-        nw_buf_printf(&b, first ? "_%04x" : ",%04x", (unsigned)s); /* '_' only if any */
+        nw_buf_putc(&b, first ? '_' : ','); /* '_' only if any */
+        nw_buf_put_hex(&b, s, 4);
         first = 0;
     }
-    rc = nw_buf_ok(&b) ? digest_hex(EVP_sha256(), b.data, b.len, out, 12) : NW_ENOMEM;
+    rc = nw_buf_ok(&b) ? digest_hex(md_get(1), b.data, b.len, out, 12) : NW_ENOMEM;
     nw_buf_fini(&b);
     return rc;
 }

@@ -46,16 +46,11 @@ fail:
     return NW_ENOMEM;
 }
 
-void nw_buf_append(struct nw_buf *b, const void *p, size_t n)
+void nw__buf_append_slow(struct nw_buf *b, const void *p, size_t n)
 {
     if (nw_buf_reserve(b, n) != 0) return;
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
-}
-
-void nw_buf_putc(struct nw_buf *b, char c)
-{
-    if (b->len < b->cap || nw_buf_reserve(b, 1) == 0) b->data[b->len++] = c;
 }
 
 void nw_buf_puts(struct nw_buf *b, const char *s) { nw_buf_append(b, s, strlen(s)); }
@@ -65,6 +60,16 @@ void nw_buf_printf(struct nw_buf *b, const char *fmt, ...)
     va_list ap;
     int n;
 
+    if (b->oom) return;
+    if (b->cap - b->len > 1) { /* usually fits: format in place once */
+        va_start(ap, fmt);
+        n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+    }
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
@@ -73,6 +78,28 @@ void nw_buf_printf(struct nw_buf *b, const char *fmt, ...)
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
+}
+
+void nw_buf_put_uint(struct nw_buf *b, uint64_t v)
+{
+    char tmp[24];
+    size_t n = sizeof tmp;
+
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    nw_buf_append(b, tmp + n, sizeof tmp - n);
+}
+
+void nw_buf_put_hex(struct nw_buf *b, uint64_t v, int digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[16];
+
+    if (digits < 1 || digits > 16) return;
+    for (int i = digits - 1; i >= 0; i--, v >>= 4) tmp[i] = hex[v & 15];
+    nw_buf_append(b, tmp, (size_t)digits);
 }
 
 /* Comma needed before a new member/element unless we just opened a
@@ -91,10 +118,8 @@ void nw_json_obj_close(struct nw_buf *b) { nw_buf_putc(b, '}'); }
 void nw_json_arr_open(struct nw_buf *b) { sep(b); nw_buf_putc(b, '['); }
 void nw_json_arr_close(struct nw_buf *b) { nw_buf_putc(b, ']'); }
 
-void nw_json_key(struct nw_buf *b, const char *key)
+void nw__json_keyn(struct nw_buf *b, const char *key, size_t n)
 {
-    size_t n = strlen(key);
-
     sep(b);
     if (nw_buf_reserve(b, n + 3) != 0) return;
     b->data[b->len++] = '"';
@@ -136,6 +161,20 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
     return 4;
 }
 
+/* 1 for bytes that pass through a JSON string unescaped (printable ASCII
+ * except '"' and '\\'). */
+static const uint8_t plain[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),                               /* 0x00-0x1f control */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f: '"' */
+    R16(1), R16(1),                               /* 0x30-0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50-0x5f: '\\' */
+    R16(1),                                       /* 0x60-0x6f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70-0x7f: DEL */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0) /* 0x80-0xff */
+#undef R16
+};
+
 static void str_body(struct nw_buf *b, const uint8_t *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -143,8 +182,7 @@ static void str_body(struct nw_buf *b, const uint8_t *s, size_t len)
 
     while (i < len) {
         size_t run = i;
-        while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
-            run++;
+        while (run < len && plain[s[run]]) run++;
         if (run > i) {
             nw_buf_append(b, s + i, run - i);
             i = run;
@@ -258,9 +296,17 @@ size_t nw_fmt_mac(char *out, const uint8_t mac[6])
 
 size_t nw_fmt_ip(char *out, int family, const uint8_t *a)
 {
-    if (family == 4) {
-        int n = snprintf(out, 16, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-        return (size_t)n;
+    if (family == 4) { /* every record has two: no printf */
+        size_t n = 0;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (i) out[n++] = '.';
+            if (v >= 100) out[n++] = (char)('0' + v / 100);
+            if (v >= 10) out[n++] = (char)('0' + v / 10 % 10);
+            out[n++] = (char)('0' + v % 10);
+        }
+        out[n] = '\0';
+        return n;
     }
     /* RFC 5952: lower case, longest run of >= 2 zero groups compressed. */
     uint16_t g[8];

@@ -13,6 +13,7 @@
 static _Thread_local int64_t cached_sec = -1;
 static _Thread_local char cached_date[24]; /* "YYYY-MM-DDTHH:MM:SS" */
 static _Thread_local char cached_off[16];  /* "+08:00" */
+static _Thread_local size_t cached_date_len, cached_off_len;
 
 size_t nw_time_rfc3339(uint64_t ts_us, char *out)
 {
@@ -28,9 +29,18 @@ size_t nw_time_rfc3339(uint64_t ts_us, char *out)
         off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
         snprintf(cached_off, sizeof cached_off, "%c%02d:%02d", tm.tm_gmtoff < 0 ? '-' : '+',
                  (int)(off / 3600 % 100), (int)(off % 3600 / 60));
+        cached_date_len = strlen(cached_date);
+        cached_off_len = strlen(cached_off);
         cached_sec = sec;
     }
-    return (size_t)snprintf(out, NW_TIME_BUFSZ, "%s.%06u%s", cached_date, us, cached_off);
+    /* the per-record part: no printf on the hot path */
+    memcpy(out, cached_date, cached_date_len);
+    char *p = out + cached_date_len;
+    *p++ = '.';
+    for (int i = 5; i >= 0; i--, us /= 10) p[i] = (char)('0' + us % 10);
+    p += 6;
+    memcpy(p, cached_off, cached_off_len + 1);
+    return (size_t)(p - out) + cached_off_len;
 }
 
 uint64_t nw_time_now_us(void)
