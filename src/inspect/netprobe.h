@@ -31,4 +31,17 @@ char *nw__netprobe_printable(const uint8_t *p, size_t len, char *out, size_t cap
 /* Connect timeout for one probe connection, from the settings (default 2000 ms). */
 unsigned nw__netprobe_timeout(const struct nw_probe_req *req);
 
+/*
+ * Ports named by parameter `name` (a list of "22" / "8000-8100" items, or one
+ * scalar "22,80,8000-8100") into bm (a 65536-bit bitmap the caller clears).
+ * Returns how many ports, 0 when the parameter is absent, or NW_EINVAL with
+ * res set to error naming the bad item.
+ */
+int nw__netprobe_ports_param(const struct nw_probe_req *req, const char *name, uint64_t bm[1024],
+                             struct nw_probe_res *res);
+static inline int nw__bm_has(const uint64_t *bm, uint16_t p)
+{
+    return (bm[p >> 6] >> (p & 63)) & 1;
+}
+
 #endif

@@ -13,6 +13,8 @@
 /* local and audit-self probes (I1) */
 
 /* network probes (I2) */
+extern const struct nw_probe nw_probe_banner, nw_probe_risky_service, nw_probe_tcp_ports,
+    nw_probe_tls_service;
 
 /* weak-credential probes (I3) */
 
@@ -20,6 +22,7 @@ const struct nw_probe *const nw_inspect_probes[] = {
     /* local and audit-self (I1) */
 
     /* network (I2) */
+    &nw_probe_banner, &nw_probe_risky_service, &nw_probe_tcp_ports, &nw_probe_tls_service,
 
     /* weak credentials (I3) */
 

@@ -1382,3 +1382,42 @@ out:
     nw_scan_target_fini(&st);
     return rc;
 }
+
+static int ports_into(const char *spec, uint64_t *bm, struct nw_err *e)
+{
+    uint16_t *ps;
+    size_t n;
+    int rc = nw_scan_ports_parse(spec, &ps, &n, e);
+    if (rc != 0) return rc;
+    for (size_t i = 0; i < n; i++) bm[ps[i] >> 6] |= (uint64_t)1 << (ps[i] & 63);
+    nw_free(ps);
+    return (int)n;
+}
+
+int nw__netprobe_ports_param(const struct nw_probe_req *req, const char *name, uint64_t bm[1024],
+                             struct nw_probe_res *res)
+{
+    const struct nw_param *p = nw_probe_param(req, name);
+    struct nw_err e;
+    int rc;
+
+    if (p == NULL) return 0;
+    if (p->value) {
+        rc = ports_into(p->value, bm, &e);
+        if (rc < 0) {
+            nw_probe_error(res, "parameter %s (line %d): %s", name, p->line, e.msg);
+            return NW_EINVAL;
+        }
+    } else {
+        for (size_t i = 0; i < p->nlist && p->list[i]; i++) {
+            rc = ports_into(p->list[i], bm, &e);
+            if (rc < 0) {
+                nw_probe_error(res, "parameter %s (line %d): %s", name, p->line, e.msg);
+                return NW_EINVAL;
+            }
+        }
+    }
+    int cnt = 0;
+    for (size_t k = 0; k < 1024; k++) cnt += __builtin_popcountll(bm[k]);
+    return cnt;
+}
