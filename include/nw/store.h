@@ -214,8 +214,16 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *report, stru
 int nw_store_keygen(const char *path, struct nw_err *err);
 
 /*
+ * Index keys: those of notes/store_design.md, plus (v2)
+ *   session.ip:<canonical address>  the src_ip of `session` records only.
+ * Use it for "who had IP X": the group {"session.ip:X"} skips every block
+ * without a session record for X, where type:session AND ip:X cannot (a block
+ * holds both keys, from different records). Canonical address text: IPv4
+ * dotted quad, IPv6 RFC 5952 (as nw_fmt_ip writes it).
+ *
  * Change log (additive only):
  *  v1  scan API, writer, sink, verify, keygen, index_keys.
+ *  v2  index key session.ip:<addr>; block filters are salted per block (internal).
  */
 
 #endif /* NW_STORE_H */

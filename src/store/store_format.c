@@ -75,6 +75,15 @@ uint64_t nw__key_hash(const char *key, size_t len)
         }
         return fmix64(a * 0x9e3779b97f4a7c15ull ^ (b + len) * 0xc2b2ae3d27d4eb4full ^ 0x6e776b6579ull);
     }
+    if (len <= 32) {
+        uint64_t a, b, c, d;
+        memcpy(&a, key, 8);
+        memcpy(&b, key + 8, 8);
+        memcpy(&c, key + len - 16, 8);
+        memcpy(&d, key + len - 8, 8);
+        return fmix64((a * 0x9e3779b97f4a7c15ull + b) * 0xc2b2ae3d27d4eb4full ^
+                      (c * 0x165667b19e3779f9ull + d + len) * 0x27d4eb2f165667c5ull);
+    }
     return nw__store_hash64(key, len, 0x6e776b6579ull);
 }
 
@@ -84,6 +93,9 @@ uint64_t nw__key_hash(const char *key, size_t len)
  * Blocked by nothing fancy: m bits (a multiple of 64, any size), k = 5
  * probes by double hashing, each reduced to [0, m) by a multiply-shift.
  * At BLOOM_BITS_PER_KEY = 7 the false-positive rate is about 3.5 %.
+ * Key hashes are salted per block (nw__bloom_salt with the block's min_ts):
+ * blocks hold many of the same keys, and without a salt an absent key would
+ * hit the same set bits in every block (correlated false positives).
  */
 uint32_t nw__bloom_bits_for(size_t nkeys)
 {
@@ -96,6 +108,11 @@ uint32_t nw__bloom_bits_for(size_t nkeys)
 }
 
 static inline uint32_t reduce(uint32_t x, uint32_t m) { return (uint32_t)(((uint64_t)x * m) >> 32); }
+
+uint64_t nw__bloom_salt(uint64_t h, uint64_t salt)
+{
+    return fmix64(h ^ (salt * 0x9e3779b97f4a7c15ull));
+}
 
 void nw__bloom_add(uint8_t *f, uint32_t bits, uint64_t h)
 {

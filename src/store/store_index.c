@@ -17,6 +17,9 @@
  *   calling:<bytes> for user.calling_station, radius.calling_station_id
  *   dom:<suffix> (>= 2 labels, and the full name) for dns.queries[].rrname,
  *       dns.answers[].rrname, dns.rrname (Suricata v1), http.hostname, tls.sni, quic.sni
+ *   session.ip:<canonical address> for the src_ip of `session` records only, so that
+ *       "who had IP X" skips every block without a session record for X (the pair
+ *       type:session AND ip:X cannot: blocks hold both, in different records)
  */
 #include "store_int.h"
 
@@ -99,6 +102,22 @@ static void emit_ip(struct ctx *c, const char *v, size_t n)
     emit(c, "ip6/48:", buf, (size_t)w);
 }
 
+/* "session.ip:<canonical address>" for the bound address of a session record. */
+static void emit_session_ip(struct ctx *c, const struct nw_json_val *jv)
+{
+    char buf[64];
+    uint8_t a[16];
+
+    if (jv->type != NW_JSON_STRING || jv->len == 0 || jv->len >= sizeof buf) return;
+    memcpy(buf, jv->p, jv->len);
+    buf[jv->len] = '\0';
+    if (memchr(buf, ':', jv->len) == NULL) {
+        emit(c, "session.ip:", buf, jv->len);
+    } else if (inet_pton(AF_INET6, buf, a) == 1) {
+        emit(c, "session.ip:", buf, nw_fmt_ip(buf, 6, a));
+    }
+}
+
 static void emit_dom(struct ctx *c, char *v, size_t n)
 {
     size_t i;
@@ -154,46 +173,13 @@ static int keq(const struct nw_json_val *k, const char *s)
     return k->len == n && memcmp(k->p, s, n) == 0;
 }
 
-/* Index the members of obj named in fields (no escapes expected in these names). */
-static void members(struct ctx *c, const struct nw_json_val *obj, const struct field *f)
+static inline size_t ws(const char *p, size_t i, size_t len)
 {
-    struct nw_json_iter it;
-    struct nw_json_val k, v;
-
-    if (obj->type != NW_JSON_OBJECT) return;
-    nw_json_iter_init(&it, obj);
-    while (nw_json_iter_next(&it, &k, &v) == 1)
-        for (const struct field *x = f; x->name; x++)
-            if (keq(&k, x->name)) {
-                emit_val(c, x->kind, &v);
-                break;
-            }
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++;
+    return i;
 }
 
-static void dns_list(struct ctx *c, const struct nw_json_val *arr)
-{
-    static const struct field rr[] = {{"rrname", K_DOM}, {NULL, K_NONE}};
-    struct nw_json_iter it;
-    struct nw_json_val v;
-
-    if (arr->type != NW_JSON_ARRAY) return;
-    nw_json_iter_init(&it, arr);
-    for (int i = 0; i < 4096 && nw_json_iter_next(&it, NULL, &v) == 1; i++) members(c, &v, rr);
-}
-
-static void dns(struct ctx *c, const struct nw_json_val *obj)
-{
-    struct nw_json_iter it;
-    struct nw_json_val k, v;
-
-    if (obj->type != NW_JSON_OBJECT) return;
-    nw_json_iter_init(&it, obj);
-    while (nw_json_iter_next(&it, &k, &v) == 1) {
-        if (keq(&k, "queries") || keq(&k, "answers")) dns_list(c, &v);
-        else if (keq(&k, "rrname")) emit_val(c, K_DOM, &v);
-    }
-}
-
+static const struct field f_rr[] = {{"rrname", K_DOM}, {NULL, K_NONE}};
 static const struct field f_user[] = {{"ip", K_IP}, {"mac", K_MAC}, {"account", K_USER},
                                       {"calling_station", K_CALLING}, {NULL, K_NONE}};
 static const struct field f_dhcp[] = {{"assigned_ip", K_IP}, {"client_mac", K_MAC}, {NULL, K_NONE}};
@@ -206,74 +192,160 @@ static const struct field f_login[] = {{"username", K_USER}, {NULL, K_NONE}};
 static const struct field f_http[] = {{"hostname", K_DOM}, {NULL, K_NONE}};
 static const struct field f_sni[] = {{"sni", K_DOM}, {NULL, K_NONE}};
 
-static inline size_t ws(const char *p, size_t i, size_t len)
+static long walk_obj(struct ctx *c, const char *p, size_t len, int depth, const struct field *f,
+                     int dns);
+
+/* dns.queries / dns.answers: an array of objects with rrname. p[0] == '['. */
+static long walk_rrlist(struct ctx *c, const char *p, size_t len, int depth)
 {
-    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++;
-    return i;
+    size_t i = ws(p, 1, len);
+    long n;
+
+    if (depth > NW_JSON_MAX_DEPTH) return NW_EFORMAT;
+    if (i < len && p[i] == ']') return (long)i + 1;
+    for (;;) {
+        if (i >= len) return NW_EFORMAT;
+        n = p[i] == '{' ? walk_obj(c, p + i, len - i, depth + 1, f_rr, 0)
+                        : nw_json_skip(p + i, len - i, depth + 1, NULL);
+        if (n < 0) return NW_EFORMAT;
+        i = ws(p, i + (size_t)n, len);
+        if (i >= len) return NW_EFORMAT;
+        if (p[i] == ',') {
+            i = ws(p, i + 1, len);
+            continue;
+        }
+        return p[i] == ']' ? (long)i + 1 : NW_EFORMAT;
+    }
 }
 
-static void member(struct ctx *c, const struct nw_json_val *k, const struct nw_json_val *v,
-                   uint64_t *ts_us, int *have_ts)
+/*
+ * Walk (and validate) the object at p (p[0] == '{') once, emitting keys for
+ * the string members named in f; with dns, also dns.rrname and the
+ * queries/answers lists. Returns bytes consumed or NW_EFORMAT.
+ */
+static long walk_obj(struct ctx *c, const char *p, size_t len, int depth, const struct field *f,
+                     int dns)
 {
-    if (k->len < 2) return;
+    struct nw_json_val k, v;
+    size_t i = ws(p, 1, len);
+    long n;
+
+    if (depth > NW_JSON_MAX_DEPTH) return NW_EFORMAT;
+    if (i < len && p[i] == '}') return (long)i + 1;
+    for (;;) {
+        if (i >= len || p[i] != '"') return NW_EFORMAT;
+        n = nw_json_skip(p + i, len - i, depth + 1, &k);
+        if (n < 0) return NW_EFORMAT;
+        i = ws(p, i + (size_t)n, len);
+        if (i >= len || p[i] != ':') return NW_EFORMAT;
+        i = ws(p, i + 1, len);
+        if (i >= len) return NW_EFORMAT;
+        if (dns && p[i] == '[' && (keq(&k, "queries") || keq(&k, "answers"))) {
+            n = walk_rrlist(c, p + i, len - i, depth + 1);
+        } else {
+            n = nw_json_skip(p + i, len - i, depth + 1, &v);
+            if (n >= 0 && v.type == NW_JSON_STRING) {
+                if (dns && keq(&k, "rrname")) {
+                    emit_val(c, K_DOM, &v);
+                } else {
+                    for (const struct field *x = f; x && x->name; x++)
+                        if (keq(&k, x->name)) {
+                            emit_val(c, x->kind, &v);
+                            break;
+                        }
+                }
+            }
+        }
+        if (n < 0) return NW_EFORMAT;
+        i = ws(p, i + (size_t)n, len);
+        if (i >= len) return NW_EFORMAT;
+        if (p[i] == ',') {
+            i = ws(p, i + 1, len);
+            continue;
+        }
+        return p[i] == '}' ? (long)i + 1 : NW_EFORMAT;
+    }
+}
+
+/* Which nested object of the root carries keys (NULL: none). */
+static const struct field *nested(const struct nw_json_val *k, int *dns)
+{
+    *dns = 0;
+    if (k->len < 3) return NULL;
+    switch (k->p[0]) {
+    case 'u': return keq(k, "user") ? f_user : NULL;
+    case 'd':
+        if (keq(k, "dns")) {
+            *dns = 1;
+            return f_rr + 1; /* no plain fields: rrname and the lists are special */
+        }
+        return keq(k, "dhcp") ? f_dhcp : NULL;
+    case 'r': return keq(k, "radius") ? f_radius : NULL;
+    case 'p': return keq(k, "pppoe") ? f_pppoe : NULL;
+    case 'l': return keq(k, "login") ? f_login : NULL;
+    case 'h': return keq(k, "http") ? f_http : NULL;
+    case 't': return keq(k, "tls") ? f_sni : NULL;
+    case 'q': return keq(k, "quic") ? f_sni : NULL;
+    default: return NULL;
+    }
+}
+
+struct root_state {
+    uint64_t *ts_us;
+    int have_ts;
+    int is_session;
+    struct nw_json_val src_ip;
+};
+
+/* A scalar member of the root. */
+static void root_scalar(struct ctx *c, const struct nw_json_val *k, const struct nw_json_val *v,
+                        struct root_state *rs)
+{
+    uint64_t *ts_us = rs->ts_us;
+    int *have_ts = &rs->have_ts;
+
+    if (v->type != NW_JSON_STRING || k->len < 6) return;
     switch (k->p[0]) {
     case 't':
-        if (keq(k, "timestamp")) {
-            if (v->type == NW_JSON_STRING && !*have_ts && nw_json_parse_time(v->p, v->len, ts_us) == 0)
-                *have_ts = 1;
-        } else if (keq(k, "tls")) {
-            members(c, v, f_sni);
-        }
+        if (keq(k, "timestamp") && !*have_ts && nw_json_parse_time(v->p, v->len, ts_us) == 0)
+            *have_ts = 1;
         break;
     case 'e':
-        if (keq(k, "event_type") && v->type == NW_JSON_STRING && v->len <= 64)
+        if (keq(k, "event_type") && v->len <= 64) {
             emit(c, "type:", v->p, v->len);
+            rs->is_session = v->len == 7 && memcmp(v->p, "session", 7) == 0;
+        }
         break;
     case 's':
-        if (keq(k, "src_ip")) emit_val(c, K_IP, v);
-        else if (keq(k, "src_mac")) emit_val(c, K_MAC, v);
+        if (keq(k, "src_ip")) {
+            emit_val(c, K_IP, v);
+            rs->src_ip = *v;
+        } else if (keq(k, "src_mac")) {
+            emit_val(c, K_MAC, v);
+        }
         break;
     case 'd':
         if (keq(k, "dest_ip")) emit_val(c, K_IP, v);
         else if (keq(k, "dest_mac")) emit_val(c, K_MAC, v);
-        else if (keq(k, "dns")) dns(c, v);
-        else if (keq(k, "dhcp")) members(c, v, f_dhcp);
-        break;
-    case 'u':
-        if (keq(k, "user")) members(c, v, f_user);
-        break;
-    case 'r':
-        if (keq(k, "radius")) members(c, v, f_radius);
-        break;
-    case 'p':
-        if (keq(k, "pppoe")) members(c, v, f_pppoe);
-        break;
-    case 'l':
-        if (keq(k, "login")) members(c, v, f_login);
-        break;
-    case 'h':
-        if (keq(k, "http")) members(c, v, f_http);
-        break;
-    case 'q':
-        if (keq(k, "quic")) members(c, v, f_sni);
         break;
     default: break;
     }
 }
 
 /*
- * One validating pass over the root object: each member value is passed
- * over by nw_json_skip (which validates it); the few that carry keys are
- * walked again, which costs little because they are small. Returns 0,
- * NW_EFORMAT (not exactly one JSON object), NW_ENOENT (no valid timestamp).
+ * One validating pass over the root object: every byte is looked at once;
+ * the nested objects that carry keys are walked by walk_obj instead of
+ * being skipped. Returns 0, NW_EFORMAT (not exactly one JSON object),
+ * NW_ENOENT (no valid timestamp).
  */
 int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
                      void (*on_key)(void *arg, const char *key, size_t keylen), void *arg)
 {
     struct ctx c = {on_key, arg};
     struct nw_json_val k, v;
+    struct root_state rs = {ts_us, 0, 0, {NW_JSON_NONE, NULL, 0}};
     size_t i = ws(line, 0, len);
-    int have_ts = 0;
+    int dns;
     long n;
 
     if (i >= len || line[i] != '{') return NW_EFORMAT;
@@ -282,6 +354,7 @@ int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
         i++;
     } else {
         for (;;) {
+            const struct field *f;
             if (i >= len || line[i] != '"') return NW_EFORMAT;
             n = nw_json_skip(line + i, len - i, 1, &k);
             if (n < 0) return NW_EFORMAT;
@@ -289,9 +362,13 @@ int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
             if (i >= len || line[i] != ':') return NW_EFORMAT;
             i = ws(line, i + 1, len);
             if (i >= len) return NW_EFORMAT;
-            n = nw_json_skip(line + i, len - i, 1, &v);
+            if (line[i] == '{' && (f = nested(&k, &dns)) != NULL) {
+                n = walk_obj(&c, line + i, len - i, 1, f, dns);
+            } else {
+                n = nw_json_skip(line + i, len - i, 1, &v);
+                if (n >= 0) root_scalar(&c, &k, &v, &rs);
+            }
             if (n < 0) return NW_EFORMAT;
-            member(&c, &k, &v, ts_us, &have_ts);
             i = ws(line, i + (size_t)n, len);
             if (i >= len) return NW_EFORMAT;
             if (line[i] == ',') {
@@ -304,7 +381,8 @@ int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
         }
     }
     if (ws(line, i, len) != len) return NW_EFORMAT;
-    return have_ts ? 0 : NW_ENOENT;
+    if (rs.is_session) emit_session_ip(&c, &rs.src_ip);
+    return rs.have_ts ? 0 : NW_ENOENT;
 }
 
 static void count_key(void *arg, const char *key, size_t n)

@@ -115,6 +115,7 @@ int nw__ts_decode(const uint8_t *p, size_t len, uint64_t *ts, size_t n, uint64_t
 
 /* Bloom filter over 64-bit key hashes; bits is a multiple of 64. */
 uint64_t nw__key_hash(const char *key, size_t len);
+uint64_t nw__bloom_salt(uint64_t h, uint64_t salt); /* salt = the block's min_ts */
 void nw__bloom_add(uint8_t *f, uint32_t bits, uint64_t h);
 int nw__bloom_may(const uint8_t *f, uint32_t bits, uint64_t h);
 uint32_t nw__bloom_bits_for(size_t nkeys);

@@ -51,14 +51,14 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
     return 0;
 }
 
-static int keys_may(const struct scan *sc, const uint8_t *filter, uint32_t flen)
+static int keys_may(const struct scan *sc, const uint8_t *filter, uint32_t flen, uint64_t salt)
 {
     uint32_t bits = flen * 8;
 
     for (size_t g = 0; g < sc->q->ngroups; g++) {
         int any = 0;
         for (size_t k = sc->gstart[g]; k < sc->gstart[g + 1] && !any; k++)
-            any = nw__bloom_may(filter, bits, sc->hashes[k]);
+            any = nw__bloom_may(filter, bits, nw__bloom_salt(sc->hashes[k], salt));
         if (!any) return 0;
     }
     return 1;
@@ -111,7 +111,7 @@ static int want_time(struct scan *sc, const struct blk_hdr *h)
 
 static int want_keys(struct scan *sc, const struct blk_hdr *h, const uint8_t *filter)
 {
-    if (sc->q->ngroups && !keys_may(sc, filter, h->filter_len)) {
+    if (sc->q->ngroups && !keys_may(sc, filter, h->filter_len, h->min_ts)) {
         sc->st->blocks_skipped_keys++;
         return 0;
     }

@@ -409,7 +409,7 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     flen = bits / 8;
     memset(s->filter, 0, flen);
     for (size_t i = 0; i < a->setcap; i++)
-        if (a->set[i]) nw__bloom_add(s->filter, bits, a->set[i]);
+        if (a->set[i]) nw__bloom_add(s->filter, bits, nw__bloom_salt(a->set[i], a->pmin));
     if (ZSTD_compressBound(need) > s->ccap) {
         size_t nc = ZSTD_compressBound(need);
         uint8_t *nb = nw_realloc(s->cbuf, nc);

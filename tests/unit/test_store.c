@@ -230,6 +230,12 @@ TEST(index_keys)
         CHECK_HAS(ks.buf, pat);
     }
     CHECK_LACKS(ks.buf, "dom:com|");
+    CHECK_LACKS(ks.buf, "session.ip:");
+    ks.len = 0;
+    ks.buf[0] = '\0';
+    CHECK_EQ(nw_store_index_keys("{\"timestamp\":\"2026-01-10T00:00:00Z\",\"src_ip\":\"2001:DB8::1\","
+                                 "\"event_type\":\"session\"}", 82, on_key, &ks), 0);
+    CHECK_HAS(ks.buf, "session.ip:2001:db8::1|");
     CHECK_LACKS(ks.buf, "dom:net|");
     CHECK_EQ(nw_store_index_keys("{\"a\":", 5, on_key, &ks), NW_EFORMAT);
 }
