@@ -336,10 +336,16 @@ echo "servers up in $(( $(date +%s) - START )) s"
 
 # -------------------------------------------------------------------- run --
 printf '10.88.0.2/32\n10.88.0.3/32\n' > "$T/scope"
+# a short pause between attempts keeps the test fast; the limits stay the defaults
+cat > "$T/netwarden.conf" <<EOF
+[inspect]
+dict_dir = $SRC/data/dict
+attempt_delay_ms = 20
+EOF
 RUN0=$(date +%s)
-"$NW" inspect --targets 10.88.0.2,10.88.0.3 --scope "$T/scope" --profile baseline \
-    --checks "$SRC/checks" --dict-dir "$SRC/data/dict" --data-dir "$T/state" \
-    --attempt-delay-ms 20 --out "$T/results.json" >"$T/inspect.out" 2>"$T/inspect.err"
+"$NW" inspect --config "$T/netwarden.conf" --targets 10.88.0.2,10.88.0.3 --scope "$T/scope" \
+    --profile baseline --checks "${NW_CHECKS_DIR:-$SRC/checks}" --data-dir "$T/state" --ports 1-10000 \
+    --out "$T/results.json" >"$T/inspect.out" 2>"$T/inspect.err"
 RC=$?
 RUNS=$(( $(date +%s) - RUN0 ))
 echo "inspect exit $RC in $RUNS s"
@@ -353,7 +359,7 @@ res = json.load(open(sys.argv[1]))
 rows = res.get("results") or res.get("checks") or []
 got, errors, secrets = set(), [], []
 for r in rows:
-    if r.get("mode", "network") != "network" and not r.get("target"):
+    if r.get("mode") != "network":
         continue
     tgt = r.get("target") or ""
     if r.get("verdict") == "fail":
@@ -361,7 +367,7 @@ for r in rows:
     elif r.get("verdict") == "error":
         errors.append(f"{tgt} {r['id']}: {r.get('evidence') or r.get('reason') or ''}")
 text = open(sys.argv[1]).read()
-want = set(l.split("#")[0].strip() for l in open(sys.argv[2]) if l.split("#")[0].strip())
+want = set(" ".join(l.split("#")[0].split()) for l in open(sys.argv[2]) if l.split("#")[0].strip())
 ok = True
 for line in sorted(want - got):
     print(f"MISSING  {line}"); ok = False
@@ -377,6 +383,22 @@ print(f"findings: {len(got)} (expected {len(want)}), errors: {len(errors)}, resu
 sys.exit(0 if ok else 1)
 EOF
 CMP=$?
+# Server-side view of the limits: sshd logged every password attempt per account.
+python3 - "$T/w/sshd.log" "$T/h/sshd.log" <<'EOF' || CMP=1
+import collections, re, sys
+for log in sys.argv[1:]:
+    per = collections.Counter()
+    for line in open(log, errors="replace"):
+        m = re.search(r"(?:Failed|Accepted) password for (?:invalid user )?(\S+)", line)
+        if m:
+            per[m.group(1)] += 1
+    worst = max(per.values()) if per else 0
+    print(f"sshd {log.split('/')[-2]}: {sum(per.values())} password attempts on {len(per)} accounts, "
+          f"at most {worst} per account")
+    if worst > 3 or not per:
+        print("FAIL: more than attempts_per_account (3) password attempts on one account")
+        sys.exit(1)
+EOF
 # The passwords that worked must appear nowhere in the output.
 STRONG_HIT=$(grep -c -- "$STRONG" "$T/results.json" "$T/inspect.out" "$T/inspect.err" | awk -F: '{s+=$2} END {print s}')
 if grep -q '123456\|"admin:admin' "$T/results.json" "$T/inspect.out" "$T/inspect.err" || [ "$STRONG_HIT" != 0 ]; then
