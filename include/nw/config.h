@@ -55,6 +55,11 @@ struct nw_config {
     uint64_t store_fsync;
     /* [general] */
     char *data_dir;
+    /* [inspect] */
+    char *inspect_checks_dir, *inspect_scope, *inspect_ports, *inspect_backup_dirs,
+        *inspect_dict_dir;
+    uint64_t inspect_backup_max_age, inspect_connect_timeout_ms, inspect_probe_timeout_ms,
+        inspect_rate, inspect_attempts, inspect_attempt_delay_ms;
 };
 
 struct nw_config_def {

@@ -97,6 +97,8 @@ struct nw_check {
     size_t ncsl;
     const char *const *profiles; /* profile names this check belongs to */
     const char *file;           /* the check file */
+    const char *skip_if;        /* optional condition: true -> verdict skip (v2) */
+    struct nw_cond *skip_cond;
 };
 
 /* Settings shared by every probe of a run ([inspect] config + CLI). */
@@ -210,7 +212,7 @@ int nw_probe_read_file(const struct nw_probe_req *req, const char *path, size_t 
 
 /*
  * Scan one target for open TCP ports among set->ports (I2: src/inspect/scan.c;
- * until it lands, src/inspect/scan_stub.c returns NW_ENOTSUP). On success
+ * which replaced the first stub). On success
  * fills t->open_ports / t->nopen (nw_alloc'ed, sorted; banners optional) and
  * returns 0; otherwise NW_E* with err saying why (the target's network checks
  * then get verdict error with that reason). Must honour *cancel, set->rate
@@ -221,9 +223,25 @@ int nw_inspect_scan(struct nw_inspect_target *t, const struct nw_inspect_setting
 
 /* ----------------------------------------------------------- check sets -- */
 
+/*
+ * A profile (checks/profiles/<name>.yaml): the checks whose own `profiles`
+ * list names it, plus those of the profile it extends, plus `checks`, minus
+ * `exclude`.
+ */
+struct nw_profile {
+    const char *name;
+    const char *title_zh, *title_en;
+    const char *extends;          /* another profile's name, or NULL */
+    const char *const *checks;    /* extra check ids, NULL-terminated */
+    const char *const *exclude;   /* check ids left out */
+    const char *file;
+};
+
 struct nw_checkset {
     struct nw_check *checks;
-    size_t n;
+    size_t n, cap;
+    struct nw_profile *profiles;  /* files under a directory named "profiles" */
+    size_t nprofiles, pcap;
     void *arena; /* internal: owned strings */
 };
 
@@ -245,6 +263,93 @@ int nw_checkset_load_dir(struct nw_checkset *cs, const char *dir,
 int nw_checkset_load_buf(struct nw_checkset *cs, const char *name, const char *text, size_t len,
                          struct nw_err *err);
 void nw_checkset_free(struct nw_checkset *cs);
+/* Load one profile file held in memory (fuzzed with check files). */
+int nw_checkset_load_profile_buf(struct nw_checkset *cs, const char *name, const char *text,
+                                 size_t len, struct nw_err *err);
+/* A check by id, or NULL. */
+const struct nw_check *nw_checkset_find(const struct nw_checkset *cs, const char *id);
+const struct nw_profile *nw_checkset_profile(const struct nw_checkset *cs, const char *name);
+/*
+ * Does the check belong to profile name (NULL = every check)? Follows
+ * `extends` (at most 8 levels). Returns 1/0, or NW_ENOENT for an unknown
+ * profile (err names the known ones).
+ */
+int nw_checkset_in_profile(const struct nw_checkset *cs, const struct nw_check *c,
+                           const char *name, struct nw_err *err);
+
+/* ------------------------------------------------------------------ run -- */
+
+enum nw_cmp_status { NW_CMP_NONE = 0, NW_CMP_NEW, NW_CMP_STILL_OPEN };
+
+/* One check's outcome for one target (local checks: target NULL). */
+struct nw_inspect_result {
+    const struct nw_check *check;
+    const char *target;   /* network: the target's host text; NULL for local/audit-self */
+    int verdict;          /* enum nw_verdict */
+    char *facts;          /* JSON object text (nw_alloc'ed), "{}" at least */
+    size_t facts_len;
+    char evidence[1024];
+    char reason[256];     /* skip/error: why */
+    int cmp;              /* enum nw_cmp_status, for fail verdicts after the comparison */
+    uint64_t duration_us;
+};
+
+/* A finding of the previous run that this run no longer reports. */
+struct nw_inspect_fixed {
+    char id[72];
+    char target[256]; /* "" = local */
+    char title_en[256];
+    char title_zh[256];
+    char severity[16];
+};
+
+struct nw_inspect_run {
+    /* inputs */
+    const struct nw_checkset *cs;
+    const char *profile;                 /* NULL = every check of the selected modes */
+    int modes;                           /* OR of enum nw_chk_mode */
+    const char *only;                    /* comma-separated check ids, or NULL */
+    struct nw_inspect_settings set;
+    struct nw_inspect_target *targets;   /* in scope; network checks run on each */
+    size_t ntargets;
+    const char *const *refused;          /* "host: reason" lines for the results, or NULL */
+    size_t nrefused;
+    const volatile int *cancel;
+    void (*on_progress)(void *arg, size_t done, size_t total, const char *what);
+    void *progress_arg;
+    /* outputs */
+    char id[40];                         /* run id: UTC time stamp 20261121T223636Z[-N] */
+    uint64_t started_us, finished_us;
+    struct nw_inspect_result *results;
+    size_t nresults;
+    size_t counts[4];                    /* by enum nw_verdict */
+    char previous[40];                   /* id of the run compared with, "" = none */
+    struct nw_inspect_fixed *fixed;
+    size_t nfixed;
+};
+
+/*
+ * Run the selected checks (profile, modes, only). Scans each target once
+ * with nw_inspect_scan when any network check is selected. Fills results
+ * and counts. Returns 0, NW_ENOENT (unknown profile; err), NW_EINVAL (no
+ * check selected; err), NW_ENOMEM. Free with nw_inspect_run_fini().
+ */
+int nw_inspect_run_checks(struct nw_inspect_run *r, struct nw_err *err);
+void nw_inspect_run_fini(struct nw_inspect_run *r);
+
+/*
+ * The results document (docs/inspect.md "Results"), one JSON object and a
+ * newline, appended to out.
+ */
+void nw_inspect_results_json(const struct nw_inspect_run *r, struct nw_buf *out);
+/*
+ * History in <state_dir>/inspect/: find the latest earlier run with the same
+ * selection (profile, modes, root, targets), mark each fail new/still_open
+ * and list the fixed ones; then (save != 0) store this run as <id>.json.
+ * Returns 0, or NW_EIO with err (the run's results are still valid).
+ */
+int nw_inspect_history(struct nw_inspect_run *r, const char *state_dir, int save,
+                       struct nw_err *err);
 
 /* ------------------------------------------------------------- conditions -- */
 
@@ -274,6 +379,7 @@ int nw_chk_mode_parse(const char *s); /* -1 if unknown */
  * Change log (additive only):
  *  v1  probe descriptor, request/result, settings, targets, scanner hook,
  *      check sets, conditions.
+ *  v2  profiles in the check set; run loop, results and history; skip_if.
  */
 
 #endif /* NW_INSPECT_H */

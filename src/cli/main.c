@@ -16,6 +16,7 @@ static const struct nw_cli_cmd commands[] = {
     {"import", "store EVE JSON lines (ours or Suricata eve.json) in a store", nw_cmd_import},
     {"verify", "check a store: hash chain, segments, signatures", nw_cmd_verify},
     {"store-keygen", "make an Ed25519 key pair for signing a store", nw_cmd_store_keygen},
+    {"inspect", "self-inspection: run the checks on this host, the audit store and named targets", nw_cmd_inspect},
 };
 
 static void usage(FILE *out)

@@ -69,7 +69,8 @@ static int banner_run(const struct nw_probe_req *req, struct nw_probe_res *res)
     for (size_t i = 0; i < t->nopen; i++) {
         const char *txt = nw__netprobe_banner(t, t->open_ports[i]);
         if (!*txt || nw__bm_has(ign, t->open_ports[i])) continue;
-        if (!discloses_version(txt, strlen(txt))) continue;
+        /* "RFB 003.008" is the VNC protocol version, not the software's */
+        if (strncmp(txt, "RFB ", 4) == 0 || !discloses_version(txt, strlen(txt))) continue;
         nw_json_uint(b, t->open_ports[i]);
         if (nv++ == 0) snprintf(first, sizeof(first), "port %u: %.120s", t->open_ports[i], txt);
     }

@@ -354,7 +354,7 @@ static const struct service services[] = {
     {"vnc", {5900, 5901}, ask_vnc},
 };
 
-static int risky_run(const struct nw_probe_req *req, struct nw_probe_res *res)
+static int risky_run_talk(const struct nw_probe_req *req, struct nw_probe_res *res)
 {
     const struct nw_inspect_target *t = req->target;
     const char *name = nw_probe_param_str(req, "service", NULL);
@@ -438,6 +438,16 @@ static int risky_run(const struct nw_probe_req *req, struct nw_probe_res *res)
                           best.detail);
 out:
     nw_free(want);
+    return rc;
+}
+
+/* The probe entry: SIGPIPE is held off while it talks to the peer. */
+static int risky_run(const struct nw_probe_req *req, struct nw_probe_res *res)
+{
+    struct nw__sigpipe sp;
+    nw__netprobe_sigpipe_hold(&sp);
+    int rc = risky_run_talk(req, res);
+    nw__netprobe_sigpipe_release(&sp);
     return rc;
 }
 

@@ -303,7 +303,7 @@ static void port_list(struct nw_buf *b, const char *key, const struct port_res *
     nw_json_arr_close(b);
 }
 
-static int tls_run(const struct nw_probe_req *req, struct nw_probe_res *res)
+static int tls_run_talk(const struct nw_probe_req *req, struct nw_probe_res *res)
 {
     static const char *const vname[4] = {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
     const struct nw_inspect_target *t = req->target;
@@ -423,6 +423,16 @@ static int tls_run(const struct nw_probe_req *req, struct nw_probe_res *res)
 out:
     nw_free(want);
     nw_free(prs);
+    return rc;
+}
+
+/* The probe entry: SIGPIPE is held off while it talks to the peer. */
+static int tls_run(const struct nw_probe_req *req, struct nw_probe_res *res)
+{
+    struct nw__sigpipe sp;
+    nw__netprobe_sigpipe_hold(&sp);
+    int rc = tls_run_talk(req, res);
+    nw__netprobe_sigpipe_release(&sp);
     return rc;
 }
 

@@ -11,6 +11,12 @@
 #include <string.h>
 
 /* local and audit-self probes (I1) */
+extern const struct nw_probe nw_probe_auditd, nw_probe_backup_age, nw_probe_clamav,
+    nw_probe_command, nw_probe_cron_suspicious, nw_probe_file_regex, nw_probe_file_stat,
+    nw_probe_firewall, nw_probe_ld_preload, nw_probe_listening, nw_probe_log_retention,
+    nw_probe_package, nw_probe_pam_lockout, nw_probe_pam_pwquality, nw_probe_passwd,
+    nw_probe_pending_updates, nw_probe_process, nw_probe_store_health, nw_probe_suid,
+    nw_probe_sysctl, nw_probe_time_sync, nw_probe_world_writable;
 
 /* network probes (I2) */
 extern const struct nw_probe nw_probe_banner, nw_probe_risky_service, nw_probe_tcp_ports,
@@ -20,6 +26,12 @@ extern const struct nw_probe nw_probe_banner, nw_probe_risky_service, nw_probe_t
 
 const struct nw_probe *const nw_inspect_probes[] = {
     /* local and audit-self (I1) */
+    &nw_probe_auditd, &nw_probe_backup_age, &nw_probe_clamav, &nw_probe_command,
+    &nw_probe_cron_suspicious, &nw_probe_file_regex, &nw_probe_file_stat, &nw_probe_firewall,
+    &nw_probe_ld_preload, &nw_probe_listening, &nw_probe_log_retention, &nw_probe_package,
+    &nw_probe_pam_lockout, &nw_probe_pam_pwquality, &nw_probe_passwd, &nw_probe_pending_updates,
+    &nw_probe_process, &nw_probe_store_health, &nw_probe_suid, &nw_probe_sysctl,
+    &nw_probe_time_sync, &nw_probe_world_writable,
 
     /* network (I2) */
     &nw_probe_banner, &nw_probe_risky_service, &nw_probe_tcp_ports, &nw_probe_tls_service,
