@@ -4,10 +4,18 @@
  * dictionary parsing and expansion, and that no password reaches facts or
  * evidence; plus the hand-written reply parsers (src/inspect/weak_wire.c:
  * RESP, FTP replies, HTTP heads). Time is simulated: the engine gets a fake
- * clock, so the tests are exact and fast.
+ * clock, so the tests are exact and fast. The weak_ftp and weak_redis probes
+ * also run against fake servers on loopback that count attempts per account.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../../src/inspect/cred.h"
 #include "../../src/inspect/weak_wire.h"
@@ -531,8 +539,397 @@ TEST(http_heads)
     CHECK_EQ(head("HTTP/1.1 2x0 OK\r\n\r\n", &st, &b), NW_EFORMAT);
 }
 
+/* ------------------------------------------- probes against fake servers -- */
+/*
+ * A loopback server thread speaks just enough FTP or Redis for the real
+ * probes to run end to end without root; it counts password attempts per
+ * account and timestamps them, so the limits are checked from the server's
+ * side (the e2e test does the same against real servers as root).
+ */
+struct fake {
+    int kind;                 /* 'f' FTP, 'r' Redis */
+    int lfd;
+    uint16_t port;
+    pthread_t th;
+    volatile int stop;
+    int allow_anon;           /* FTP */
+    const char *good_user, *good_pass; /* accepted pair (Redis: password of "default") */
+    char users[16][32];       /* accounts seen with a password */
+    unsigned count[16];
+    uint64_t when_us[64];     /* arrival of every password attempt */
+    unsigned nwhen;
+};
+
+static void fake_count(struct fake *f, const char *user)
+{
+    unsigned i;
+
+    for (i = 0; i < 16 && f->users[i][0]; i++)
+        if (strcmp(f->users[i], user) == 0) break;
+    if (i == 16) return;
+    if (!f->users[i][0]) snprintf(f->users[i], sizeof f->users[i], "%s", user);
+    f->count[i]++;
+    if (f->nwhen < 64) f->when_us[f->nwhen++] = nw_time_now_us();
+}
+
+static unsigned fake_max(const struct fake *f)
+{
+    unsigned m = 0;
+
+    for (unsigned i = 0; i < 16; i++) m = f->count[i] > m ? f->count[i] : m;
+    return m;
+}
+
+static unsigned fake_accounts(const struct fake *f)
+{
+    unsigned n = 0;
+
+    while (n < 16 && f->users[n][0]) n++;
+    return n;
+}
+
+static void sendz(int fd, const char *s) { (void)!send(fd, s, strlen(s), MSG_NOSIGNAL); }
+
+static void serve_ftp(struct fake *f, int c)
+{
+    char buf[512], user[64] = "";
+    size_t have = 0;
+
+    sendz(c, "220 fake ftp\r\n");
+    for (;;) {
+        char *nl;
+        ssize_t r;
+
+        while ((nl = memchr(buf, '\n', have)) == NULL) {
+            if (have == sizeof buf) return;
+            r = recv(c, buf + have, sizeof buf - have, 0);
+            if (r <= 0) return;
+            have += (size_t)r;
+        }
+        *nl = '\0';
+        if (nl > buf && nl[-1] == '\r') nl[-1] = '\0';
+        if (strncmp(buf, "USER ", 5) == 0) {
+            snprintf(user, sizeof user, "%s", buf + 5);
+            sendz(c, "331 password please\r\n");
+        } else if (strncmp(buf, "PASS", 4) == 0) {
+            const char *p = buf[4] ? buf + 5 : "";
+            int ok = (strcmp(user, "anonymous") == 0 && f->allow_anon) ||
+                     (f->good_user && strcmp(user, f->good_user) == 0 &&
+                      strcmp(p, f->good_pass) == 0);
+
+            if (strcmp(user, "anonymous") != 0) fake_count(f, user);
+            sendz(c, ok ? "230 welcome\r\n" : "530 Login incorrect.\r\n");
+        } else if (strcmp(buf, "QUIT") == 0) {
+            sendz(c, "221 bye\r\n");
+            return;
+        } else {
+            sendz(c, "502 not here\r\n");
+        }
+        have -= (size_t)(nl + 1 - buf);
+        memmove(buf, nl + 1, have);
+    }
+}
+
+/* The bulk strings of a complete RESP command array (test input: trusted). */
+static int resp_argv(const uint8_t *p, size_t n, char store[4][160], int *argc)
+{
+    size_t pos;
+    long cnt;
+
+    if (n < 4 || p[0] != '*') return -1;
+    cnt = strtol((const char *)p + 1, NULL, 10);
+    pos = (size_t)((const uint8_t *)memchr(p, '\n', n) - p) + 1;
+    for (long i = 0; i < cnt && i < 4; i++) {
+        long l = strtol((const char *)p + pos + 1, NULL, 10);
+        const uint8_t *nl = memchr(p + pos, '\n', n - pos);
+
+        pos = (size_t)(nl - p) + 1;
+        snprintf(store[i], 160, "%.*s", (int)l, (const char *)p + pos);
+        pos += (size_t)l + 2;
+    }
+    *argc = (int)cnt;
+    return 0;
+}
+
+static void serve_redis(struct fake *f, int c)
+{
+    uint8_t buf[2048];
+    size_t have = 0;
+    int authed = f->good_pass == NULL;
+
+    for (;;) {
+        struct nw_resp r;
+        char argv[4][160];
+        int n, argc = 0;
+        ssize_t got;
+
+        while ((n = nw__resp_parse(buf, have, &r)) == 0) {
+            if (have == sizeof buf) return;
+            got = recv(c, buf + have, sizeof buf - have, 0);
+            if (got <= 0) return;
+            have += (size_t)got;
+        }
+        if (n < 0 || resp_argv(buf, (size_t)n, argv, &argc) < 0) return;
+        if (strcmp(argv[0], "PING") == 0) {
+            sendz(c, authed ? "+PONG\r\n" : "-NOAUTH Authentication required.\r\n");
+        } else if (strcmp(argv[0], "INFO") == 0) {
+            sendz(c, authed ? "$31\r\n# Server\r\nredis_version:9.9.9\r\n\r\n"
+                            : "-NOAUTH Authentication required.\r\n");
+        } else if (strcmp(argv[0], "AUTH") == 0) {
+            const char *u = argc == 3 ? argv[1] : "default", *p = argv[argc == 3 ? 2 : 1];
+
+            fake_count(f, u);
+            authed = f->good_pass && strcmp(u, "default") == 0 && strcmp(p, f->good_pass) == 0;
+            sendz(c, authed ? "+OK\r\n"
+                            : "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+        } else if (strcmp(argv[0], "QUIT") == 0) {
+            sendz(c, "+OK\r\n");
+            return;
+        } else {
+            sendz(c, "-ERR unknown command\r\n");
+        }
+        have -= (size_t)n;
+        memmove(buf, buf + n, have);
+    }
+}
+
+static void *fake_main(void *arg)
+{
+    struct fake *f = arg;
+
+    while (!f->stop) {
+        struct pollfd pf = {f->lfd, POLLIN, 0};
+        int c;
+
+        if (poll(&pf, 1, 50) <= 0) continue;
+        c = accept(f->lfd, NULL, NULL);
+        if (c < 0) continue;
+        if (f->kind == 'f') serve_ftp(f, c);
+        else serve_redis(f, c);
+        close(c);
+    }
+    return NULL;
+}
+
+static int fake_start(struct fake *f, int kind)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+
+    f->kind = kind;
+    f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        listen(f->lfd, 16) < 0 || getsockname(f->lfd, (struct sockaddr *)&sa, &sl) < 0)
+        return -1;
+    f->port = ntohs(sa.sin_port);
+    return pthread_create(&f->th, NULL, fake_main, f);
+}
+
+static void fake_stop(struct fake *f)
+{
+    f->stop = 1;
+    pthread_join(f->th, NULL);
+    close(f->lfd);
+}
+
+/* Everything one probe run needs. */
+struct probe_env {
+    struct nw_inspect_target t;
+    uint16_t open[1];
+    struct nw_inspect_settings set;
+    struct nw_param params[8];
+    char portstr[8];
+    struct nw_check chk;
+    struct nw_probe_req req;
+    struct nw_probe_res res;
+    volatile int cancel;
+};
+
+static void env_init(struct probe_env *e, uint16_t port, int open)
+{
+    memset(e, 0, sizeof *e);
+    e->t.host = "127.0.0.1";
+    e->t.family = 4;
+    e->t.addr[0] = 127;
+    e->t.addr[3] = 1;
+    snprintf(e->t.addr_text, sizeof e->t.addr_text, "127.0.0.1");
+    e->open[0] = port;
+    e->t.open_ports = e->open;
+    e->t.nopen = open ? 1 : 0;
+    e->t.scanned = 1;
+    e->set.dict_dir = src_dict();
+    e->set.connect_timeout_ms = 1000;
+    e->set.attempts_per_account = 3;
+    e->set.attempt_delay_ms = 1;
+    snprintf(e->portstr, sizeof e->portstr, "%u", port);
+    e->params[0].name = "port";
+    e->params[0].value = e->portstr;
+    e->chk.id = "TEST";
+    e->chk.params = e->params;
+    e->chk.nparams = 1;
+    e->req.check = &e->chk;
+    e->req.target = &e->t;
+    e->req.set = &e->set;
+    e->req.cancel = &e->cancel;
+}
+
+static void env_param(struct probe_env *e, const char *name, const char *value)
+{
+    e->params[e->chk.nparams].name = name;
+    e->params[e->chk.nparams].value = value;
+    e->chk.nparams++;
+}
+
+/* Run the named probe; facts end up NUL-terminated in e->res.facts.data. */
+static int env_run(struct probe_env *e, const char *probe)
+{
+    const struct nw_probe *p = nw_inspect_probe_find(probe);
+    int rc;
+
+    if (p == NULL) return -100;
+    nw_buf_init(&e->res.facts, 0);
+    nw_json_obj_open(&e->res.facts);
+    rc = p->run(&e->req, &e->res);
+    nw_json_obj_close(&e->res.facts);
+    nw_buf_putc(&e->res.facts, '\0');
+    return rc;
+}
+
+TEST(ftp_probe_anonymous)
+{
+    struct fake f = {0};
+    struct probe_env e;
+    int rc;
+
+    f.allow_anon = 1;
+    CHECK_EQ(fake_start(&f, 'f'), 0);
+    env_init(&e, f.port, 1);
+    env_param(&e, "test", "anonymous");
+    rc = env_run(&e, "weak_ftp");
+    fake_stop(&f);
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(e.res.status, NW_PROBE_OK);
+    CHECK_HAS(e.res.facts.data, "\"anonymous_login\":true");
+    CHECK_HAS(e.res.evidence, "anonymous login accepted");
+    CHECK_EQ(f.nwhen, 0); /* no dictionary attempts in anonymous mode */
+    nw_buf_fini(&e.res.facts);
+}
+
+TEST(ftp_probe_dictionary_limits)
+{
+    struct fake f = {0};
+    struct probe_env e;
+    int rc;
+
+    f.good_user = "test";
+    f.good_pass = "123456";
+    CHECK_EQ(fake_start(&f, 'f'), 0);
+    env_init(&e, f.port, 1);
+    env_param(&e, "test", "dictionary");
+    env_param(&e, "users", "admin, test, root");
+    env_param(&e, "builtin_users", "false");
+    e.set.attempt_delay_ms = 40;
+    rc = env_run(&e, "weak_ftp");
+    fake_stop(&f);
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(e.res.status, NW_PROBE_OK);
+    CHECK_HAS(e.res.facts.data, "\"dictionary_accepted\":true");
+    CHECK_HAS(e.res.facts.data, "\"weak_accounts\":[\"test\"]");
+    CHECK_HAS(e.res.evidence, "accepted for account 'test' (attempt 3 of 3)");
+    CHECK_LACKS(e.res.evidence, "123456");
+    CHECK_LACKS(e.res.facts.data, "123456");
+    /* the server saw 3 accounts x 3 passwords, never more per account */
+    CHECK_EQ(fake_accounts(&f), 3);
+    CHECK_EQ(fake_max(&f), 3);
+    CHECK_EQ(f.nwhen, 9);
+    for (unsigned i = 1; i < f.nwhen; i++) CHECK(f.when_us[i] - f.when_us[i - 1] >= 39000);
+    nw_buf_fini(&e.res.facts);
+}
+
+TEST(redis_probe_noauth)
+{
+    struct fake f = {0};
+    struct probe_env e;
+    int rc;
+
+    CHECK_EQ(fake_start(&f, 'r'), 0);
+    env_init(&e, f.port, 1);
+    env_param(&e, "test", "noauth");
+    rc = env_run(&e, "weak_redis");
+    fake_stop(&f);
+    CHECK_EQ(rc, 0);
+    CHECK_HAS(e.res.facts.data, "\"auth_required\":false");
+    CHECK_HAS(e.res.facts.data, "\"redis_version\":\"9.9.9\"");
+    CHECK_HAS(e.res.evidence, "without authentication");
+    nw_buf_fini(&e.res.facts);
+}
+
+TEST(redis_probe_dictionary)
+{
+    struct fake f = {0};
+    struct probe_env e;
+    int rc;
+
+    /* "password" is the 4th candidate ({empty}, {user}, 123456, password) */
+    f.good_pass = "password";
+    CHECK_EQ(fake_start(&f, 'r'), 0);
+    env_init(&e, f.port, 1);
+    env_param(&e, "test", "dictionary");
+    env_param(&e, "users", "default");
+    env_param(&e, "builtin_users", "false");
+    rc = env_run(&e, "weak_redis");
+    CHECK_EQ(rc, 0);
+    CHECK_HAS(e.res.facts.data, "\"auth_required\":true");
+    CHECK_HAS(e.res.facts.data, "\"dictionary_accepted\":false");
+    CHECK_EQ(fake_max(&f), 3); /* three attempts: not found */
+    nw_buf_fini(&e.res.facts);
+
+    memset(f.count, 0, sizeof f.count);
+    f.nwhen = 0;
+    env_init(&e, f.port, 1);
+    env_param(&e, "test", "dictionary");
+    env_param(&e, "users", "default");
+    env_param(&e, "builtin_users", "false");
+    e.set.attempts_per_account = 5;
+    rc = env_run(&e, "weak_redis");
+    fake_stop(&f);
+    CHECK_EQ(rc, 0);
+    CHECK_HAS(e.res.facts.data, "\"dictionary_accepted\":true");
+    CHECK_HAS(e.res.evidence, "account 'default' (attempt 4 of 5)");
+    CHECK_LACKS(e.res.evidence, "password\"");
+    CHECK_LACKS(e.res.facts.data, "\"password\"");
+    CHECK_EQ(fake_max(&f), 4);
+    nw_buf_fini(&e.res.facts);
+}
+
+TEST(probe_closed_and_refused)
+{
+    struct fake f = {0};
+    struct probe_env e;
+    uint16_t port;
+
+    CHECK_EQ(fake_start(&f, 'f'), 0);
+    port = f.port;
+    fake_stop(&f); /* nothing listens there any more */
+    env_init(&e, port, 0);
+    CHECK_EQ(env_run(&e, "weak_ftp"), 0);
+    CHECK_EQ(e.res.status, NW_PROBE_SKIP);
+    CHECK_HAS(e.res.reason, "port closed");
+    nw_buf_fini(&e.res.facts);
+    env_init(&e, port, 1); /* the scan said open, but it is not (any more) */
+    CHECK_EQ(env_run(&e, "weak_redis"), 0);
+    CHECK_EQ(e.res.status, NW_PROBE_ERROR);
+    CHECK_HAS(e.res.reason, "connection refused");
+    nw_buf_fini(&e.res.facts);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(list_parse) NWT_ENTRY(list_nul_and_limit) NWT_ENTRY(attempt_limit_per_account) NWT_ENTRY(expansion_dedup)
              NWT_ENTRY(hard_cap) NWT_ENTRY(check_lowers_limit) NWT_ENTRY(builtin_users_off) NWT_ENTRY(delay_between_attempts)
              NWT_ENTRY(time_bound) NWT_ENTRY(accept_stops_account_and_masks) NWT_ENTRY(nouser_and_stop) NWT_ENTRY(cancel)
              NWT_ENTRY(max_accounts) NWT_ENTRY(real_clock_delay) NWT_ENTRY(resp_scalars) NWT_ENTRY(resp_partial_and_bad)
-             NWT_ENTRY(resp_arrays) NWT_ENTRY(ftp_replies) NWT_ENTRY(http_heads))
+             NWT_ENTRY(resp_arrays) NWT_ENTRY(ftp_replies) NWT_ENTRY(http_heads) NWT_ENTRY(ftp_probe_anonymous)
+             NWT_ENTRY(ftp_probe_dictionary_limits) NWT_ENTRY(redis_probe_noauth)
+             NWT_ENTRY(redis_probe_dictionary) NWT_ENTRY(probe_closed_and_refused))
