@@ -105,7 +105,7 @@ static void line_in(struct nw_store *s, const char *file, uint64_t lineno, const
     int rc;
     size_t k = 0;
 
-    while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r')) k++;
+    while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n')) k++;
     if (k == n) return; /* blank */
     t->lines++;
     rc = nw_store_append(s, p, n, &err);
