@@ -247,8 +247,8 @@ void nw__cred_run_init(struct nw_cred_run *r, const struct nw_probe_req *req)
         r->max_accounts = (unsigned)nw_probe_param_uint(req, "max_accounts", 0);
     }
     r->max_attempts = (unsigned)(a > NW_CRED_MAX_ATTEMPTS ? NW_CRED_MAX_ATTEMPTS : a);
-    /* the settings hold 0 when unset; a configured 0 delay is expressed as 1 ms */
-    r->delay_ms = set && set->attempt_delay_ms ? set->attempt_delay_ms : NW_CRED_DEF_DELAY_MS;
+    /* a configured 0 pause is honoured (the operator asked for it); no settings = default */
+    r->delay_ms = set ? set->attempt_delay_ms : NW_CRED_DEF_DELAY_MS;
     r->budget_ms = set && set->probe_timeout_ms ? set->probe_timeout_ms : NW_CRED_DEF_BUDGET_MS;
     r->cancel = req ? req->cancel : NULL;
 }

@@ -31,7 +31,7 @@
 #define NW_CRED_MAX_ITEMS 1000    /* entries kept per list (files are cut there) */
 #define NW_CRED_MAX_LEN 128       /* longest user name or password (longer lines skipped) */
 #define NW_CRED_MAX_FOUND 16      /* weak accounts remembered per run */
-#define NW_CRED_MAX_FILE (256 * 1024)
+#define NW_CRED_MAX_FILE ((size_t)256 * 1024)
 
 /* A list of unique strings (user names or password templates). */
 struct nw_cred_list {
@@ -130,10 +130,10 @@ struct nw_cred_run {
 
 /*
  * Limits from req->set and the check's parameters: attempts_per_account
- * (default NW_CRED_DEF_ATTEMPTS, capped at NW_CRED_MAX_ATTEMPTS; the check
- * may lower it with `max_attempts`), attempt_delay_ms (default
- * NW_CRED_DEF_DELAY_MS; 0 allowed), budget = probe_timeout_ms (default
- * NW_CRED_DEF_BUDGET_MS), cancel flag. req may be NULL (defaults).
+ * (0 = NW_CRED_DEF_ATTEMPTS, capped at NW_CRED_MAX_ATTEMPTS; the check
+ * may lower it with `max_attempts`), attempt_delay_ms (taken as is, 0 =
+ * no pause), budget = probe_timeout_ms (0 = NW_CRED_DEF_BUDGET_MS), cancel
+ * flag. req or req->set may be NULL: then every limit is its default.
  */
 void nw__cred_run_init(struct nw_cred_run *r, const struct nw_probe_req *req);
 /*

@@ -106,7 +106,7 @@ static int starts(const struct nw_resp *r, const char *w)
 static int redis_attempt(void *ctx, const char *user, const char *pass, char *why, size_t whysz)
 {
     struct redis_conn *c = ctx;
-    struct nw_resp r;
+    struct nw_resp r = {0};
     const char *argv[3];
     int argc, rc;
 
@@ -141,7 +141,7 @@ static int weak_redis_body(const struct nw_probe_req *req, struct nw_probe_res *
     struct redis_conn *c;
     struct nw_cred_dict d;
     struct nw_cred_run run;
-    struct nw_resp r;
+    struct nw_resp r = {0};
     struct nw_err err = {""};
     char why[256] = "", svc[96], version[64] = "";
     int auth_required = 0, protected_mode = 0, rc = 0;

@@ -199,8 +199,11 @@ TEST(hard_cap)
     set.attempts_per_account = 0;
     nw__cred_run_init(&r, &req);
     CHECK_EQ(r.max_attempts, NW_CRED_DEF_ATTEMPTS);
-    CHECK_EQ(r.delay_ms, NW_CRED_DEF_DELAY_MS);
+    CHECK_EQ(r.delay_ms, 0); /* an explicit 0 pause is honoured */
     CHECK_EQ(r.budget_ms, NW_CRED_DEF_BUDGET_MS);
+    nw__cred_run_init(&r, NULL);
+    CHECK_EQ(r.max_attempts, NW_CRED_DEF_ATTEMPTS);
+    CHECK_EQ(r.delay_ms, NW_CRED_DEF_DELAY_MS);
     set.attempts_per_account = 2;
     set.attempt_delay_ms = 40;
     set.probe_timeout_ms = 5000;
