@@ -1,0 +1,3 @@
+# idle shells end after 15 minutes
+readonly TMOUT=900
+export TMOUT
