@@ -1,15 +1,23 @@
 /*
  * fuzz_jsonscan.c - the bounded JSON reader on arbitrary bytes: validation,
- * path lookups, iteration and unescaping must never read out of bounds,
- * recurse without bound or disagree with each other.
+ * path lookups, iteration, unescaping and the store's index-key walker
+ * (nw_store_index_keys) must never read out of bounds, recurse without
+ * bound or disagree with each other.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nw/jsonscan.h"
+#include "nw/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void on_key(void *arg, const char *key, size_t n)
+{
+    size_t *sum = arg;
+    if (n) *sum += (unsigned char)key[0] + (unsigned char)key[n - 1]; /* touch both ends */
+}
 
 static void walk(const struct nw_json_val *c, int depth)
 {
@@ -43,6 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (nw_json_root(line, size, &root) == 0) walk(&root, 0);
     nw_json_parse_time(line, size, &us);
+    {   /* the store's one-pass indexer must agree with the validator */
+        size_t sum = 0;
+        int rc = nw_store_index_keys(line, size, on_key, &sum);
+        if (valid != (rc == 0)) abort();
+    }
     free(line);
     return 0;
 }
