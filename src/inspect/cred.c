@@ -251,6 +251,80 @@ void nw__cred_run_init(struct nw_cred_run *r, const struct nw_probe_req *req)
     r->delay_ms = set ? set->attempt_delay_ms : NW_CRED_DEF_DELAY_MS;
     r->budget_ms = set && set->probe_timeout_ms ? set->probe_timeout_ms : NW_CRED_DEF_BUDGET_MS;
     r->cancel = req ? req->cancel : NULL;
+    r->target = req ? req->target : NULL;
+}
+
+/* ----------------------------------------------------------------- ledger -- */
+
+struct ledger_entry {
+    int family;                    /* 0 = free slot */
+    uint8_t addr[16];
+    char realm[32];
+    char user[NW_CRED_MAX_LEN + 1];
+    unsigned used;                 /* attempts in the current window */
+    uint64_t start_ms;             /* first attempt of the window */
+};
+
+static pthread_mutex_t ledger_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ledger_entry ledger[NW_CRED_LEDGER_MAX];
+
+void nw__cred_ledger_reset(void)
+{
+    pthread_mutex_lock(&ledger_mu);
+    memset(ledger, 0, sizeof ledger);
+    pthread_mutex_unlock(&ledger_mu);
+}
+
+static int ledger_match(const struct ledger_entry *e, const struct nw_inspect_target *t,
+                        const char *realm, const char *user)
+{
+    size_t al = t->family == 6 ? 16 : 4;
+
+    return e->family == t->family && memcmp(e->addr, t->addr, al) == 0 &&
+           strcmp(e->realm, realm) == 0 && strcmp(e->user, user) == 0;
+}
+
+/*
+ * Reserve one attempt for user (delta +1) or give one back (-1). Returns 1
+ * when reserved, 0 when the account's budget in this window is spent, -1
+ * when the ledger is full of live entries (the caller stops: safe side).
+ */
+static int ledger_take(const struct nw_cred_run *r, const char *user, uint64_t now, int delta)
+{
+    const struct nw_inspect_target *t = r->target;
+    const char *realm = r->realm ? r->realm : "service";
+    struct ledger_entry *hit = NULL, *spare = NULL;
+    int rc = 1;
+
+    pthread_mutex_lock(&ledger_mu);
+    for (size_t i = 0; i < NW_CRED_LEDGER_MAX && hit == NULL; i++) {
+        struct ledger_entry *e = &ledger[i];
+
+        if (e->family != 0 && now - e->start_ms >= NW_CRED_WINDOW_MS) e->family = 0; /* expired */
+        if (e->family == 0) {
+            if (spare == NULL) spare = e;
+        } else if (ledger_match(e, t, realm, user)) {
+            hit = e;
+        }
+    }
+    if (delta < 0) {
+        if (hit != NULL && hit->used > 0) hit->used--;
+    } else if (hit != NULL) {
+        if (hit->used >= r->max_attempts) rc = 0;
+        else hit->used++;
+    } else if (spare != NULL) {
+        memset(spare, 0, sizeof *spare);
+        spare->family = t->family;
+        memcpy(spare->addr, t->addr, 16);
+        snprintf(spare->realm, sizeof spare->realm, "%s", realm);
+        snprintf(spare->user, sizeof spare->user, "%s", user);
+        spare->used = 1;
+        spare->start_ms = now;
+    } else {
+        rc = -1;
+    }
+    pthread_mutex_unlock(&ledger_mu);
+    return rc;
 }
 
 /* Expand template t for user into out; 0 if it does not fit. */
@@ -328,6 +402,23 @@ int nw__cred_run(struct nw_cred_run *r, const struct nw_cred_dict *d,
                 nw__cred_wipe(cand, sizeof cand);
                 break;
             }
+            if (r->target != NULL) {
+                int lt = ledger_take(r, user, now, +1);
+
+                if (lt < 0) {
+                    r->stop = NW_CRED_SERVICE;
+                    snprintf(r->stop_reason, sizeof r->stop_reason,
+                             "attempt ledger full (%u accounts in %u minutes)",
+                             NW_CRED_LEDGER_MAX, NW_CRED_WINDOW_MS / 60000u);
+                    nw__cred_wipe(cand, sizeof cand);
+                    break;
+                }
+                if (lt == 0) { /* earlier probes or runs used this account's budget */
+                    if (k == 0) r->ledger_skipped++;
+                    nw__cred_wipe(cand, sizeof cand);
+                    break;
+                }
+            }
             memcpy(tried[k], cand, sizeof cand);
             k++;
             r->attempts++;
@@ -339,6 +430,7 @@ int nw__cred_run(struct nw_cred_run *r, const struct nw_cred_dict *d,
             nw__cred_wipe(cand, sizeof cand);
             last = clk->now_ms(clk->arg);
             any = 1;
+            if (v == NW_CRED_NOUSER && r->target != NULL) ledger_take(r, user, last, -1);
             if (v == NW_CRED_ACCEPT) {
                 if (r->nfound < NW_CRED_MAX_FOUND) {
                     struct nw_cred_found *f = &r->found[r->nfound++];
@@ -386,6 +478,7 @@ void nw__cred_facts(const struct nw_cred_run *r, struct nw_buf *facts)
     nw_json_kuint(facts, "accounts_tried", r->accounts);
     nw_json_kuint(facts, "attempts_per_account", r->max_attempts);
     nw_json_kcstr(facts, "cred_stopped", stop_name(r->stop));
+    nw_json_kuint(facts, "accounts_skipped_recent", r->ledger_skipped);
 }
 
 void nw__cred_evidence(const struct nw_cred_run *r, const char *service, char *out, size_t cap)
@@ -404,6 +497,10 @@ void nw__cred_evidence(const struct nw_cred_run *r, const char *service, char *o
     }
     n = snprintf(out, cap, "%s: %u attempts on %u accounts, none accepted (at most %u per "
                  "account)", service, r->attempts, r->accounts, r->max_attempts);
+    if (r->ledger_skipped > 0 && n > 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, "; %u accounts skipped (their attempts were "
+                      "used in the last %u minutes)", r->ledger_skipped,
+                      NW_CRED_WINDOW_MS / 60000u);
     if (r->stop != NW_CRED_DONE && n > 0 && (size_t)n < cap)
         snprintf(out + n, cap - (size_t)n, "; stopped early: %s%s%s", stop_name(r->stop),
                  r->stop_reason[0] ? ": " : "", r->stop_reason);

@@ -117,6 +117,9 @@ struct nw_cred_run {
     unsigned max_accounts;         /* 0 = all in the dictionary */
     const volatile int *cancel;
     const struct nw_cred_clock *clock; /* NULL = monotonic clock and nanosleep */
+    const struct nw_inspect_target *target; /* for the ledger; NULL = no ledger */
+    const char *realm;             /* account database the service checks against
+                                      ("system" for SSH/FTP, "mysql:3306"...) */
     /* results */
     unsigned attempts;             /* attempts made, all accounts */
     unsigned accounts;             /* accounts with at least one attempt */
@@ -126,14 +129,32 @@ struct nw_cred_run {
     int stop;                      /* enum nw_cred_stop */
     char stop_reason[256];
     uint64_t elapsed_ms;
+    unsigned ledger_skipped;       /* accounts skipped: their budget was used recently */
 };
+
+/*
+ * The attempt ledger: across probes and runs of this process, attempts per
+ * (target address, realm, account) inside NW_CRED_WINDOW_MS never exceed
+ * the per-account limit. Lockout counters work that way (pam_faillock
+ * counts failures of an account in fail_interval, 15 min by default,
+ * whichever service they came from), so two services sharing the system
+ * accounts (SSH and FTP through PAM) or a second run soon after the first
+ * share one budget. Attempts the service refused before any password was
+ * sent (NW_CRED_NOUSER) are given back. Thread-safe (one mutex).
+ */
+#define NW_CRED_WINDOW_MS (15u * 60u * 1000u)
+#define NW_CRED_LEDGER_MAX 1024
+/* Forget every entry (tests). */
+void nw__cred_ledger_reset(void);
 
 /*
  * Limits from req->set and the check's parameters: attempts_per_account
  * (0 = NW_CRED_DEF_ATTEMPTS, capped at NW_CRED_MAX_ATTEMPTS; the check
  * may lower it with `max_attempts`), attempt_delay_ms (taken as is, 0 =
  * no pause), budget = probe_timeout_ms (0 = NW_CRED_DEF_BUDGET_MS), cancel
- * flag. req or req->set may be NULL: then every limit is its default.
+ * flag, the target (for the ledger). req or req->set may be NULL: then
+ * every limit is its default. Probes set r->realm afterwards when the
+ * service checks something other than its own account database.
  */
 void nw__cred_run_init(struct nw_cred_run *r, const struct nw_probe_req *req);
 /*

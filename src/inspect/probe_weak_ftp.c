@@ -208,6 +208,7 @@ static int weak_ftp_body(const struct nw_probe_req *req, struct nw_probe_res *re
             goto out;
         }
         nw__cred_run_init(&run, req);
+        run.realm = "system"; /* FTP servers log local users in through PAM */
         nw__cred_run(&run, &d, &ops, &c);
         if (run.stop == NW_CRED_SERVICE && run.attempts <= 1) {
             rc = nw_probe_error(res, "%s: %s", svc, run.stop_reason);

@@ -166,6 +166,7 @@ static int weak_http_basic_body(const struct nw_probe_req *req, struct nw_probe_
     c.host = nw_probe_param_str(req, "host", c.t->host ? c.t->host : c.t->addr_text);
     nw__cred_timeouts(req, &c.conn_ms, &c.io_ms);
     nw__cred_run_init(&run, req);
+    run.realm = "http"; /* one site on 80 and 443 usually has one user list */
     snprintf(svc, sizeof svc, "%s://%s:%u%s", c.tls ? "https" : "http", c.t->addr_text, c.port,
              c.path);
     if (c.path[0] != '/' || strpbrk(c.path, " \r\n") != NULL || strlen(c.path) > 1024 ||

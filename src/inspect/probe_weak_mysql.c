@@ -91,6 +91,7 @@ static int weak_mysql_body(const struct nw_probe_req *req, struct nw_probe_res *
     struct my_ctx c;
     struct nw_cred_dict d;
     struct nw_cred_run run;
+    char realm[32];
     struct nw_err err = {""};
     char svc[96];
     uint64_t cms, ioms;
@@ -111,6 +112,8 @@ static int weak_mysql_body(const struct nw_probe_req *req, struct nw_probe_res *
         goto out;
     }
     nw__cred_run_init(&run, req);
+    snprintf(realm, sizeof realm, "mysql:%u", c.port);
+    run.realm = realm;
     nw__cred_run(&run, &d, &ops, &c);
     if (run.stop == NW_CRED_SERVICE && run.attempts <= 1) {
         rc = nw_probe_error(res, "%s: %s", svc, run.stop_reason);

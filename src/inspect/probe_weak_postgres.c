@@ -84,6 +84,7 @@ static int weak_postgres_body(const struct nw_probe_req *req, struct nw_probe_re
     struct pg_ctx c;
     struct nw_cred_dict d;
     struct nw_cred_run run;
+    char realm[32];
     struct nw_err err = {""};
     char svc[96];
     uint64_t cms, ioms;
@@ -106,6 +107,8 @@ static int weak_postgres_body(const struct nw_probe_req *req, struct nw_probe_re
         goto out;
     }
     nw__cred_run_init(&run, req);
+    snprintf(realm, sizeof realm, "postgres:%u", c.port);
+    run.realm = realm;
     nw__cred_run(&run, &d, &ops, &c);
     if (run.stop == NW_CRED_SERVICE && run.attempts <= 1) {
         rc = nw_probe_error(res, "%s: %s", svc, run.stop_reason);

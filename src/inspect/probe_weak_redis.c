@@ -141,6 +141,7 @@ static int weak_redis_body(const struct nw_probe_req *req, struct nw_probe_res *
     struct redis_conn *c;
     struct nw_cred_dict d;
     struct nw_cred_run run;
+    char realm[32];
     struct nw_resp r = {0};
     struct nw_err err = {""};
     char why[256] = "", svc[96], version[64] = "";
@@ -155,6 +156,8 @@ static int weak_redis_body(const struct nw_probe_req *req, struct nw_probe_res *
     c->port = nw__cred_port(req, 6379);
     nw__cred_timeouts(req, &c->conn_ms, &c->io_ms);
     nw__cred_run_init(&run, req);
+    snprintf(realm, sizeof realm, "redis:%u", c->port);
+    run.realm = realm;
     snprintf(svc, sizeof svc, "redis %s:%u", c->t->addr_text, c->port);
     if (!nw__cred_port_open(c->t, c->port)) {
         rc = nw_probe_skip(res, "%s: port closed, no Redis service to test", svc);

@@ -182,6 +182,7 @@ static int weak_ssh_body(const struct nw_probe_req *req, struct nw_probe_res *re
     c.port = nw__cred_port(req, 22);
     nw__cred_timeouts(req, &c.conn_ms, &c.io_ms);
     nw__cred_run_init(&run, req);
+    run.realm = "system"; /* the host's accounts, shared with FTP */
     snprintf(svc, sizeof svc, "ssh %s:%u", c.t->addr_text, c.port);
     if (!nw__cred_port_open(c.t, c.port))
         return nw_probe_skip(res, "%s: port closed, no SSH service to test", svc);

@@ -430,6 +430,70 @@ TEST(real_clock_delay)
     nw__cred_dict_fini(&d);
 }
 
+TEST(ledger_shared_budget)
+{
+    struct world w = {0};
+    struct nw_cred_dict d;
+    struct nw_cred_run r;
+    struct nw_cred_clock clk;
+    struct nw_inspect_target t, t2;
+
+    memset(&t, 0, sizeof t);
+    t.family = 4;
+    t.addr[0] = 10;
+    t.addr[3] = 9;
+    t2 = t;
+    t2.addr[3] = 10;
+    nw__cred_ledger_reset();
+    dict_init(&d, "root\nadmin\n", PW);
+    /* SSH uses the system accounts: 3 each */
+    run_init(&r, &w, &clk, 3, 0, 1000000);
+    r.target = &t;
+    r.realm = "system";
+    nw__cred_run(&r, &d, &fake_ops, &w);
+    CHECK_EQ(w.n, 6);
+    /* FTP (also "system") right after: nothing left for these accounts */
+    run_init(&r, &w, &clk, 3, 0, 1000000);
+    r.target = &t;
+    r.realm = "system";
+    nw__cred_run(&r, &d, &fake_ops, &w);
+    CHECK_EQ(w.n, 6);
+    CHECK_EQ(r.ledger_skipped, 2);
+    /* another account database on the same host, and another host: full budgets */
+    run_init(&r, &w, &clk, 3, 0, 1000000);
+    r.target = &t;
+    r.realm = "mysql:3306";
+    nw__cred_run(&r, &d, &fake_ops, &w);
+    CHECK_EQ(w.n, 12);
+    run_init(&r, &w, &clk, 3, 0, 1000000);
+    r.target = &t2;
+    r.realm = "system";
+    nw__cred_run(&r, &d, &fake_ops, &w);
+    CHECK_EQ(w.n, 18);
+    /* once the window has passed, the budget is back */
+    w.now += NW_CRED_WINDOW_MS;
+    run_init(&r, &w, &clk, 3, 0, 1000000);
+    r.target = &t;
+    r.realm = "system";
+    nw__cred_run(&r, &d, &fake_ops, &w);
+    CHECK_EQ(w.n, 24);
+    /* refused accounts (no password sent) give their attempt back */
+    nw__cred_ledger_reset();
+    w.nouser = "root";
+    run_init(&r, &w, &clk, 3, 0, 1000000);
+    r.target = &t;
+    r.realm = "system";
+    nw__cred_run(&r, &d, &fake_ops, &w);
+    run_init(&r, &w, &clk, 3, 0, 1000000);
+    r.target = &t;
+    r.realm = "system";
+    w.n = 0;
+    nw__cred_run(&r, &d, &fake_ops, &w);
+    CHECK_EQ(w.n, 1); /* root asked again (refused at once), admin's budget is spent */
+    nw__cred_ledger_reset();
+    nw__cred_dict_fini(&d);
+}
+
 /* ------------------------------------------------------------------ RESP -- */
 
 static int resp(const char *s, struct nw_resp *r) { return nw__resp_parse((const uint8_t *)s, strlen(s), r); }
@@ -827,6 +891,7 @@ TEST(ftp_probe_dictionary_limits)
     struct probe_env e;
     int rc;
 
+    nw__cred_ledger_reset();
     f.good_user = "test";
     f.good_pass = "123456";
     CHECK_EQ(fake_start(&f, 'f'), 0);
@@ -877,6 +942,7 @@ TEST(redis_probe_dictionary)
     int rc;
 
     /* "password" is the 4th candidate ({empty}, {user}, 123456, password) */
+    nw__cred_ledger_reset();
     f.good_pass = "password";
     CHECK_EQ(fake_start(&f, 'r'), 0);
     env_init(&e, f.port, 1);
@@ -890,6 +956,21 @@ TEST(redis_probe_dictionary)
     CHECK_EQ(fake_max(&f), 3); /* three attempts: not found */
     nw_buf_fini(&e.res.facts);
 
+    /* a second run within the window, now allowed 5: the ledger leaves it 5 - 3 = 2 */
+    env_init(&e, f.port, 1);
+    env_param(&e, "test", "dictionary");
+    env_param(&e, "users", "default");
+    env_param(&e, "builtin_users", "false");
+    e.set.attempts_per_account = 5;
+    rc = env_run(&e, "weak_redis");
+    CHECK_EQ(rc, 0);
+    CHECK_HAS(e.res.facts.data, "\"attempts\":2");
+    CHECK_HAS(e.res.facts.data, "\"dictionary_accepted\":false");
+    CHECK_EQ(fake_max(&f), 5); /* the server never saw more than 5 for "default" */
+    nw_buf_fini(&e.res.facts);
+
+    /* a fresh window (ledger reset): found at the 4th password */
+    nw__cred_ledger_reset();
     memset(f.count, 0, sizeof f.count);
     f.nwhen = 0;
     env_init(&e, f.port, 1);
@@ -929,10 +1010,14 @@ TEST(probe_closed_and_refused)
     nw_buf_fini(&e.res.facts);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(list_parse) NWT_ENTRY(list_nul_and_limit) NWT_ENTRY(attempt_limit_per_account) NWT_ENTRY(expansion_dedup)
-             NWT_ENTRY(hard_cap) NWT_ENTRY(check_lowers_limit) NWT_ENTRY(builtin_users_off) NWT_ENTRY(delay_between_attempts)
-             NWT_ENTRY(time_bound) NWT_ENTRY(accept_stops_account_and_masks) NWT_ENTRY(nouser_and_stop) NWT_ENTRY(cancel)
-             NWT_ENTRY(max_accounts) NWT_ENTRY(real_clock_delay) NWT_ENTRY(resp_scalars) NWT_ENTRY(resp_partial_and_bad)
-             NWT_ENTRY(resp_arrays) NWT_ENTRY(ftp_replies) NWT_ENTRY(http_heads) NWT_ENTRY(ftp_probe_anonymous)
+NW_TEST_MAIN(NWT_ENTRY(list_parse) NWT_ENTRY(list_nul_and_limit)
+             NWT_ENTRY(attempt_limit_per_account) NWT_ENTRY(expansion_dedup) NWT_ENTRY(hard_cap)
+             NWT_ENTRY(check_lowers_limit) NWT_ENTRY(builtin_users_off)
+             NWT_ENTRY(delay_between_attempts) NWT_ENTRY(time_bound)
+             NWT_ENTRY(accept_stops_account_and_masks) NWT_ENTRY(nouser_and_stop)
+             NWT_ENTRY(cancel) NWT_ENTRY(max_accounts) NWT_ENTRY(real_clock_delay)
+             NWT_ENTRY(ledger_shared_budget) NWT_ENTRY(resp_scalars)
+             NWT_ENTRY(resp_partial_and_bad) NWT_ENTRY(resp_arrays) NWT_ENTRY(ftp_replies)
+             NWT_ENTRY(http_heads) NWT_ENTRY(ftp_probe_anonymous)
              NWT_ENTRY(ftp_probe_dictionary_limits) NWT_ENTRY(redis_probe_noauth)
              NWT_ENTRY(redis_probe_dictionary) NWT_ENTRY(probe_closed_and_refused))
