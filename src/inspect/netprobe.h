@@ -6,6 +6,8 @@
 #ifndef NW_SRC_INSPECT_NETPROBE_H
 #define NW_SRC_INSPECT_NETPROBE_H
 
+#include <signal.h>
+
 #include "nw/inspect.h"
 #include "nw/scan.h"
 
@@ -43,5 +45,17 @@ static inline int nw__bm_has(const uint64_t *bm, uint16_t p)
 {
     return (bm[p >> 6] >> (p & 63)) & 1;
 }
+
+/*
+ * Hold SIGPIPE off the calling thread while a probe writes to peers that may
+ * have closed (OpenSSL writes without MSG_NOSIGNAL); release drops a SIGPIPE
+ * raised meanwhile and restores the mask. Pair them in the same thread.
+ */
+struct nw__sigpipe {
+    sigset_t old;
+    int pending_before;
+};
+void nw__netprobe_sigpipe_hold(struct nw__sigpipe *s);
+void nw__netprobe_sigpipe_release(struct nw__sigpipe *s);
 
 #endif

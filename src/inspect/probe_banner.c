@@ -6,7 +6,8 @@
  * A banner "discloses a version" when it names software with a version
  * number: "SSH-2.0-OpenSSH_9.2p1", "Server: nginx/1.22.1", "220 (vsFTPd
  * 3.0.3)", "5.5.5-10.11.6-MariaDB". The test is a bounded scan for a letter
- * run followed by '/', '_', ' ', '-' or '(' and then digit '.' digit.
+ * run followed by '/', '_', ' ', '-' or '(' and then digit '.' digit;
+ * protocol versions ("HTTP/1.1", "SSH-2.0-", "RFB 003.008") do not count.
  *
  * Parameters: ignore? (ports not to report). Facts: banners [{port, text}],
  * version_disclosed [ports], n_banners.
@@ -20,10 +21,32 @@ static int is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <=
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* 1 if s holds "<letters><sep><digits>.<digit>" somewhere (bounded by len). */
+/* Protocol names followed by a protocol version, not a software version. */
+static const char *const proto_tokens[] = {"HTTP/", "RFB ", "SSH-", "RTSP/", "SIP/", "ESMTP ",
+                                           "IMAP4rev", "@RSYNCD: "};
+
+static size_t proto_token_at(const char *s, size_t len)
+{
+    for (size_t k = 0; k < NW_ARRAY_LEN(proto_tokens); k++) {
+        size_t n = strlen(proto_tokens[k]);
+        if (n <= len && memcmp(s, proto_tokens[k], n) == 0) {
+            /* skip the version digits and dots too */
+            while (n < len && (is_digit(s[n]) || s[n] == '.')) n++;
+            return n;
+        }
+    }
+    return 0;
+}
+
 static int discloses_version(const char *s, size_t len)
 {
     for (size_t i = 0; i + 4 < len; i++) {
-        if (!is_alpha(s[i])) continue;
+        size_t skip = proto_token_at(s + i, len - i);
+        if (skip) {
+            i += skip - 1;
+            continue;
+        }
+        if (!is_alpha(s[i]) || (i > 0 && is_alpha(s[i - 1]))) continue;
         size_t j = i;
         while (j < len && (is_alpha(s[j]) || s[j] == '-')) j++;
         if (j - i < 2 || j >= len) continue;
@@ -34,9 +57,12 @@ static int discloses_version(const char *s, size_t len)
         if (d > j && d + 1 < len && s[d] == '.' && is_digit(s[d + 1])) return 1;
         i = j > i ? j - 1 : i;
     }
-    /* MySQL/MariaDB greetings start with the bare version: "\n5.5.5-10.11" */
-    for (size_t i = 0; i + 3 < len && i < 16; i++)
-        if (is_digit(s[i]) && s[i + 1] == '.' && is_digit(s[i + 2])) return 1;
+    /* MySQL/MariaDB greetings: length, sequence, protocol 10 (escaped "\x0a"),
+       then the bare version: "...\x0a5.5.5-10.11.6-MariaDB" */
+    const char *g = NULL;
+    for (size_t i = 0; i + 7 < len && i < 24 && g == NULL; i++)
+        if (memcmp(s + i, "\\x0a", 4) == 0) g = s + i + 4;
+    if (g && is_digit(g[0]) && g[1] == '.' && is_digit(g[2])) return 1;
     return 0;
 }
 
@@ -69,8 +95,7 @@ static int banner_run(const struct nw_probe_req *req, struct nw_probe_res *res)
     for (size_t i = 0; i < t->nopen; i++) {
         const char *txt = nw__netprobe_banner(t, t->open_ports[i]);
         if (!*txt || nw__bm_has(ign, t->open_ports[i])) continue;
-        /* "RFB 003.008" is the VNC protocol version, not the software's */
-        if (strncmp(txt, "RFB ", 4) == 0 || !discloses_version(txt, strlen(txt))) continue;
+        if (!discloses_version(txt, strlen(txt))) continue;
         nw_json_uint(b, t->open_ports[i]);
         if (nv++ == 0) snprintf(first, sizeof(first), "port %u: %.120s", t->open_ports[i], txt);
     }

@@ -108,17 +108,22 @@ static int tcp_ports_run(const struct nw_probe_req *req, struct nw_probe_res *re
             nw_json_uint(b, t->open_ports[i]);
     nw_json_arr_close(b);
 
-    if (ll)
-        nw_probe_evidence(res, "%s: high-risk ports open: %s (%zu open in all)", t->addr_text,
-                          list, t->nopen);
-    else {
-        ll = 0;
-        list[0] = '\0';
-        for (size_t i = 0; i < t->nopen && ll + 8 < sizeof(list); i++)
-            ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%u", i ? "," : "",
-                                   t->open_ports[i]);
-        nw_probe_evidence(res, "%s: %zu open TCP port(s)%s%s", t->addr_text, t->nopen,
-                          t->nopen ? ": " : "", list);
+    {
+        /* one line: high-risk, database, then all open ports, as far as they fit */
+        char db[160] = "", all[256] = "";
+        size_t dl = 0, al = 0;
+        for (size_t i = 0; i < t->nopen; i++) {
+            uint16_t p = t->open_ports[i];
+            for (size_t k = 0; k < NW_ARRAY_LEN(databases); k++)
+                if (databases[k].port == p && dl + 24 < sizeof(db))
+                    dl += (size_t)snprintf(db + dl, sizeof(db) - dl, "%s%s/%u", dl ? ", " : "",
+                                           databases[k].name, p);
+            if (al + 8 < sizeof(all))
+                al += (size_t)snprintf(all + al, sizeof(all) - al, "%s%u", al ? "," : "", p);
+        }
+        nw_probe_evidence(res, "%s: %zu open TCP port(s)%s%s; high-risk: %s; databases: %s",
+                          t->addr_text, t->nopen, t->nopen ? " " : "", all,
+                          ll ? list : "none", dl ? db : "none");
     }
 out:
     nw_free(risk);

@@ -1421,3 +1421,28 @@ int nw__netprobe_ports_param(const struct nw_probe_req *req, const char *name, u
     for (size_t k = 0; k < 1024; k++) cnt += __builtin_popcountll(bm[k]);
     return cnt;
 }
+
+void nw__netprobe_sigpipe_hold(struct nw__sigpipe *s)
+{
+    sigset_t block, pend;
+    sigemptyset(&pend);
+    sigpending(&pend);
+    s->pending_before = sigismember(&pend, SIGPIPE) == 1;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &s->old);
+}
+
+void nw__netprobe_sigpipe_release(struct nw__sigpipe *s)
+{
+    sigset_t pend, only;
+    struct timespec zero = {0, 0};
+    sigemptyset(&pend);
+    sigpending(&pend);
+    if (!s->pending_before && sigismember(&pend, SIGPIPE) == 1) {
+        sigemptyset(&only);
+        sigaddset(&only, SIGPIPE);
+        (void)sigtimedwait(&only, NULL, &zero); /* ours: drop it */
+    }
+    pthread_sigmask(SIG_SETMASK, &s->old, NULL);
+}
