@@ -61,6 +61,23 @@ static int shadow_state(const char *shadow, const char *name, size_t nlen)
     return 0;
 }
 
+/* "\"a\",\"b\"]" -> "a, b" (names are plain: passwd field bytes up to ':') */
+static void names_of(const struct nw_buf *b, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (size_t i = 0; b->data && i < b->len && o + 3 < outsz; i++) {
+        char c = b->data[i];
+        if (c == '"' || c == ']') continue;
+        if (c == ',') {
+            out[o++] = ',';
+            out[o++] = ' ';
+            continue;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+}
+
 static int passwd_run(const struct nw_probe_req *req, struct nw_probe_res *res)
 {
     const struct nw_param *defs = nw_probe_param(req, "default_accounts");
@@ -137,10 +154,16 @@ static int passwd_run(const struct nw_probe_req *req, struct nw_probe_res *res)
     nw_buf_putc(b, '[');
     nw_buf_append(b, deflt.data ? deflt.data : "]", deflt.data ? deflt.len : 1);
     if (!nw_buf_ok(&uid0) || !nw_buf_ok(&empty) || !nw_buf_ok(&deflt)) res->facts.oom = 1;
+    /* name the accounts (the JSON lists minus brackets and quotes) */
     {
-        int k = snprintf(ev, sizeof ev, "%zu accounts; extra uid 0: %zu; empty password: %zu%s; "
-                         "default accounts that can log in: %zu", naccounts, n0, ne,
-                         shadow_ok ? "" : " (shadow not readable)", nd);
+        char l0[160], le[160], ld[160];
+        names_of(&uid0, l0, sizeof l0);
+        names_of(&empty, le, sizeof le);
+        names_of(&deflt, ld, sizeof ld);
+        int k = snprintf(ev, sizeof ev, "%zu accounts; extra uid 0: %s; empty password: %s%s; "
+                         "default accounts able to log in: %s", naccounts, n0 ? l0 : "none",
+                         ne ? le : "none", shadow_ok ? "" : " (shadow not readable)",
+                         nd ? ld : "none");
         evl = k > 0 ? (size_t)k : 0;
     }
     (void)evl;
