@@ -39,6 +39,7 @@ for b in ip unshare runuser openssl python3 /usr/sbin/sshd /usr/sbin/vsftpd redi
          mariadb-install-db mariadbd mariadb "$PGBIN/initdb" "$PGBIN/postgres"; do
     command -v "$b" >/dev/null 2>&1 || missing="$missing $b"
 done
+python3 -c 'import cryptography' 2>/dev/null || missing="$missing python3-cryptography"
 if [ -n "$missing" ]; then
     echo "SKIP: inspect_net needs$missing (scripts/deps.sh installs them)"
     exit 0
