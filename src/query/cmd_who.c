@@ -338,8 +338,8 @@ int nw_cmd_query_who(int argc, char **argv)
     struct who w;
     struct nw_err err;
     struct nw_store_scan_stats st;
-    char dirbuf[4096], key[96], attxt[NW_TIME_BUFSZ];
-    const char *dir, *g_ip[2], *g_sess[2] = {"type:session", NULL};
+    char dirbuf[4096], key[96], skey[112], attxt[NW_TIME_BUFSZ];
+    const char *dir, *g_ip[2], *g_sess[2];
     const char *const *groups[2];
     struct stat sb;
     uint64_t t0 = nw_time_now_us();
@@ -420,9 +420,13 @@ int nw_cmd_query_who(int argc, char **argv)
     snprintf(key, sizeof key, "ip:%s", w.net.text);
     g_ip[0] = key;
     g_ip[1] = NULL;
+    /* session records index their bound address apart (store.h, key v2): only
+     * blocks holding a session for this address are read */
+    snprintf(skey, sizeof skey, "session.ip:%s", w.net.text);
+    g_sess[0] = skey;
+    g_sess[1] = NULL;
     groups[0] = g_sess;
-    groups[1] = g_ip;
-    rc = scan(dir, w.at_us > 7 * DAY_US ? w.at_us - 7 * DAY_US : 0, w.at_us + DAY_US, groups, 2,
+    rc = scan(dir, w.at_us > 7 * DAY_US ? w.at_us - 7 * DAY_US : 0, w.at_us + DAY_US, groups, 1,
               on_session, &w, &st);
     if (rc != 0) goto out;
     {   /* keep the bindings in force at T */
