@@ -3,10 +3,11 @@
 #   make demo     run the audit on a bundled capture, records to out/demo.eve.json
 #   make test     unit + e2e + corpus + fuzz-replay tests under ASan+UBSan
 #   make bench    throughput against tcpdump, tshark and ndpiReader
+#   make bench-store  store ingest, size, who-had-IP latency, URL search (RECORDS=... to scale)
 #   make fuzz     run every libFuzzer harness for FUZZ_SECONDS each
 FUZZ_SECONDS ?= 60
 
-.PHONY: all release debug asan demo test bench fuzz clean deps
+.PHONY: all release debug asan demo test bench bench-store fuzz clean deps
 all: release
 
 release:
@@ -44,4 +45,5 @@ deps:
 
 clean:
 	rm -rf build build-debug build-asan build-fuzz out
-bench-store: ; bash bench/store/run.sh
+bench-store: release
+	bash bench/store/run.sh

@@ -12,12 +12,12 @@
 #    equivalent; baseline grep -F / zstdgrep -F over the same day
 #
 # Environment: RECORDS (default 100000000; e.g. RECORDS=5000000 for a quick run), NW_BUILD
-# (default build-s2r, a release build), BENCH_DIR (default /work/bench-store, needs ~10 GB for
+# (default build, the release build of `make`), BENCH_DIR (default /work/bench-store, needs ~10 GB for
 # 100 M records), WHO_RUNS (default 7), KEEP=1 keeps the store.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${NW_BUILD:-$ROOT/build-s2r}
+BUILD=${NW_BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 RECORDS=${RECORDS:-100000000}
 DIR=${BENCH_DIR:-/work/bench-store}
