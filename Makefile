@@ -34,6 +34,7 @@ test: deps asan
 
 bench: release
 	bash bench/run.sh
+	bash bench/inspect/scan_bench.sh
 
 fuzz:
 	cmake --preset fuzz >/dev/null
@@ -47,3 +48,4 @@ clean:
 	rm -rf build build-debug build-asan build-fuzz out
 bench-store: release
 	bash bench/store/run.sh
+bench-inspect: release ; bash bench/inspect/scan_bench.sh
