@@ -77,6 +77,21 @@ for r in $(seq 1 "$RUNS"); do
     if (( $(echo "$tn < $best_nmap" | bc) )); then best_nmap=$tn; cpu_nmap=$cn; fi
     if (( $(echo "$tw < $best_nw" | bc) )); then best_nw=$tw; cpu_nw=$cw; fi
 done
+# the same scan through `netwarden inspect` (one check that only reads the scan; no rate limit):
+# scanner + framework, for reference
+NWBIN=$BUILD/netwarden
+if [ -x "$NWBIN" ]; then
+    printf '[inspect]\nrate = 0\n' > "$T/nw.conf"
+    printf '10.78.0.2/32\n' > "$T/scope"
+    t0=$(now)
+    "$NWBIN" inspect --config "$T/nw.conf" --targets 10.78.0.2 --scope "$T/scope" --checks "$ROOT/checks" \
+        --only NW-NET-OPEN-PORTS --ports 1-65535 --no-history --data-dir "$T/state" --out "$T/r.json" -q \
+        >/dev/null 2>"$T/inspect.err"
+    t1=$(now)
+    oi=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(",".join(map(str, r["facts"]["open_ports"])))' "$T/r.json" 2>/dev/null)
+    printf 'netwarden inspect (scan + NW-NET-OPEN-PORTS) %.3f s, open ports %s\n' "$(echo "$t1 - $t0" | bc)" "${oi:-?}"
+    [ "$oi" = "$PORTS" ] || { echo "  inspect found '$oi', expected '$PORTS'"; cat "$T/inspect.err"; bad=1; }
+fi
 ratio=$(echo "scale=2; $best_nmap / $best_nw" | bc)
 printf 'scan 1-65535 of a namespace host, best of %d: nmap -sT -p- -T4 %.3f s, netwarden %.3f s: %sx faster (open ports agree: %s)\n' \
     "$RUNS" "$best_nmap" "$best_nw" "$ratio" "$([ $bad = 0 ] && echo yes || echo NO)"
