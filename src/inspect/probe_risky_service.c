@@ -109,15 +109,17 @@ static void ask_http(const struct nw_scan_target *t, uint16_t port, unsigned ms,
     set_detail(a, r, n);
     a->unauth = n > 12 && memcmp(r, "HTTP/1.", 7) == 0 && memcmp(r + 8, " 200", 4) == 0 &&
                 contains(r, n, marker);
-    const uint8_t *v = memmem(r, n, "\"number\"", 8);
-    if (v == NULL) v = memmem(r, n, "\"Version\"", 9);
-    if (v) {
-        const uint8_t *q = memchr(v + 8, '"', (size_t)(r + n - (v + 8)));
-        if (q) {
-            const uint8_t *qe = memchr(q + 1, '"', (size_t)(r + n - (q + 1)));
-            if (qe && qe - q - 1 < (long)sizeof(a->version))
-                snprintf(a->version, sizeof(a->version), "%.*s", (int)(qe - q - 1), q + 1);
-        }
+    /* "number":"8.11.1" (Elasticsearch) or "Version":"24.0.7" (Docker) */
+    static const char *const keys[] = {"\"number\"", "\"Version\""};
+    for (size_t k = 0; k < NW_ARRAY_LEN(keys) && !a->version[0]; k++) {
+        size_t kl = strlen(keys[k]);
+        const uint8_t *v = memmem(r, n, keys[k], kl);
+        if (v == NULL) continue;
+        const uint8_t *end = r + n, *q = memchr(v + kl, '"', (size_t)(end - (v + kl)));
+        if (q == NULL) continue;
+        const uint8_t *qe = memchr(q + 1, '"', (size_t)(end - (q + 1)));
+        if (qe && qe - q - 1 < (long)sizeof(a->version) && qe - q - 1 > 0)
+            snprintf(a->version, sizeof(a->version), "%.*s", (int)(qe - q - 1), q + 1);
     }
 }
 
@@ -269,7 +271,9 @@ static void ask_rsync(const struct nw_scan_target *t, uint16_t port, unsigned ms
         return;
     }
     set_detail(a, r, n);
-    /* a module line is any line not starting with '@' */
+    /* only an rsync daemon: it greets with "@RSYNCD: "; then a module line is
+       any line not starting with '@' */
+    if (n < 9 || memcmp(r, "@RSYNCD: ", 9) != 0) return;
     size_t i = 0, lines = 0;
     while (i < n && lines < 1000) {
         const uint8_t *nl = memchr(r + i, '\n', n - i);
