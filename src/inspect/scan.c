@@ -234,6 +234,23 @@ int nw_scan_target_set(struct nw_scan_target *t, const char *text, struct nw_err
     hints.ai_flags = AI_NUMERICHOST;
     rc = getaddrinfo(buf, NULL, &hints, &res);
     if (rc != 0) {
+        /* a broken literal ("10.0.0.300", "fe80::g") or a string that cannot be a
+           host name is refused here: it must not become a DNS query */
+        int digits_dots = 1, name_ok = 1;
+        for (const char *c = buf; *c; c++) {
+            if (!((*c >= '0' && *c <= '9') || *c == '.')) digits_dots = 0;
+            if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+                  (*c >= 'A' && *c <= 'Z') || *c == '.' || *c == '-' || *c == '_'))
+                name_ok = 0;
+        }
+        if (digits_dots || strchr(buf, ':'))
+            return nw_err_set(err, NW_EINVAL, "target '%s': not a valid IP%s address", text,
+                              strchr(buf, ':') ? "v6" : "v4");
+        if (!name_ok)
+            return nw_err_set(err, NW_EINVAL,
+                              "target '%s': not an IP address or host name (letters, digits, "
+                              "'.', '-' only)",
+                              text);
         /* not a literal: a name, resolved by the system (hosts file first) */
         hints.ai_flags = AI_ADDRCONFIG;
         rc = getaddrinfo(buf, NULL, &hints, &res);

@@ -120,7 +120,7 @@ cat "$T/bad.out" "$T/bad.err"
 grep -q '^10.79.1.7 status=refused .*outside the scope' "$T/bad.out" || fail "out-of-scope target not refused"
 grep -q '^10.79.1.7 .* attempts=0 ' "$T/bad.out" || fail "out-of-scope target was contacted"
 grep -q '^10.79.0.99 status=unreachable ' "$T/bad.out" || fail "unreachable target not reported"
-grep -q "target '10.79.0.300': cannot resolve" "$T/bad.err" || fail "malformed target not named"
+grep -q "target '10.79.0.300': not a valid IPv4 address" "$T/bad.err" || fail "malformed target not named"
 grep -q '^10.79.0.2 status=done open=1,21,23,80,443,873 ' "$T/bad.out" || fail "good target not scanned after bad ones"
 
 # ------------------------------------------------------- 3. inspect checks --

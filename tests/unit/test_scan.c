@@ -128,8 +128,14 @@ TEST(cidr_and_targets)
     CHECK_HAS(e.msg, "--scope");
     CHECK_EQ(nw_scan_target_set(&t, "[::1", &e), NW_EINVAL);
     CHECK_EQ(nw_scan_target_set(&t, "a b", &e), NW_EINVAL);
-    CHECK_EQ(nw_scan_target_set(&t, "999.1.1.1.invalid.", &e), NW_EINVAL);
-    CHECK_HAS(e.msg, "cannot resolve");
+    /* broken literals are refused without a DNS query */
+    CHECK_EQ(nw_scan_target_set(&t, "10.0.0.300", &e), NW_EINVAL);
+    CHECK_HAS(e.msg, "not a valid IPv4 address");
+    CHECK_EQ(nw_scan_target_set(&t, "fe80::g", &e), NW_EINVAL);
+    CHECK_HAS(e.msg, "not a valid IPv6 address");
+    CHECK_EQ(nw_scan_target_set(&t, "bad_host!", &e), NW_EINVAL);
+    CHECK_HAS(e.msg, "not an IP address or host name");
+    CHECK_EQ(nw_scan_target_set(&t, "localhost", &e), 0); /* /etc/hosts */
 }
 
 TEST(open_closed_exact)
