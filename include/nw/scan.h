@@ -166,4 +166,12 @@ void nw_scan_fmt_endpoint(const struct nw_scan_target *t, uint16_t port, char *o
 
 const char *nw_scan_status_name(int status);
 
+/*
+ * A target that is not an address literal is looked up by the resolver;
+ * refuse broken literals ("10.0.0.300") and strings that cannot be host
+ * names first, so they never become DNS queries. Returns 0 when name may be
+ * resolved, else NW_EINVAL with a one-line reason in err.
+ */
+int nw_scan_name_check(const char *name, struct nw_err *err);
+
 #endif /* NW_SCAN_H */

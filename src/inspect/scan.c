@@ -59,6 +59,29 @@
 #define EVENTS_PER_WAIT 1024
 #define LAUNCH_BURST 1024       /* launches between two looks at events and the clock */
 
+
+int nw_scan_name_check(const char *name, struct nw_err *err)
+{
+    int digits_dots = 1, name_ok = 1;
+    size_t n = 0;
+
+    for (const char *c = name; *c; c++, n++) {
+        if (!((*c >= '0' && *c <= '9') || *c == '.')) digits_dots = 0;
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+              *c == '.' || *c == '-' || *c == '_'))
+            name_ok = 0;
+    }
+    if (n == 0 || digits_dots || strchr(name, ':'))
+        return nw_err_set(err, NW_EINVAL, "target '%s': not a valid IP%s address", name,
+                          strchr(name, ':') ? "v6" : "v4");
+    if (!name_ok || n > 253 || name[0] == '.' || name[0] == '-' || strstr(name, ".."))
+        return nw_err_set(err, NW_EINVAL,
+                          "target '%s': not an IP address or host name (letters, digits, '.', "
+                          "'-' only)",
+                          name);
+    return 0;
+}
+
 static const char http_probe[] = "GET / HTTP/1.0\r\n\r\n";
 
 enum slot_state { SLOT_FREE = 0, SLOT_CONNECT, SLOT_BANNER, SLOT_PROBED };
@@ -236,21 +259,7 @@ int nw_scan_target_set(struct nw_scan_target *t, const char *text, struct nw_err
     if (rc != 0) {
         /* a broken literal ("10.0.0.300", "fe80::g") or a string that cannot be a
            host name is refused here: it must not become a DNS query */
-        int digits_dots = 1, name_ok = 1;
-        for (const char *c = buf; *c; c++) {
-            if (!((*c >= '0' && *c <= '9') || *c == '.')) digits_dots = 0;
-            if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
-                  (*c >= 'A' && *c <= 'Z') || *c == '.' || *c == '-' || *c == '_'))
-                name_ok = 0;
-        }
-        if (digits_dots || strchr(buf, ':'))
-            return nw_err_set(err, NW_EINVAL, "target '%s': not a valid IP%s address", text,
-                              strchr(buf, ':') ? "v6" : "v4");
-        if (!name_ok)
-            return nw_err_set(err, NW_EINVAL,
-                              "target '%s': not an IP address or host name (letters, digits, "
-                              "'.', '-' only)",
-                              text);
+        if (nw_scan_name_check(buf, err) != 0) return NW_EINVAL;
         /* not a literal: a name, resolved by the system (hosts file first) */
         hints.ai_flags = AI_ADDRCONFIG;
         rc = getaddrinfo(buf, NULL, &hints, &res);

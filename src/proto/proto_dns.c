@@ -419,8 +419,8 @@ static int dns_message(struct nw_proto_ctx *ctx, struct dns_state *st, const uin
         char hx[4];
         int n = 0, started = 0;
         for (int sh = 12; sh >= 0; sh -= 4) {
-            unsigned d = (flags >> sh) & 15;
-            if (d || started || sh == 0) hx[n++] = "0123456789abcdef"[d], started = 1;
+            unsigned nib = (flags >> sh) & 15;
+            if (nib || started || sh == 0) hx[n++] = "0123456789abcdef"[nib], started = 1;
         }
         nw_json_kstr(o, "flags", hx, (size_t)n);
     }
