@@ -22,7 +22,9 @@
 #include "cli.h"
 #include "nw/config.h"
 #include "nw/inspect.h"
+#include "nw/scan.h"
 #include "nw/jsonscan.h"
+#include "nw/web.h"
 
 #define MAX_TARGETS 4096
 #define MAX_SCOPE 1024
@@ -30,7 +32,7 @@
 enum {
     O_PROFILE, O_LOCAL, O_SELF, O_ROOT, O_TARGETS, O_TFILE, O_SCOPE, O_CHECKS, O_OUT, O_DATA,
     O_STORE, O_ONLY, O_PORTS, O_LIST, O_PROBES, O_FORMAT, O_LANG, O_NOHIST, O_NOW, O_PROGRESS,
-    O_QUIET, O_CONFIG, O_HELP
+    O_QUIET, O_CONFIG, O_WEB, O_WEBBASE, O_HELP
 };
 static const struct nw_cli_opt inspect_opts[] = {
     [O_PROFILE] = {"profile", 'p', "NAME", "baseline, mlps2-level2, mlps2-level3 (default: every "
@@ -62,6 +64,9 @@ static const struct nw_cli_opt inspect_opts[] = {
     [O_QUIET] = {"quiet", 'q', NULL, "no progress bar and no summary"},
     [O_CONFIG] = {"config", 'c', "FILE", "configuration file (default " NW_CONFIG_DEFAULT_PATH
                                          " if it exists)"},
+    [O_WEB] = {"web", 0, "URLS", "websites to check: http(s) URLs, comma-separated (--scope "
+                                 "applies to their addresses; docs/inspect-web.md)"},
+    [O_WEBBASE] = {"web-baseline", 0, NULL, "record the websites' pages as the tamper baseline"},
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     {NULL, 0, NULL, NULL},
 };
@@ -70,6 +75,8 @@ struct inspect_args {
     const char *profile, *root, *targets, *tfile, *scope, *checks, *out, *data, *store, *only;
     const char *ports, *format, *lang, *now, *config;
     int local, self, list, probes, nohist, progress, quiet, help;
+    const char *web; /* W1 */
+    int web_baseline;
 };
 
 static int on_opt(void *arg, int idx, const char *v)
@@ -99,6 +106,8 @@ static int on_opt(void *arg, int idx, const char *v)
     case O_PROGRESS: a->progress = 1; break;
     case O_QUIET: a->quiet = 1; break;
     case O_CONFIG: a->config = v; break;
+    case O_WEB: a->web = v; break;
+    case O_WEBBASE: a->web_baseline = 1; break;
     case O_HELP: a->help = 1; break;
     }
     return 0;
@@ -325,6 +334,11 @@ static void add_target(struct tctx *x, const char *item)
     {
         struct addrinfo hints, *ai = NULL;
         int rc;
+        struct nw_err nerr;
+        if (nw_scan_name_check(item, &nerr) != 0) { /* never a DNS query for garbage */
+            refuse(x, item, strchr(nerr.msg, ':') ? strchr(nerr.msg, ':') + 2 : nerr.msg);
+            return;
+        }
         memset(&hints, 0, sizeof hints);
         hints.ai_socktype = SOCK_STREAM;
         rc = getaddrinfo(item, NULL, &hints, &ai);
@@ -358,6 +372,64 @@ static void add_list(struct tctx *x, const char *list)
             if (item[0] != '#') add_target(x, item);
         }
         p += l;
+    }
+}
+
+/*
+ * --web (W1): each URL is a target of its own, host text = the URL, checked
+ * against the scope by its host's address (no merging with other targets).
+ */
+static void add_web_list(struct tctx *x, const char *list)
+{
+    for (const char *p = list; *p;) {
+        char item[2048];
+        struct nw_url u;
+        struct cidr c;
+        uint8_t addr[16];
+        int family = 0, in = !x->have_scope;
+        size_t l;
+        while (*p == ',' || *p == ' ') p++;
+        l = strcspn(p, ", ");
+        if (l == 0) break;
+        snprintf(item, sizeof item, "%.*s", (int)l, p);
+        p += l;
+        if (nw_web_url_parse(item, &u) != 0) {
+            refuse(x, item, "not an http:// or https:// URL");
+            continue;
+        }
+        if (parse_cidr(u.host, &c) == 0) {
+            family = c.family;
+            memcpy(addr, c.addr, 16);
+        } else {
+            struct addrinfo hints, *ai = NULL;
+            struct nw_err nerr;
+            memset(&hints, 0, sizeof hints);
+            hints.ai_socktype = SOCK_STREAM;
+            if (nw_scan_name_check(u.host, &nerr) == 0 &&
+                getaddrinfo(u.host, NULL, &hints, &ai) == 0 && ai) {
+                family = ai->ai_family == AF_INET6 ? 6 : 4;
+                memcpy(addr, family == 4 ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                                         : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
+                       family == 4 ? 4 : 16);
+            }
+            if (ai) freeaddrinfo(ai);
+            if (family == 0) {
+                refuse(x, item, "cannot resolve its host");
+                continue;
+            }
+        }
+        for (size_t i = 0; i < x->nscope && !in; i++) in = cidr_contains(&x->scope[i], family, addr);
+        if (!in || x->n >= MAX_TARGETS) {
+            refuse(x, item, !in ? "its address is outside the scope (refused)" : "too many targets");
+            continue;
+        }
+        struct nw_inspect_target *t = &x->t[x->n];
+        memset(t, 0, sizeof *t);
+        if ((t->host = keep(x, item)) == NULL) return;
+        t->family = family;
+        memcpy(t->addr, addr, family == 4 ? 4 : 16);
+        inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, t->addr_text, sizeof t->addr_text);
+        x->n++;
     }
 }
 
@@ -581,6 +653,8 @@ int nw_cmd_inspect(int argc, char **argv)
     uint16_t *ports = NULL;
     size_t nports = 0;
     int i, rc, exit_code = NW_EXIT_OK, cfg_ok = 0, have_net;
+    char web_ports[256] = "", *web_only = NULL; /* W1 */
+    struct nw_web_options web_opts = {0};
 
     memset(&a, 0, sizeof a);
     memset(&cs, 0, sizeof cs);
@@ -697,7 +771,7 @@ int nw_cmd_inspect(int argc, char **argv)
     }
 
     /* targets and scope */
-    have_net = a.targets || a.tfile;
+    have_net = a.targets || a.tfile || a.web;
     run.modes = 0;
     if (a.local || !have_net) run.modes |= NW_CHK_LOCAL | NW_CHK_AUDIT_SELF;
     if (a.self && !a.local) run.modes = NW_CHK_AUDIT_SELF;
@@ -710,7 +784,9 @@ int nw_cmd_inspect(int argc, char **argv)
             exit_code = NW_EXIT_RUNTIME;
             goto out;
         }
-        if (parse_ports(a.ports ? a.ports : cfg.inspect_ports[0] ? cfg.inspect_ports
+        if (a.web && !a.targets && !a.tfile && !a.ports) /* W1: scan only the sites' ports */
+            nw_web_url_ports(a.web, web_ports, sizeof web_ports);
+        if (parse_ports(a.ports ? a.ports : web_ports[0] ? web_ports : cfg.inspect_ports[0] ? cfg.inspect_ports
                                                                  : default_ports,
                         &ports, &nports) != 0) {
             fprintf(stderr, "netwarden inspect: bad port list '%s'; e.g. 1-1024,3306\n",
@@ -763,6 +839,7 @@ int nw_cmd_inspect(int argc, char **argv)
             add_list(tx, text);
             nw_free(text);
         }
+        if (a.web) add_web_list(tx, a.web);
         run.targets = tx->t;
         run.ntargets = tx->n;
         run.refused = (const char *const *)tx->refused;
@@ -783,6 +860,9 @@ int nw_cmd_inspect(int argc, char **argv)
     pg.on = !a.quiet && (a.progress || isatty(2));
     run.on_progress = on_progress;
     run.progress_arg = &pg;
+    if (a.web && !a.targets && !a.tfile && !a.only) run.only = web_only = nw_web_check_ids(&cs);
+    web_opts.baseline = a.web_baseline;
+    nw_web_configure(&web_opts);
     rc = nw_inspect_run_checks(&run, &err);
     if (rc != 0) {
         fprintf(stderr, "netwarden inspect: %s\n", err.msg);
@@ -818,6 +898,8 @@ int nw_cmd_inspect(int argc, char **argv)
     }
 out:
     nw_inspect_run_fini(&run);
+    nw_web_fini();
+    nw_free(web_only);
     if (tx) {
         for (size_t k = 0; k < tx->nhosts; k++) nw_free(tx->hosts[k]);
         for (size_t k = 0; k < tx->nrefused; k++) nw_free(tx->refused[k]);

@@ -24,6 +24,11 @@ extern const struct nw_probe nw_probe_banner, nw_probe_risky_service, nw_probe_t
 
 /* weak-credential probes (I3) */
 
+/* website probes (W1) */
+extern const struct nw_probe nw_probe_web_dir_listing, nw_probe_web_exposed, nw_probe_web_headers,
+    nw_probe_web_hidden_links, nw_probe_web_sqli, nw_probe_web_tamper, nw_probe_web_tls,
+    nw_probe_web_xss;
+
 const struct nw_probe *const nw_inspect_probes[] = {
     /* local and audit-self (I1) */
     &nw_probe_auditd, &nw_probe_backup_age, &nw_probe_clamav, &nw_probe_command,
@@ -37,6 +42,11 @@ const struct nw_probe *const nw_inspect_probes[] = {
     &nw_probe_banner, &nw_probe_risky_service, &nw_probe_tcp_ports, &nw_probe_tls_service,
 
     /* weak credentials (I3) */
+
+    /* websites (W1) */
+    &nw_probe_web_dir_listing, &nw_probe_web_exposed, &nw_probe_web_headers,
+    &nw_probe_web_hidden_links, &nw_probe_web_sqli, &nw_probe_web_tamper, &nw_probe_web_tls,
+    &nw_probe_web_xss,
 
     NULL,
 };
