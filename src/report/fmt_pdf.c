@@ -205,7 +205,7 @@ static void heading(struct pdf *p, const char *text, int level)
     double size = level == 2 ? 15 : 12;
     PangoLayout *l = lay(p, text, size, 1, CONTENT_W);
     double h = lay_h(l);
-    ensure(p, h + (level == 2 ? 90 : 60)); /* keep with what follows */
+    ensure(p, h + (level == 2 ? 130 : 100)); /* keep with what follows (a table header and a row) */
     p->y += p->y > MARGIN_TOP + 1 ? (level == 2 ? 14 : 8) : 0;
     rgb(p->cr, 0x1f4e79);
     show(p, l, MARGIN_X, p->y);
