@@ -17,6 +17,7 @@ static const struct nw_cli_cmd commands[] = {
     {"verify", "check a store: hash chain, segments, signatures", nw_cmd_verify},
     {"store-keygen", "make an Ed25519 key pair for signing a store", nw_cmd_store_keygen},
     {"inspect", "self-inspection: run the checks on this host, the audit store and named targets", nw_cmd_inspect},
+    {"report", "the network security self-inspection report (zh/en; md, html, pdf)", nw_cmd_report},
 };
 
 static void usage(FILE *out)
@@ -25,7 +26,7 @@ static void usage(FILE *out)
                  "netwarden is an Internet security audit and self-inspection system.\n\n"
                  "Commands:\n");
     for (size_t i = 0; i < NW_ARRAY_LEN(commands); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'netwarden COMMAND --help' for a command's options;\n"
                  "'netwarden --config-reference' lists every configuration setting.\n\n"
                  "Exit codes: 0 success, 1 findings or verification failure, 2 usage, "
