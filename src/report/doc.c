@@ -590,7 +590,7 @@ static void sec_auditsys(struct nw__rdoc *d)
 static void sec_appendix(struct nw__rdoc *d)
 {
     const struct nw_report *m = d->m;
-    static const float wc[] = {0.4f, 2.5f, 0.55f, 1.25f, 2.5f, 0.7f};
+    static const float wc[] = {0.5f, 2.5f, 0.55f, 1.25f, 2.4f, 0.7f};
     static const float wa[] = {0.45f, 1.0f, 1.8f, 1.2f, 2.4f, 0.7f};
     struct nw__rblock *b;
 
