@@ -336,8 +336,9 @@ static int load_assets(struct ld *l, const struct nw_json_val *run, size_t *cap)
             a->name = host;
             a->address = v.type == NW_JSON_OBJECT ? mtext(l, &v, "address") : "";
             if (a->address == NULL) return NW_ENOMEM;
-            if (is_url(host) || url[0]) {
+            if (is_url(host) || url[0]) { /* inspect --web: one target per URL */
                 a->kind = NW_ASSET_WEBSITE;
+                m->has_web = 1;
                 continue;
             }
             if (member(&v, "scanned", &sc) && sc.type == NW_JSON_FALSE) {
@@ -985,7 +986,7 @@ static void load_store(struct nw_report *m, const struct nw_report_opts *o, cons
             size_t n = strspn(h, "0123456789abcdef");
             if (n == 64) s->chain_head = nw__rarena_strn(ar, h, n);
         }
-        free(text); /* open_memstream's buffer comes from libc malloc */
+        free(text); /* checksrc: open_memstream allocates with libc */
     }
 }
 

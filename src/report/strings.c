@@ -315,6 +315,20 @@ static const struct {
      {"修复网站漏洞，删除暴露的敏感文件，配置安全响应头，部署网页防篡改",
       "fix the site's vulnerabilities, remove exposed files, set security headers, deploy "
       "tamper protection"}},
+    {"web-security", {"网站安全", "Website security"},
+     {"网站存在注入、跨站脚本、敏感文件或管理页面暴露等问题，可能被入侵、篡改或植入暗链。",
+      "Injection, cross-site scripting, exposed files or admin pages can let attackers break "
+      "into, deface or plant hidden links in the site."},
+     {"修复注入和跨站脚本漏洞，删除暴露的敏感文件和目录列表，限制管理页面访问，配置安全响应头",
+      "fix injection and cross-site scripting, remove exposed files and directory listings, "
+      "restrict admin pages, set security headers"}},
+    {"integrity", {"数据完整性（网页防篡改）", "Integrity (web tamper protection)"},
+     {"网页被篡改或植入暗链（隐藏的赌博、色情、诈骗链接），将造成不良影响，并违反公安部令第82号关于防范网页篡改的要求。",
+      "Tampered pages or hidden links (gambling, porn, scam) cause harm and break MPS Order "
+      "No. 82's requirement to resist and recover from tampering."},
+     {"核查并恢复被改动的页面，清除暗链并排查入侵途径，部署网页防篡改和变更审计",
+      "check and restore changed pages, remove hidden links and find how they got in, deploy "
+      "tamper protection and change auditing"}},
     {"web-tamper", {"网页防篡改", "Web tamper protection"},
      {"网页被篡改或植入暗链，将造成不良影响并可能被追究责任。",
       "Tampered pages or hidden links cause harm and legal liability."},
