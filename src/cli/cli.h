@@ -32,6 +32,7 @@ int nw_cmd_import(int argc, char **argv);
 int nw_cmd_verify(int argc, char **argv);
 int nw_cmd_store_keygen(int argc, char **argv);
 int nw_cmd_inspect(int argc, char **argv);
+int nw_cmd_report(int argc, char **argv);
 struct nw_config;
 struct nw_store_opts;
 void nw_cli_store_opts(const struct nw_config *c, struct nw_store_opts *o); /* cmd_import.c */
