@@ -31,7 +31,6 @@
 #include "nw/proto.h"
 
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <string.h>
 
 #include "nw/core.h"
@@ -112,12 +111,12 @@ struct quic_state {
 /*
  * OpenSSL 3 looks algorithms up by name on every one-shot call (HMAC(),
  * EVP_aes_128_gcm() inits), which cost more than the crypto itself here.
- * So each thread fetches HMAC, AES-128-ECB and AES-128-GCM once and reuses
- * one context of each; they stay reachable until exit.
+ * So each thread fetches SHA-256, AES-128-ECB and AES-128-GCM once and
+ * reuses one context of each; they stay reachable until exit.
  */
 struct quic_crypto {
-    EVP_MAC *mac;
-    EVP_MAC_CTX *hmac;
+    EVP_MD *sha256;
+    EVP_MD_CTX *md_ctx;
     EVP_CIPHER *ecb, *gcm;
     EVP_CIPHER_CTX *ecb_ctx, *gcm_ctx;
     int ready;
@@ -128,34 +127,39 @@ static int crypto_ready(void)
 {
     if (qc.ready) return qc.ready > 0;
     qc.ready = -1;
-    qc.mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    qc.hmac = qc.mac ? EVP_MAC_CTX_new(qc.mac) : NULL;
-    if (qc.hmac) { /* the digest once: each init then only sets the key */
-        OSSL_PARAM params[2];
-        params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
-        params[1] = OSSL_PARAM_construct_end();
-        if (EVP_MAC_CTX_set_params(qc.hmac, params) != 1) {
-            EVP_MAC_CTX_free(qc.hmac);
-            qc.hmac = NULL;
-        }
-    }
+    qc.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    qc.md_ctx = EVP_MD_CTX_new();
     qc.ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
     qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
     qc.ecb_ctx = EVP_CIPHER_CTX_new();
     qc.gcm_ctx = EVP_CIPHER_CTX_new();
-    if (qc.hmac && qc.ecb && qc.gcm && qc.ecb_ctx && qc.gcm_ctx) qc.ready = 1;
+    if (qc.sha256 && qc.md_ctx && qc.ecb && qc.gcm && qc.ecb_ctx && qc.gcm_ctx) qc.ready = 1;
     return qc.ready > 0;
 }
 
-/* HMAC-SHA256(key, data) into out (32 bytes). */
+/*
+ * HMAC-SHA256(key, data) into out (32 bytes), RFC 2104 over one reused
+ * digest context: the keys here (salts and secrets) are at most 32 bytes, so
+ * the key block is the key zero-padded. EVP_MAC costs several times more per
+ * call, and QUIC key derivation makes five of these per connection.
+ */
 static int hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen,
                        uint8_t out[32])
 {
-    size_t ol = 0;
+    uint8_t pad[64], inner[32];
+    unsigned int ol = 0;
+    EVP_MD_CTX *c;
 
-    if (!crypto_ready()) return -1;
-    if (EVP_MAC_init(qc.hmac, key, klen, NULL) != 1 || EVP_MAC_update(qc.hmac, data, dlen) != 1 ||
-        EVP_MAC_final(qc.hmac, out, &ol, 32) != 1 || ol != 32)
+    if (!crypto_ready() || klen > sizeof pad) return -1;
+    c = qc.md_ctx;
+    memset(pad, 0x36, sizeof pad);
+    for (size_t i = 0; i < klen; i++) pad[i] ^= key[i];
+    if (EVP_DigestInit_ex2(c, qc.sha256, NULL) != 1 || EVP_DigestUpdate(c, pad, 64) != 1 ||
+        EVP_DigestUpdate(c, data, dlen) != 1 || EVP_DigestFinal_ex(c, inner, &ol) != 1)
+        return -1;
+    for (size_t i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c; /* ipad -> opad */
+    if (EVP_DigestInit_ex2(c, qc.sha256, NULL) != 1 || EVP_DigestUpdate(c, pad, 64) != 1 ||
+        EVP_DigestUpdate(c, inner, 32) != 1 || EVP_DigestFinal_ex(c, out, &ol) != 1 || ol != 32)
         return -1;
     return 0;
 }
