@@ -23,6 +23,8 @@ extern const struct nw_probe nw_probe_banner, nw_probe_risky_service, nw_probe_t
     nw_probe_tls_service;
 
 /* weak-credential probes (I3) */
+extern const struct nw_probe nw_probe_weak_ftp, nw_probe_weak_http_basic, nw_probe_weak_mysql,
+    nw_probe_weak_postgres, nw_probe_weak_redis, nw_probe_weak_ssh;
 
 /* website probes (W1) */
 extern const struct nw_probe nw_probe_web_dir_listing, nw_probe_web_exposed, nw_probe_web_headers,
@@ -42,6 +44,8 @@ const struct nw_probe *const nw_inspect_probes[] = {
     &nw_probe_banner, &nw_probe_risky_service, &nw_probe_tcp_ports, &nw_probe_tls_service,
 
     /* weak credentials (I3) */
+    &nw_probe_weak_ftp, &nw_probe_weak_http_basic, &nw_probe_weak_mysql, &nw_probe_weak_postgres,
+    &nw_probe_weak_redis, &nw_probe_weak_ssh,
 
     /* websites (W1) */
     &nw_probe_web_dir_listing, &nw_probe_web_exposed, &nw_probe_web_headers,

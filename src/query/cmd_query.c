@@ -182,7 +182,7 @@ static int run_eve(struct query_args *a, struct run *r)
         if (f != stdin) fclose(f);
         if (stop) break;
     }
-    free(line); /* from getline: libc's allocator */
+    free(line); /* checksrc: getline allocates with libc */
     return rc;
 }
 

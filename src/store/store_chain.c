@@ -263,7 +263,7 @@ int nw__chain_load(const char *dir, struct chain *c, int strict, struct nw_err *
     }
     rc = 0;
 out:
-    free(line); /* getline's buffer comes from libc malloc */
+    free(line); /* checksrc: getline allocates with libc */
     fclose(f);
     if (rc != 0) nw__chain_free(c);
     return rc;
