@@ -853,10 +853,23 @@ static size_t js_unescape(const char *s, size_t n, char *out, size_t cap)
                 char h[3] = {s[i + 1], s[i + 2], 0};
                 out[o++] = (char)strtol(h, NULL, 16);
                 i += 2;
-            } else if (e == 'u' && i + 4 < n && s[i + 1] == '0' && s[i + 2] == '0' &&
-                       isxdigit((unsigned char)s[i + 3]) && isxdigit((unsigned char)s[i + 4])) {
-                char h[3] = {s[i + 3], s[i + 4], 0};
-                out[o++] = (char)strtol(h, NULL, 16);
+            } else if (e == 'u' && i + 4 < n && isxdigit((unsigned char)s[i + 1]) &&
+                       isxdigit((unsigned char)s[i + 2]) && isxdigit((unsigned char)s[i + 3]) &&
+                       isxdigit((unsigned char)s[i + 4])) {
+                char h[5] = {s[i + 1], s[i + 2], s[i + 3], s[i + 4], 0};
+                unsigned long cp = strtoul(h, NULL, 16);
+                if (cp < 0x80) {
+                    out[o++] = (char)cp;
+                } else if (cp < 0x800) {
+                    out[o++] = (char)(0xc0 | (cp >> 6));
+                    out[o++] = (char)(0x80 | (cp & 0x3f));
+                } else if (cp >= 0xd800 && cp < 0xe000) {
+                    out[o++] = '?'; /* a lone surrogate half */
+                } else {
+                    out[o++] = (char)(0xe0 | (cp >> 12));
+                    out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                    out[o++] = (char)(0x80 | (cp & 0x3f));
+                }
                 i += 4;
             } else if (e == 'n' || e == 't' || e == 'r') {
                 out[o++] = ' ';

@@ -35,9 +35,7 @@ static void remove_dots(char *path)
         if (seg == 1 && path[i + 1] == '.') {
             if (!path[j]) out[o++] = '/';
         } else if (seg == 2 && path[i + 1] == '.' && path[i + 2] == '.') {
-            while (o > 0 && out[o - 1] != '/') o--;
-            if (o > 0) o--;
-            while (o > 0 && out[o - 1] != '/') o--;
+            while (o > 0 && out[o - 1] != '/') o--; /* drop the last "/segment" */
             if (o > 0) o--;
             if (!path[j]) out[o++] = '/';
         } else if (o + (j - i) < sizeof out) {
