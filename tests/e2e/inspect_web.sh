@@ -15,6 +15,7 @@
 NW=${1:?netwarden binary}
 SRC=${2:?source dir}
 HERE=$SRC/tests/e2e/inspect_web
+cd "$SRC" || exit 1 # data/web (keyword lists) and data/dict are found from the source tree
 FAILED=0
 fail() { echo "FAIL: $*"; FAILED=1; }
 command -v openssl >/dev/null || { echo "SKIP: inspect_web needs openssl"; exit 0; }
