@@ -200,12 +200,15 @@ static void cover(struct pdf *p, const struct nw__rblock *b)
     p->y = BOTTOM + 1; /* the content starts on the next page */
 }
 
-static void heading(struct pdf *p, const char *text, int level)
+/* keep: the height of what must follow on the same page (a table header and
+ * a row, or a whole chart) so that a heading is never left alone at a page's
+ * foot. */
+static void heading(struct pdf *p, const char *text, int level, double keep)
 {
     double size = level == 2 ? 15 : 12;
     PangoLayout *l = lay(p, text, size, 1, CONTENT_W);
     double h = lay_h(l);
-    ensure(p, h + (level == 2 ? 130 : 100)); /* keep with what follows (a table header and a row) */
+    ensure(p, h + keep);
     p->y += p->y > MARGIN_TOP + 1 ? (level == 2 ? 14 : 8) : 0;
     rgb(p->cr, 0x1f4e79);
     show(p, l, MARGIN_X, p->y);
@@ -475,10 +478,12 @@ static void render(struct pdf *p)
     const struct nw__rdoc *d = p->d;
     for (size_t i = 0; i < d->n; i++) {
         const struct nw__rblock *b = &d->b[i];
+        /* a chart after a heading is kept whole with it (the trend is the tallest) */
+        int chart_next = i + 1 < d->n && d->b[i + 1].type == RB_CHART;
         switch (b->type) {
         case RB_TITLE: cover(p, b); break;
-        case RB_H2: heading(p, b->text, 2); break;
-        case RB_H3: heading(p, b->text, 3); break;
+        case RB_H2: heading(p, b->text, 2, chart_next ? 240 : 130); break;
+        case RB_H3: heading(p, b->text, 3, chart_next ? 240 : 100); break;
         case RB_PARA: paragraph(p, b->text, 10.5, 0x222222, 0, NULL); break;
         case RB_NOTE: paragraph(p, b->text, 8.5, 0x666666, 0, NULL); break;
         case RB_BULLETS: bullets(p, b); break;
