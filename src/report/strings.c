@@ -56,8 +56,8 @@ static const char *const tbl[RS__N][2] = {
     [RS_MODE_NETWORK] = {"网络扫描与服务检测", "network scanning and service probes"},
     [RS_MODE_WEB] = {"网站安全检测", "website checks"},
     [RS_WORK_ASSETS] = {"本次自查共检查资产 {0} 个：服务器 {1} 台、终端 {2} 台、网络设备 {3} 台、网站 {4} 个。",
-                        "This inspection covered {0} assets: {1} servers, {2} clients, {3} network "
-                        "devices and {4} websites."},
+                        "Assets inspected: {0} (servers: {1}, clients: {2}, network devices: {3}, "
+                        "websites: {4})."},
     [RS_WORK_CHECKS] = {"依据检查清单“{0}”执行检查项 {1} 项：通过 {2} 项，不通过 {3} 项，不适用 {4} 项，无法检查 {5} 项。",
                         "Following the checklist \"{0}\", {1} checks were run: {2} passed, {3} "
                         "failed, {4} not applicable, {5} could not be checked."},
