@@ -29,6 +29,7 @@
  *   hostname_ok, weak_cipher}]. No TLS port: skip.
  */
 #include "netprobe.h"
+#include "nw/web.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -318,12 +319,15 @@ static int tls_run_talk(const struct nw_probe_req *req, struct nw_probe_res *res
     time_t now = req->set && req->set->now_us ? (time_t)(req->set->now_us / 1000000u)
                                               : time(NULL);
     const char *host;
+    struct nw_url url;
 
     if (t == NULL) return nw_probe_error(res, "tls_service is a network probe: no target");
     if (!t->scanned)
         return nw_probe_error(res, "%s was not scanned: %s", t->host, t->scan_error);
     if (nw__netprobe_target(t, &st) != 0) return nw_probe_error(res, "%s: no address", t->host);
     host = t->host && *t->host ? t->host : t->addr_text;
+    /* a website target is its URL: the certificate must name the URL's host */
+    if (nw_web_is_url(host) && nw_web_url_parse(host, &url) == 0) host = url.host;
     want = nw_calloc(1024, sizeof(uint64_t));
     prs = nw_calloc(MAX_PORTS, sizeof(*prs));
     if (want == NULL || prs == NULL) {
