@@ -84,15 +84,53 @@ void nw_json_mac(struct nw_buf *b, const uint8_t mac[6]);        /* "aa:bb:..." 
 void nw_json_ip(struct nw_buf *b, int family, const uint8_t *addr); /* family 4 or 6 */
 void nw_json_time(struct nw_buf *b, uint64_t ts_us);              /* RFC 3339 */
 
-void nw_json_kstr(struct nw_buf *b, const char *key, const void *s, size_t len);
-void nw_json_kcstr(struct nw_buf *b, const char *key, const char *s);
-void nw_json_kint(struct nw_buf *b, const char *key, int64_t v);
-void nw_json_kuint(struct nw_buf *b, const char *key, uint64_t v);
-void nw_json_kbool(struct nw_buf *b, const char *key, int v);
-void nw_json_kmac(struct nw_buf *b, const char *key, const uint8_t mac[6]);
-void nw_json_kip(struct nw_buf *b, const char *key, int family, const uint8_t *addr);
-void nw_json_ktime(struct nw_buf *b, const char *key, uint64_t ts_us);
-void nw_json_khex(struct nw_buf *b, const char *key, const uint8_t *p, size_t len);
+/* Keyed writers. Inline so that strlen of a literal key is folded at
+ * compile time; the nw__json_k*n workers write key and value in one go. */
+void nw__json_kstrn(struct nw_buf *b, const char *key, size_t klen, const void *s, size_t len);
+void nw__json_kintn(struct nw_buf *b, const char *key, size_t klen, int64_t v);
+void nw__json_kuintn(struct nw_buf *b, const char *key, size_t klen, uint64_t v);
+void nw__json_kipn(struct nw_buf *b, const char *key, size_t klen, int family, const uint8_t *addr);
+void nw__json_ktimen(struct nw_buf *b, const char *key, size_t klen, uint64_t ts_us);
+
+static inline void nw_json_kstr(struct nw_buf *b, const char *key, const void *s, size_t len)
+{
+    nw__json_kstrn(b, key, strlen(key), s, len);
+}
+static inline void nw_json_kcstr(struct nw_buf *b, const char *key, const char *s)
+{
+    nw__json_kstrn(b, key, strlen(key), s, strlen(s));
+}
+static inline void nw_json_kint(struct nw_buf *b, const char *key, int64_t v)
+{
+    nw__json_kintn(b, key, strlen(key), v);
+}
+static inline void nw_json_kuint(struct nw_buf *b, const char *key, uint64_t v)
+{
+    nw__json_kuintn(b, key, strlen(key), v);
+}
+static inline void nw_json_kbool(struct nw_buf *b, const char *key, int v)
+{
+    nw_json_key(b, key);
+    nw_json_bool(b, v);
+}
+static inline void nw_json_kmac(struct nw_buf *b, const char *key, const uint8_t mac[6])
+{
+    nw_json_key(b, key);
+    nw_json_mac(b, mac);
+}
+static inline void nw_json_kip(struct nw_buf *b, const char *key, int family, const uint8_t *addr)
+{
+    nw__json_kipn(b, key, strlen(key), family, addr);
+}
+static inline void nw_json_ktime(struct nw_buf *b, const char *key, uint64_t ts_us)
+{
+    nw__json_ktimen(b, key, strlen(key), ts_us);
+}
+static inline void nw_json_khex(struct nw_buf *b, const char *key, const uint8_t *p, size_t len)
+{
+    nw_json_key(b, key);
+    nw_json_hex(b, p, len);
+}
 
 /* Format helpers usable outside JSON. out must hold 46 / 18 bytes. */
 size_t nw_fmt_ip(char *out, int family, const uint8_t *addr);

@@ -80,16 +80,76 @@ void nw_buf_printf(struct nw_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/*
+ * Hot-path helpers. A record is ~40 small writes (key, value, separators),
+ * so each JSON writer below reserves the exact size of everything it
+ * writes once and then stores bytes without further checks. Exact, never
+ * an upper bound: a buffer with a max sets oom only when the bytes really
+ * written would exceed it, as if they had been appended one by one.
+ */
+
+/* Room for n more bytes at the returned pointer, or NULL (oom set). The
+ * caller writes there and then calls commit(). */
+static inline char *room(struct nw_buf *b, size_t n)
+{
+    if (n <= b->cap - b->len && !b->oom) return b->data + b->len;
+    if (nw_buf_reserve(b, n) != 0) return NULL;
+    return b->data + b->len;
+}
+
+static inline void commit(struct nw_buf *b, const char *end) { b->len = (size_t)(end - b->data); }
+
+/* 1 for the bytes after which a new member or element needs no comma: the
+ * writer is stateless and looks at the last byte written (see json.h). */
+static const uint8_t no_comma[256] = {['{'] = 1, ['['] = 1, [':'] = 1, ['\n'] = 1};
+
+/* 1 if a comma goes before the next member/element. */
+static inline size_t need_comma(const struct nw_buf *b)
+{
+    return b->len != 0 && !no_comma[(uint8_t)b->data[b->len - 1]];
+}
+
+/* "00".."99": numbers are written two digits per division. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+static inline size_t count_digits(uint64_t v)
+{
+    size_t n = 1;
+
+    for (;;) { /* at most 5 rounds for 20 digits */
+        if (v < 10) return n;
+        if (v < 100) return n + 1;
+        if (v < 1000) return n + 2;
+        if (v < 10000) return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
+/* Writes the decimal digits of v so that they end just before end. */
+static inline void put_digits(char *end, uint64_t v)
+{
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) memcpy(end - 2, digit_pairs + 2 * v, 2);
+    else end[-1] = (char)('0' + v);
+}
+
 void nw_buf_put_uint(struct nw_buf *b, uint64_t v)
 {
-    char tmp[24];
-    size_t n = sizeof tmp;
+    size_t n = count_digits(v);
+    char *p = room(b, n);
 
-    do {
-        tmp[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    nw_buf_append(b, tmp + n, sizeof tmp - n);
+    if (p == NULL) return;
+    put_digits(p + n, v);
+    commit(b, p + n);
 }
 
 void nw_buf_put_hex(struct nw_buf *b, uint64_t v, int digits)
@@ -104,13 +164,9 @@ void nw_buf_put_hex(struct nw_buf *b, uint64_t v, int digits)
 
 /* Comma needed before a new member/element unless we just opened a
  * container or wrote a key. */
-static void sep(struct nw_buf *b)
+static inline void sep(struct nw_buf *b)
 {
-    char c;
-
-    if (b->len == 0) return;
-    c = b->data[b->len - 1];
-    if (c != '{' && c != '[' && c != ':' && c != '\n') nw_buf_putc(b, ',');
+    if (need_comma(b)) nw_buf_putc(b, ',');
 }
 
 void nw_json_obj_open(struct nw_buf *b) { sep(b); nw_buf_putc(b, '{'); }
@@ -118,15 +174,25 @@ void nw_json_obj_close(struct nw_buf *b) { nw_buf_putc(b, '}'); }
 void nw_json_arr_open(struct nw_buf *b) { sep(b); nw_buf_putc(b, '['); }
 void nw_json_arr_close(struct nw_buf *b) { nw_buf_putc(b, ']'); }
 
+/* Writes [,]"key": at p (room for comma + n + 3 reserved); returns the end. */
+static inline char *put_key(char *p, size_t comma, const char *key, size_t n)
+{
+    if (comma) *p++ = ',';
+    *p++ = '"';
+    memcpy(p, key, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    return p;
+}
+
 void nw__json_keyn(struct nw_buf *b, const char *key, size_t n)
 {
-    sep(b);
-    if (nw_buf_reserve(b, n + 3) != 0) return;
-    b->data[b->len++] = '"';
-    memcpy(b->data + b->len, key, n);
-    b->len += n;
-    b->data[b->len++] = '"';
-    b->data[b->len++] = ':';
+    size_t comma = need_comma(b);
+    char *p = room(b, comma + n + 3);
+
+    if (p == NULL) return;
+    commit(b, put_key(p, comma, key, n));
 }
 
 void nw_json_kobj_open(struct nw_buf *b, const char *key)
@@ -175,14 +241,36 @@ static const uint8_t plain[256] = {
 #undef R16
 };
 
+/* Length of the leading run of plain bytes of s. Eight bytes at a time:
+ * a word is all plain iff it has no byte < 0x20, none >= 0x7f, no '"' and
+ * no '\\' (the classic "has a byte less than / equal to" bit tests; they
+ * are exact about whether such a byte exists). */
+static inline size_t plain_run(const uint8_t *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+
+    for (; len - i >= 8; i += 8) {
+        uint64_t x, q, bs, del;
+        memcpy(&x, s + i, 8);
+        q = x ^ (ones * '"');
+        bs = x ^ (ones * '\\');
+        del = x ^ (ones * 0x7f);
+        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) |
+             ((del - ones) & ~del) | x) & highs)
+            break;
+    }
+    while (i < len && plain[s[i]]) i++;
+    return i;
+}
+
 static void str_body(struct nw_buf *b, const uint8_t *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0;
 
     while (i < len) {
-        size_t run = i;
-        while (run < len && plain[s[run]]) run++;
+        size_t run = i + plain_run(s + i, len - i);
         if (run > i) {
             nw_buf_append(b, s + i, run - i);
             i = run;
@@ -213,38 +301,62 @@ static void str_body(struct nw_buf *b, const uint8_t *s, size_t len)
     }
 }
 
-void nw_json_str(struct nw_buf *b, const void *s, size_t len)
+/* [,]["key":]"s" with s escaped. The usual string (all plain: host names,
+ * tokens) is sized exactly and written in one piece; anything else goes
+ * through str_body. klen == 0 with key == NULL writes no key. */
+static void put_str(struct nw_buf *b, const char *key, size_t klen, const uint8_t *s, size_t len)
 {
-    sep(b);
-    nw_buf_putc(b, '"');
+    size_t comma = need_comma(b), kn = key ? klen + 3 : 0;
+    char *p;
+
+    if (plain_run(s, len) == len) {
+        p = room(b, comma + kn + len + 2);
+        if (p == NULL) return;
+        if (key) p = put_key(p, comma, key, klen);
+        else if (comma) *p++ = ',';
+        *p++ = '"';
+        if (len) memcpy(p, s, len);
+        p += len;
+        *p++ = '"';
+        commit(b, p);
+        return;
+    }
+    p = room(b, comma + kn + 1);
+    if (p == NULL) return;
+    if (key) p = put_key(p, comma, key, klen);
+    else if (comma) *p++ = ',';
+    *p++ = '"';
+    commit(b, p);
     str_body(b, s, len);
     nw_buf_putc(b, '"');
 }
 
-void nw_json_cstr(struct nw_buf *b, const char *s) { nw_json_str(b, s, strlen(s)); }
+void nw_json_str(struct nw_buf *b, const void *s, size_t len) { put_str(b, NULL, 0, s, len); }
 
-/* Digits of v (with a leading '-' if neg) appended in one piece. */
-static void put_num(struct nw_buf *b, uint64_t v, int neg)
+void nw_json_cstr(struct nw_buf *b, const char *s) { put_str(b, NULL, 0, (const uint8_t *)s, strlen(s)); }
+
+/* [,]["key":][-]digits */
+static void put_num(struct nw_buf *b, const char *key, size_t klen, uint64_t v, int neg)
 {
-    char tmp[24];
-    size_t n = sizeof tmp;
+    size_t comma = need_comma(b), nd = count_digits(v);
+    size_t kn = key ? klen + 3 : 0;
+    char *p = room(b, comma + kn + (neg != 0) + nd);
 
-    sep(b);
-    do {
-        tmp[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (neg) tmp[--n] = '-';
-    nw_buf_append(b, tmp + n, sizeof tmp - n);
+    if (p == NULL) return;
+    if (key) p = put_key(p, comma, key, klen);
+    else if (comma) *p++ = ',';
+    if (neg) *p++ = '-';
+    put_digits(p + nd, v);
+    commit(b, p + nd);
 }
 
-void nw_json_uint(struct nw_buf *b, uint64_t v) { put_num(b, v, 0); }
+void nw_json_uint(struct nw_buf *b, uint64_t v) { put_num(b, NULL, 0, v, 0); }
 
 void nw_json_int(struct nw_buf *b, int64_t v)
 {
     /* -(v + 1) + 1 avoids overflow on INT64_MIN */
-    if (v < 0) put_num(b, (uint64_t)(-(v + 1)) + 1, 1);
-    else put_num(b, (uint64_t)v, 0);
+    if (v < 0) put_num(b, NULL, 0, (uint64_t)(-(v + 1)) + 1, 1);
+    else put_num(b, NULL, 0, (uint64_t)v, 0);
 }
 
 void nw_json_bool(struct nw_buf *b, int v)
@@ -301,9 +413,17 @@ size_t nw_fmt_ip(char *out, int family, const uint8_t *a)
         for (int i = 0; i < 4; i++) {
             unsigned v = a[i];
             if (i) out[n++] = '.';
-            if (v >= 100) out[n++] = (char)('0' + v / 100);
-            if (v >= 10) out[n++] = (char)('0' + v / 10 % 10);
-            out[n++] = (char)('0' + v % 10);
+            if (v >= 100) {
+                out[n++] = (char)('0' + v / 100);
+                v %= 100;
+                memcpy(out + n, digit_pairs + 2 * v, 2);
+                n += 2;
+            } else if (v >= 10) {
+                memcpy(out + n, digit_pairs + 2 * v, 2);
+                n += 2;
+            } else {
+                out[n++] = (char)('0' + v);
+            }
         }
         out[n] = '\0';
         return n;
@@ -338,15 +458,28 @@ size_t nw_fmt_ip(char *out, int family, const uint8_t *a)
     return n;
 }
 
+/* [,]["key":]"t" for short text t known to need no escaping. */
+static void put_quoted(struct nw_buf *b, const char *key, size_t klen, const char *t, size_t n)
+{
+    size_t comma = need_comma(b), kn = key ? klen + 3 : 0;
+    char *p = room(b, comma + kn + n + 2);
+
+    if (p == NULL) return;
+    if (key) p = put_key(p, comma, key, klen);
+    else if (comma) *p++ = ',';
+    *p++ = '"';
+    memcpy(p, t, n);
+    p += n;
+    *p++ = '"';
+    commit(b, p);
+}
+
 void nw_json_mac(struct nw_buf *b, const uint8_t mac[6])
 {
     char tmp[18];
     size_t n = nw_fmt_mac(tmp, mac);
 
-    sep(b);
-    nw_buf_putc(b, '"');
-    nw_buf_append(b, tmp, n);
-    nw_buf_putc(b, '"');
+    put_quoted(b, NULL, 0, tmp, n);
 }
 
 void nw_json_ip(struct nw_buf *b, int family, const uint8_t *addr)
@@ -354,10 +487,7 @@ void nw_json_ip(struct nw_buf *b, int family, const uint8_t *addr)
     char tmp[48];
     size_t n = nw_fmt_ip(tmp, family, addr);
 
-    sep(b);
-    nw_buf_putc(b, '"');
-    nw_buf_append(b, tmp, n);
-    nw_buf_putc(b, '"');
+    put_quoted(b, NULL, 0, tmp, n);
 }
 
 void nw_json_time(struct nw_buf *b, uint64_t ts_us)
@@ -365,54 +495,41 @@ void nw_json_time(struct nw_buf *b, uint64_t ts_us)
     char tmp[NW_TIME_BUFSZ];
     size_t n = nw_time_rfc3339(ts_us, tmp);
 
-    sep(b);
-    nw_buf_putc(b, '"');
-    nw_buf_append(b, tmp, n);
-    nw_buf_putc(b, '"');
+    put_quoted(b, NULL, 0, tmp, n);
 }
 
-void nw_json_kstr(struct nw_buf *b, const char *key, const void *s, size_t len)
+/* Keyed writers: the key's length comes from the inline wrappers in json.h,
+ * folded at compile time for literal keys, and the key and value are
+ * written with one reservation. */
+void nw__json_kstrn(struct nw_buf *b, const char *key, size_t klen, const void *s, size_t len)
 {
-    nw_json_key(b, key);
-    nw_json_str(b, s, len);
+    put_str(b, key, klen, s, len);
 }
-void nw_json_kcstr(struct nw_buf *b, const char *key, const char *s)
+
+void nw__json_kintn(struct nw_buf *b, const char *key, size_t klen, int64_t v)
 {
-    nw_json_key(b, key);
-    nw_json_cstr(b, s);
+    if (v < 0) put_num(b, key, klen, (uint64_t)(-(v + 1)) + 1, 1);
+    else put_num(b, key, klen, (uint64_t)v, 0);
 }
-void nw_json_kint(struct nw_buf *b, const char *key, int64_t v)
+
+void nw__json_kuintn(struct nw_buf *b, const char *key, size_t klen, uint64_t v)
 {
-    nw_json_key(b, key);
-    nw_json_int(b, v);
+    put_num(b, key, klen, v, 0);
 }
-void nw_json_kuint(struct nw_buf *b, const char *key, uint64_t v)
+
+void nw__json_kipn(struct nw_buf *b, const char *key, size_t klen, int family,
+                   const uint8_t *addr)
 {
-    nw_json_key(b, key);
-    nw_json_uint(b, v);
+    char tmp[48];
+    size_t n = nw_fmt_ip(tmp, family, addr);
+
+    put_quoted(b, key, klen, tmp, n);
 }
-void nw_json_kbool(struct nw_buf *b, const char *key, int v)
+
+void nw__json_ktimen(struct nw_buf *b, const char *key, size_t klen, uint64_t ts_us)
 {
-    nw_json_key(b, key);
-    nw_json_bool(b, v);
-}
-void nw_json_kmac(struct nw_buf *b, const char *key, const uint8_t mac[6])
-{
-    nw_json_key(b, key);
-    nw_json_mac(b, mac);
-}
-void nw_json_kip(struct nw_buf *b, const char *key, int family, const uint8_t *addr)
-{
-    nw_json_key(b, key);
-    nw_json_ip(b, family, addr);
-}
-void nw_json_ktime(struct nw_buf *b, const char *key, uint64_t ts_us)
-{
-    nw_json_key(b, key);
-    nw_json_time(b, ts_us);
-}
-void nw_json_khex(struct nw_buf *b, const char *key, const uint8_t *p, size_t len)
-{
-    nw_json_key(b, key);
-    nw_json_hex(b, p, len);
+    char tmp[NW_TIME_BUFSZ];
+    size_t n = nw_time_rfc3339(ts_us, tmp);
+
+    put_quoted(b, key, klen, tmp, n);
 }

@@ -1,6 +1,9 @@
 /* test_json.c - the JSON writer: separators, escaping, numbers, addresses. */
 #include "nw/json.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "nwtest.h"
 
 static const char *fin(struct nw_buf *b)
@@ -74,5 +77,118 @@ TEST(max_sets_oom_not_partial)
     nw_buf_fini(&b);
 }
 
+/* Reference escaper, byte by byte, for the word-at-a-time fast path. */
+static size_t ref_escape(char *out, const uint8_t *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') out[n++] = (char)c;
+        else if (c == '"' || c == '\\') out[n++] = '\\', out[n++] = (char)c;
+        else if (c == '\n') out[n++] = '\\', out[n++] = 'n';
+        else if (c == '\r') out[n++] = '\\', out[n++] = 'r';
+        else if (c == '\t') out[n++] = '\\', out[n++] = 't';
+        else {
+            memcpy(out + n, "\\u00", 4);
+            n += 4;
+            out[n++] = hex[c >> 4];
+            out[n++] = hex[c & 15];
+        }
+    }
+    return n;
+}
+
+TEST(escape_every_byte_at_every_offset)
+{
+    /* each byte value (bar valid UTF-8 starts, tested above) at each offset
+     * of a 19-byte plain string: the fast path must stop at it */
+    for (int c = 0; c < 256; c++) {
+        if (c >= 0x80) continue; /* >= 0x80 alone is invalid UTF-8: \u00XX, same as ref */
+        for (size_t off = 0; off < 19; off++) {
+            uint8_t in[19];
+            char want[19 * 6 + 3];
+            struct nw_buf b;
+            size_t n = 0;
+            for (size_t i = 0; i < sizeof in; i++) in[i] = (uint8_t)('a' + i);
+            in[off] = (uint8_t)c;
+            want[n++] = '"';
+            n += ref_escape(want + n, in, sizeof in);
+            want[n++] = '"';
+            want[n] = '\0';
+            nw_buf_init(&b, 0);
+            nw_json_str(&b, in, sizeof in);
+            CHECK_STR(fin(&b), want);
+            nw_buf_fini(&b);
+        }
+    }
+    for (int c = 0x80; c < 256; c++) { /* lone high bytes: escaped wherever they are */
+        uint8_t in[12];
+        char want[12 * 6 + 3];
+        struct nw_buf b;
+        size_t n = 0;
+        memset(in, 'x', sizeof in);
+        in[9] = (uint8_t)c;
+        want[n++] = '"';
+        n += ref_escape(want + n, in, sizeof in);
+        want[n++] = '"';
+        want[n] = '\0';
+        nw_buf_init(&b, 0);
+        nw_json_str(&b, in, sizeof in);
+        CHECK_STR(fin(&b), want);
+        nw_buf_fini(&b);
+    }
+}
+
+TEST(numbers_and_keyed_writers)
+{
+    static const uint64_t v[] = {0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000,
+                                 4294967295u, 10000000000000000000ull, 18446744073709551615ull};
+    static const uint8_t ip4[4] = {10, 0, 100, 255};
+    struct nw_buf b;
+    char want[64];
+
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        nw_buf_init(&b, 0);
+        nw_json_obj_open(&b);
+        nw_json_kuint(&b, "k", v[i]);
+        nw_json_obj_close(&b);
+        snprintf(want, sizeof want, "{\"k\":%llu}", (unsigned long long)v[i]);
+        CHECK_STR(fin(&b), want);
+        nw_buf_fini(&b);
+    }
+    nw_buf_init(&b, 0);
+    nw_json_obj_open(&b);
+    nw_json_kint(&b, "n", -10);
+    nw_json_kip(&b, "ip", 4, ip4);
+    nw_json_kcstr(&b, "s", "");
+    nw_json_kstr(&b, "e", "a\"", 2);
+    nw_json_kbool(&b, "f", 0);
+    nw_json_obj_close(&b);
+    CHECK_STR(fin(&b), "{\"n\":-10,\"ip\":\"10.0.100.255\",\"s\":\"\",\"e\":\"a\\\"\",\"f\":false}");
+    nw_buf_fini(&b);
+}
+
+TEST(max_is_exact)
+{
+    /* {"k":"0123456789"} is 18 bytes: fits a max of 18, not 17 */
+    struct nw_buf b;
+    nw_buf_init(&b, 18);
+    nw_json_obj_open(&b);
+    nw_json_kcstr(&b, "k", "0123456789");
+    nw_json_obj_close(&b);
+    CHECK(nw_buf_ok(&b) && b.len == 18);
+    nw_buf_fini(&b);
+    nw_buf_init(&b, 17);
+    nw_json_obj_open(&b);
+    nw_json_kcstr(&b, "k", "0123456789");
+    nw_json_obj_close(&b);
+    CHECK(!nw_buf_ok(&b));
+    nw_buf_fini(&b);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(separators) NWT_ENTRY(escapes_hostile_bytes) NWT_ENTRY(int64_min)
-                 NWT_ENTRY(ipv6_text_rfc5952) NWT_ENTRY(max_sets_oom_not_partial))
+                 NWT_ENTRY(ipv6_text_rfc5952) NWT_ENTRY(max_sets_oom_not_partial)
+                 NWT_ENTRY(escape_every_byte_at_every_offset) NWT_ENTRY(numbers_and_keyed_writers)
+                 NWT_ENTRY(max_is_exact))
