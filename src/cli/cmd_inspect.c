@@ -735,9 +735,15 @@ int nw_cmd_inspect(int argc, char **argv)
     data_dir = a.data ? a.data : cfg.data_dir;
     if (a.store) snprintf(store_dir, sizeof store_dir, "%s", a.store);
     else snprintf(store_dir, sizeof store_dir, "%s/store", data_dir);
-    if (cfg.inspect_dict_dir[0]) snprintf(dict_dir, sizeof dict_dir, "%s", cfg.inspect_dict_dir);
-    else if (dir_exists("data/dict")) snprintf(dict_dir, sizeof dict_dir, "data/dict");
-    else snprintf(dict_dir, sizeof dict_dir, "/usr/share/netwarden/dict");
+    /* the dictionary and the web lists sit beside the checks (source tree:
+     * checks/ and data/; installed: /usr/share/netwarden/{checks,dict,web}) */
+    if (cfg.inspect_dict_dir[0]) {
+        snprintf(dict_dir, sizeof dict_dir, "%s", cfg.inspect_dict_dir);
+    } else {
+        snprintf(dict_dir, sizeof dict_dir, "%s/../data/dict", checks_dir);
+        if (!dir_exists(dict_dir)) snprintf(dict_dir, sizeof dict_dir, "%s/../dict", checks_dir);
+        if (!dir_exists(dict_dir)) snprintf(dict_dir, sizeof dict_dir, "/usr/share/netwarden/dict");
+    }
     run.cs = &cs;
     run.profile = a.profile;
     run.only = a.only;
