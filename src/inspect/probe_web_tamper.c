@@ -215,7 +215,7 @@ static int load_baseline(const char *path, struct base *bs, char *why, size_t wh
     FILE *f = fopen(path, "r");
     size_t len = 0, cap = 1 << 16;
     size_t pcap = 0;
-    if (f == NULL) return errno == ENOENT ? NW_ENOENT : (snprintf(why, whysz, "%s: %s", path,
+    if (f == NULL) return errno == ENOENT ? NW_ENOENT : (snprintf(why, whysz, "%.300s: %s", path,
                                                                   strerror(errno)), NW_EIO);
     bs->data = nw_alloc(cap);
     if (bs->data == NULL) {
@@ -240,7 +240,7 @@ static int load_baseline(const char *path, struct base *bs, char *why, size_t wh
     fclose(f);
     bs->data[len] = '\0';
     if (strncmp(bs->data, "netwarden-web-baseline 1\n", 25) != 0) {
-        snprintf(why, whysz, "%s is not a netwarden web baseline", path);
+        snprintf(why, whysz, "%.300s is not a netwarden web baseline", path);
         return NW_EFORMAT;
     }
     struct snap *cur = NULL;
