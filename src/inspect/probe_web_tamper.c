@@ -150,13 +150,13 @@ static void file_name(const struct nw_probe_req *req, const struct nw__web_site 
 static int write_baseline(const char *path, const struct nw__web_site *s, const struct snap *sp,
                           size_t n, uint64_t now_us, char *why, size_t whysz)
 {
-    char dir[1100], tmp[1200];
+    char dir[1400], tmp[1408]; /* path comes from a 1400-byte buffer: nothing is cut */
     FILE *f;
     snprintf(dir, sizeof dir, "%s", path);
     char *sl = strrchr(dir, '/');
     if (sl) *sl = '\0';
     {
-        char parent[1100];
+        char parent[1400];
         snprintf(parent, sizeof parent, "%s", dir);
         char *p2 = strrchr(parent, '/');
         if (p2) {
@@ -165,13 +165,13 @@ static int write_baseline(const char *path, const struct nw__web_site *s, const 
         }
     }
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        snprintf(why, whysz, "cannot create %s: %s", dir, strerror(errno));
+        snprintf(why, whysz, "cannot create %.300s: %s", dir, strerror(errno));
         return NW_EIO;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     f = fopen(tmp, "w");
     if (f == NULL) {
-        snprintf(why, whysz, "cannot write %s: %s", tmp, strerror(errno));
+        snprintf(why, whysz, "cannot write %.300s: %s", tmp, strerror(errno));
         return NW_EIO;
     }
     fprintf(f, "netwarden-web-baseline 1\nsite %s\nrecorded %llu\n", s->start,
@@ -183,7 +183,7 @@ static int write_baseline(const char *path, const struct nw__web_site *s, const 
         fprintf(f, "end\n");
     }
     if (fflush(f) != 0 || ferror(f) || fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(why, whysz, "cannot write %s: %s", path, strerror(errno));
+        snprintf(why, whysz, "cannot write %.300s: %s", path, strerror(errno));
         unlink(tmp);
         return NW_EIO;
     }
