@@ -18,7 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64], seg[128];
+static char dir[64], seg[160];
 static ZSTD_DCtx *dctx;
 
 static int on_rec(void *arg, const char *line, size_t len, uint64_t ts)

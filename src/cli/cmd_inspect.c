@@ -648,7 +648,7 @@ int nw_cmd_inspect(int argc, char **argv)
     struct tctx *tx = NULL;
     struct progress pg = {0};
     struct nw_buf out;
-    char checks_dir[4096], store_dir[4096], dict_dir[4096], saved[4400];
+    char checks_dir[4096], store_dir[4096], dict_dir[4096 + 32], saved[4400];
     const char *data_dir;
     uint16_t *ports = NULL;
     size_t nports = 0;

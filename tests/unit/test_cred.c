@@ -676,7 +676,7 @@ static void serve_ftp(struct fake *f, int c)
         *nl = '\0';
         if (nl > buf && nl[-1] == '\r') nl[-1] = '\0';
         if (strncmp(buf, "USER ", 5) == 0) {
-            snprintf(user, sizeof user, "%s", buf + 5);
+            snprintf(user, sizeof user, "%.63s", buf + 5);
             sendz(c, "331 password please\r\n");
         } else if (strncmp(buf, "PASS", 4) == 0) {
             const char *p = buf[4] ? buf + 5 : "";
