@@ -50,6 +50,7 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Errors, random numbers */
 
+static void nw_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void nw_die(const char *fmt, ...)
 {
     va_list ap;
@@ -188,6 +189,7 @@ static void wr_rand(struct nw_wr *w, size_t k)
 }
 
 /* printf into the writer (headers, names). */
+static void wr_fmt(struct nw_wr *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void wr_fmt(struct nw_wr *w, const char *fmt, ...)
 {
     va_list ap;

@@ -50,6 +50,8 @@ uint64_t nw_probe_param_uint(const struct nw_probe_req *req, const char *name, u
 }
 
 static int set_reason(struct nw_probe_res *res, int status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int set_reason(struct nw_probe_res *res, int status, const char *fmt, va_list ap)
 {
     res->status = status;
     vsnprintf(res->reason, sizeof res->reason, fmt, ap);
