@@ -58,6 +58,15 @@ struct nw_store_scan {
      * scan then returns 0). line is valid only during the call. */
     int (*on_record)(void *arg, const char *line, size_t len, uint64_t ts_us);
     void *arg;
+    /* v3, optional byte prefilter (NULL or "" = none). When set, a record of a
+     * read block is delivered only if its line contains these bytes OR contains
+     * a backslash anywhere. The backslash rule makes it safe for "a JSON string
+     * value, unescaped, contains TEXT": a line without '\\' has every string
+     * value as its raw bytes, so it can only match if it contains TEXT verbatim.
+     * The block is searched once (not record by record); records without a
+     * candidate are never handed to on_record (on_record still applies the
+     * exact filter). Must not contain '\n' (NW_EINVAL). */
+    const char *must_contain;
 };
 
 struct nw_store_scan_stats {
@@ -71,6 +80,7 @@ struct nw_store_scan_stats {
     uint64_t bytes_decompressed; /* raw JSON bytes produced */
     uint64_t records;            /* delivered to on_record */
     uint64_t damaged;            /* blocks that failed their checks and were skipped */
+    uint64_t records_prefiltered; /* v3: records of read blocks skipped by must_contain */
 };
 
 /*
@@ -224,6 +234,9 @@ int nw_store_keygen(const char *path, struct nw_err *err);
  * Change log (additive only):
  *  v1  scan API, writer, sink, verify, keygen, index_keys.
  *  v2  index key session.ip:<addr>; block filters are salted per block (internal).
+ *  v3  struct nw_store_scan.must_contain (byte prefilter run once over each
+ *      decompressed block; records with a backslash always pass) and
+ *      nw_store_scan_stats.records_prefiltered.
  */
 
 #endif /* NW_STORE_H */

@@ -213,6 +213,7 @@ static int run_store(struct query_args *a, struct run *r, const char *dir)
     s.ngroups = keys.ngroups;
     s.on_record = on_record;
     s.arg = r;
+    s.must_contain = nw__query_needle(&a->q);
     err.msg[0] = '\0';
     rc = nw_store_scan(dir, &s, &st, &err);
     nw_query_keys_free(&keys);

@@ -15,6 +15,15 @@ int nw__query_match_ts(const struct nw_query *q, const char *line, size_t len, i
                        uint64_t ts_us);
 
 /*
+ * The store scan's byte prefilter for q (struct nw_store_scan.must_contain),
+ * or NULL: a literal that every matching record without a backslash holds
+ * verbatim (the url text, else the account, else the calling number, else
+ * the text of a single IPv4 address). Never a case-insensitive value
+ * (domain, MAC) and never a text with a newline.
+ */
+const char *nw__query_needle(const struct nw_query *q);
+
+/*
  * Output writer for one format. begin writes the header (csv, table), row
  * one record (line without or with its trailing newline), end nothing yet.
  * Rows are built in b (reused) and written to out. Returns 0 or NW_EIO when

@@ -273,6 +273,19 @@ int nw__query_match_ts(const struct nw_query *q, const char *line, size_t len, i
     return 1;
 }
 
+/*
+ * Same literals and the same reasoning as the per-record prefilter above: in
+ * a line without '\\' every string value is its raw bytes, and the store
+ * scan always hands over lines that hold a backslash.
+ */
+const char *nw__query_needle(const struct nw_query *q)
+{
+    const char *n = q->url[0] ? q->url : q->user[0] ? q->user : q->calling[0] ? q->calling
+                  : q->ip.family == 4 && q->ip.prefix == 32 ? q->ip.text : NULL;
+
+    return n && n[0] && strchr(n, '\n') == NULL ? n : NULL;
+}
+
 int nw_query_match(const struct nw_query *q, const char *line, size_t len)
 {
     return nw__query_match_ts(q, line, len, 0, 0);

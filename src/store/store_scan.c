@@ -10,6 +10,9 @@
  * decompressed; a bad block is counted (st->damaged) and skipped.
  * A partition deleted by retention during the scan simply disappears.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include "store_int.h"
 
 #include <dirent.h>
@@ -19,6 +22,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define DAY_US 86400000000ull
 #define MAX_DAYS 100000
@@ -36,6 +42,10 @@ struct scan {
     uint64_t *ts;       /* its timestamps */
     size_t tscap;
     ZSTD_DCtx *dctx;
+    const uint8_t *needle; /* must_contain, nlen bytes (0 = no prefilter) */
+    size_t nlen;
+    size_t anc_a, anc_b;   /* find(): anchor positions in the needle */
+    int anchored;
     int stop;
 };
 
@@ -64,10 +74,97 @@ static int keys_may(const struct scan *sc, const uint8_t *filter, uint32_t flen,
     return 1;
 }
 
-/* Deliver the records of one decompressed block. */
+/*
+ * The needle's two anchor positions a < b: its two rarest bytes in a
+ * sample of the data (JSON is full of '"', ':' and letters; digits and
+ * '-' are rarer), so that the SIMD pass below rarely stops to compare.
+ */
+static void pick_anchors(struct scan *sc, const uint8_t *sample, size_t n)
+{
+    uint32_t freq[256] = {0};
+    size_t a = 0, b = sc->nlen - 1;
+
+    if (n > 65536) n = 65536;
+    for (size_t i = 0; i < n; i++) freq[sample[i]]++;
+    for (size_t i = 1; i < sc->nlen; i++)
+        if (freq[sc->needle[i]] < freq[sc->needle[a]]) a = i;
+    b = a == 0 ? 1 : 0;
+    for (size_t i = 0; i < sc->nlen; i++)
+        if (i != a && freq[sc->needle[i]] < freq[sc->needle[b]]) b = i;
+    sc->anc_a = a < b ? a : b;
+    sc->anc_b = a < b ? b : a;
+    sc->anchored = 1;
+}
+
+/*
+ * First occurrence of the needle in h[0..hl) as an offset, or hl if none.
+ * SSE2: compare the needle's two anchor bytes at 16 positions at once and
+ * check the (rare) coincidences with memcmp; glibc memmem for the tail and
+ * for other targets. Needles are short texts (a URL piece, an account).
+ */
+static size_t find(const struct scan *sc, const uint8_t *h, size_t hl)
+{
+    const uint8_t *n = sc->needle, *p;
+    size_t nl = sc->nlen, i = 0;
+
+    if (nl == 0 || hl < nl) return hl;
+    if (nl == 1) {
+        p = memchr(h, n[0], hl);
+        return p ? (size_t)(p - h) : hl;
+    }
+#ifdef __SSE2__
+    {
+        size_t a = sc->anc_a, b = sc->anc_b;
+        const __m128i fa = _mm_set1_epi8((char)n[a]), fb = _mm_set1_epi8((char)n[b]);
+        for (; i + nl + 16 <= hl; i += 16) { /* b < nl: both loads stay inside h */
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(h + i + a));
+            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(h + i + b));
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(x, fa), _mm_cmpeq_epi8(y, fb)));
+            while (m) {
+                unsigned k = (unsigned)__builtin_ctz(m);
+                if (memcmp(h + i + k, n, nl) == 0) return i + k;
+                m &= m - 1;
+            }
+        }
+    }
+#endif
+    p = memmem(h + i, hl - i, n, nl);
+    return p ? (size_t)(p - h) : hl;
+}
+
+/* Number of '\n' in p[0..n). */
+static size_t count_nl(const uint8_t *p, size_t n)
+{
+    size_t i = 0, c = 0;
+
+#ifdef __SSE2__
+    const __m128i nlv = _mm_set1_epi8('\n');
+    for (; i + 16 <= n; i += 16)
+        c += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nlv)));
+#endif
+    for (; i < n; i++) c += p[i] == '\n';
+    return c;
+}
+
+static size_t find_bs(const uint8_t *h, size_t hl)
+{
+    const uint8_t *p = memchr(h, '\\', hl);
+    return p ? (size_t)(p - h) : hl;
+}
+
+/*
+ * Deliver the records of one decompressed block. With must_contain, the
+ * block is searched once for the needle and for backslashes (offsets hit,
+ * bs: the next candidate at or after the current record, recs_len = none);
+ * a record is handed over only if one of them starts inside it. The needle
+ * holds no '\n', so a hit that starts inside a record ends inside it too.
+ */
 static int deliver(struct scan *sc, const struct blk_hdr *h)
 {
-    size_t recs_len = h->recs_len, off = 0;
+    size_t recs_len = h->recs_len, off = 0, nlen = sc->nlen;
+    size_t hit = 0, bs = 0;
 
     if (h->nrec > sc->tscap) {
         uint64_t *nt = nw_realloc(sc->ts, h->nrec * sizeof *nt);
@@ -79,14 +176,40 @@ static int deliver(struct scan *sc, const struct blk_hdr *h)
         sc->st->damaged++;
         return 0;
     }
+    if (nlen) {
+        if (!sc->anchored && nlen > 1) pick_anchors(sc, sc->raw, recs_len);
+        hit = find(sc, sc->raw, recs_len);
+        bs = find_bs(sc->raw, recs_len);
+    }
     for (uint32_t i = 0; i < h->nrec; i++) {
         const uint8_t *nl;
-        uint64_t ts = sc->ts[i];
+        if (nlen) {
+            size_t c;
+            if (hit < off) hit = off + find(sc, sc->raw + off, recs_len - off);
+            if (bs < off) bs = off + find_bs(sc->raw + off, recs_len - off);
+            c = hit < bs ? hit : bs;
+            if (c >= recs_len) { /* no candidate left in the block */
+                sc->st->records_prefiltered += h->nrec - i;
+                return 0;
+            }
+            if (c > off && (nl = memrchr(sc->raw + off, '\n', c - off)) != NULL) {
+                /* skip the records that end before the candidate */
+                size_t skip = (size_t)(nl - sc->raw) + 1 - off, k = count_nl(sc->raw + off, skip);
+                if (k >= h->nrec - i) {
+                    sc->st->damaged++;
+                    return 0;
+                }
+                sc->st->records_prefiltered += k;
+                i += (uint32_t)k;
+                off += skip;
+            }
+        }
         if (off >= recs_len || (nl = memchr(sc->raw + off, '\n', recs_len - off)) == NULL) {
             sc->st->damaged++;
             return 0;
         }
         size_t len = (size_t)(nl - (sc->raw + off));
+        uint64_t ts = sc->ts[i];
         if (ts >= sc->q->since_us && ts < sc->q->until_us) {
             sc->st->records++;
             if (sc->q->on_record(sc->q->arg, (const char *)sc->raw + off, len, ts) != 0) {
@@ -319,6 +442,12 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
     sc.st = st;
     if (q == NULL || q->on_record == NULL)
         return nw_err_set(err, NW_EINVAL, "scan: no record callback");
+    if (q->must_contain && q->must_contain[0]) {
+        if (strchr(q->must_contain, '\n') != NULL)
+            return nw_err_set(err, NW_EINVAL, "scan: must_contain holds a newline");
+        sc.needle = (const uint8_t *)q->must_contain;
+        sc.nlen = strlen(q->must_contain);
+    }
     snprintf(path, sizeof path, "%s/STORE", dir);
     if (access(path, F_OK) != 0)
         return nw_err_set(err, NW_ENOENT, "%s is not a netwarden store (no STORE file): %s; "
