@@ -78,6 +78,8 @@ void nw_log_emit(int level, const char *fmt, ...) __attribute__((format(printf, 
 #define NW_TIME_BUFSZ 40
 size_t nw_time_rfc3339(uint64_t ts_us, char *out);
 uint64_t nw_time_now_us(void);
+/* Days since 1970-01-01 of year y, month m (1-12), day d (1-31). */
+int64_t nw_time_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* Defensive checks for the impossible; never used on hostile input. */
 #ifdef NDEBUG

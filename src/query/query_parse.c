@@ -38,20 +38,6 @@ static long digits(const char *s, int n)
     return v;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static unsigned days_in_month(long y, long m)
 {
     static const unsigned dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -170,7 +156,7 @@ int nw_query_parse_time(const char *s, uint64_t now_us, uint64_t *out, struct nw
     }
     if (i != n) goto bad;
     if (has_off) {
-        int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+        int64_t secs = nw_time_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
                        mi * 60 + sec - off_min * 60;
         if (secs < 0) goto bad;
         *out = (uint64_t)secs * 1000000u + frac_us;

@@ -447,20 +447,6 @@ int nw_json_val_str(const struct nw_json_val *v, char *buf, size_t bufsize)
     return (int)o;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int digits(const char *s, size_t len, size_t at, size_t n, unsigned *out)
 {
     unsigned v = 0;
@@ -514,7 +500,7 @@ int nw_json_parse_time(const char *s, size_t len, uint64_t *us)
     }
     if (i != len) return NW_EFORMAT;
     if (sec == 60) sec = 59; /* leap second: clamp, keeps order */
-    days = days_from_civil(Y, M, D);
+    days = nw_time_days_from_civil(Y, M, D);
     t = days * 86400 + (int64_t)(h * 3600 + m * 60 + sec) - off;
     if (t < 0) return NW_EFORMAT;
     *us = (uint64_t)t * 1000000u + frac;
