@@ -377,7 +377,7 @@ void nw__day_name(uint32_t day, char out[16])
     unsigned m, d;
 
     civil_from_days(day, &y, &m, &d);
-    snprintf(out, 16, "%04d-%02u-%02u", y % 10000, m, d);
+    snprintf(out, 16, "%04u-%02u-%02u", (unsigned)y % 10000u, m % 100u, d % 100u);
 }
 
 int nw__day_parse(const char *s, uint32_t *day)

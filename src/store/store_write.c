@@ -912,7 +912,7 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     struct active *a = NULL;
     uint64_t ts = 0, t;
     uint32_t day;
-    int rc;
+    int rc = 0;
 
     if (len && line[len - 1] == '\n') len--;
     s->nrec_keys = 0;

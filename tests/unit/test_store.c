@@ -290,7 +290,7 @@ TEST(key_and_time_skipping)
 
 static int copy_file(const char *from, const char *to)
 {
-    char cmd[1024];
+    char cmd[2200];
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
     return system(cmd);
 }
