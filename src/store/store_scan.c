@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +43,8 @@ struct scan {
     uint64_t *ts;       /* its timestamps */
     size_t tscap;
     ZSTD_DCtx *dctx;
+    struct slot *pool;     /* parallel read: npool slots, reused by every segment */
+    size_t npool;
     const uint8_t *needle; /* must_contain, nlen bytes (0 = no prefilter) */
     size_t nlen;
     size_t anc_a, anc_b;   /* find(): anchor positions in the needle */
@@ -161,7 +164,7 @@ static size_t find_bs(const uint8_t *h, size_t hl)
  * a record is handed over only if one of them starts inside it. The needle
  * holds no '\n', so a hit that starts inside a record ends inside it too.
  */
-static int deliver(struct scan *sc, const struct blk_hdr *h)
+static int deliver(struct scan *sc, const struct blk_hdr *h, const uint8_t *raw)
 {
     size_t recs_len = h->recs_len, off = 0, nlen = sc->nlen;
     size_t hit = 0, bs = 0;
@@ -172,29 +175,29 @@ static int deliver(struct scan *sc, const struct blk_hdr *h)
         sc->ts = nt;
         sc->tscap = h->nrec;
     }
-    if (nw__ts_decode(sc->raw + recs_len, h->raw_len - recs_len, sc->ts, h->nrec, h->min_ts) != 0) {
+    if (nw__ts_decode(raw + recs_len, h->raw_len - recs_len, sc->ts, h->nrec, h->min_ts) != 0) {
         sc->st->damaged++;
         return 0;
     }
     if (nlen) {
-        if (!sc->anchored && nlen > 1) pick_anchors(sc, sc->raw, recs_len);
-        hit = find(sc, sc->raw, recs_len);
-        bs = find_bs(sc->raw, recs_len);
+        if (!sc->anchored && nlen > 1) pick_anchors(sc, raw, recs_len);
+        hit = find(sc, raw, recs_len);
+        bs = find_bs(raw, recs_len);
     }
     for (uint32_t i = 0; i < h->nrec; i++) {
         const uint8_t *nl;
         if (nlen) {
             size_t c;
-            if (hit < off) hit = off + find(sc, sc->raw + off, recs_len - off);
-            if (bs < off) bs = off + find_bs(sc->raw + off, recs_len - off);
+            if (hit < off) hit = off + find(sc, raw + off, recs_len - off);
+            if (bs < off) bs = off + find_bs(raw + off, recs_len - off);
             c = hit < bs ? hit : bs;
             if (c >= recs_len) { /* no candidate left in the block */
                 sc->st->records_prefiltered += h->nrec - i;
                 return 0;
             }
-            if (c > off && (nl = memrchr(sc->raw + off, '\n', c - off)) != NULL) {
+            if (c > off && (nl = memrchr(raw + off, '\n', c - off)) != NULL) {
                 /* skip the records that end before the candidate */
-                size_t skip = (size_t)(nl - sc->raw) + 1 - off, k = count_nl(sc->raw + off, skip);
+                size_t skip = (size_t)(nl - raw) + 1 - off, k = count_nl(raw + off, skip);
                 if (k >= h->nrec - i) {
                     sc->st->damaged++;
                     return 0;
@@ -204,15 +207,15 @@ static int deliver(struct scan *sc, const struct blk_hdr *h)
                 off += skip;
             }
         }
-        if (off >= recs_len || (nl = memchr(sc->raw + off, '\n', recs_len - off)) == NULL) {
+        if (off >= recs_len || (nl = memchr(raw + off, '\n', recs_len - off)) == NULL) {
             sc->st->damaged++;
             return 0;
         }
-        size_t len = (size_t)(nl - (sc->raw + off));
+        size_t len = (size_t)(nl - (raw + off));
         uint64_t ts = sc->ts[i];
         if (ts >= sc->q->since_us && ts < sc->q->until_us) {
             sc->st->records++;
-            if (sc->q->on_record(sc->q->arg, (const char *)sc->raw + off, len, ts) != 0) {
+            if (sc->q->on_record(sc->q->arg, (const char *)raw + off, len, ts) != 0) {
                 sc->stop = 1;
                 return 0;
             }
@@ -241,54 +244,235 @@ static int want_keys(struct scan *sc, const struct blk_hdr *h, const uint8_t *fi
     return 1;
 }
 
-/* Read, check and deliver the block at off (total bytes n). */
-static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hdr *h)
+/* One block's buffers: as read from disk, and decompressed. */
+struct slot {
+    uint8_t *buf, *raw;
+    size_t bufcap, rawcap;
+    struct blk_hdr h;
+    uint64_t off;
+    int state; /* parallel scan: SLOT_EMPTY, SLOT_BUSY, SLOT_READY */
+    int rc;    /* load_block's result */
+};
+
+/*
+ * Read the block at off into sl and check it against its hash, then
+ * decompress it. Returns 0, 1 (unreadable or damaged: count and skip) or
+ * NW_ENOMEM. Touches nothing but sl, so it runs on any thread.
+ */
+static int load_block(ZSTD_DCtx *dctx, struct slot *sl, int fd, uint64_t off,
+                      const struct blk_hdr *h)
 {
     size_t n = (size_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
     struct blk_hdr h2;
 
-    if (grow(&sc->buf, &sc->bufcap, n) || grow(&sc->raw, &sc->rawcap, h->raw_len))
+    if (grow(&sl->buf, &sl->bufcap, n) || grow(&sl->raw, &sl->rawcap, h->raw_len))
         return NW_ENOMEM;
-    if (pread(fd, sc->buf, n, (off_t)off) != (ssize_t)n) {
+    if (pread(fd, sl->buf, n, (off_t)off) != (ssize_t)n) return 1;
+    if (nw__blk_hdr_decode(sl->buf, &h2) != 0 || !NW_HASH_OK(h2.hash, h->hash) ||
+        !NW_HASH_OK(h->hash, nw__blk_hash(sl->buf, sl->buf + BLK_HDR_LEN, h->filter_len,
+                                          sl->buf + BLK_HDR_LEN + h->filter_len, h->comp_len)) ||
+        nw__blk_decompress(dctx, h, sl->buf + BLK_HDR_LEN + h->filter_len, sl->raw) != 0)
+        return 2;
+    return 0;
+}
+
+/* Account for a loaded block (rc of load_block) and deliver its records. */
+static int finish_block(struct scan *sc, int rc, const struct blk_hdr *h, const uint8_t *raw)
+{
+    if (rc < 0) return rc;
+    if (rc == 1) { /* unreadable */
         sc->st->damaged++;
         return 0;
     }
-    sc->st->bytes_read += n;
-    if (nw__blk_hdr_decode(sc->buf, &h2) != 0 || !NW_HASH_OK(h2.hash, h->hash) ||
-        !NW_HASH_OK(h->hash, nw__blk_hash(sc->buf, sc->buf + BLK_HDR_LEN, h->filter_len,
-                                          sc->buf + BLK_HDR_LEN + h->filter_len, h->comp_len)) ||
-        nw__blk_decompress(sc->dctx, h, sc->buf + BLK_HDR_LEN + h->filter_len, sc->raw) != 0) {
+    sc->st->bytes_read += (uint64_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
+    if (rc != 0) {
         sc->st->damaged++;
         return 0;
     }
     sc->st->blocks_read++;
     sc->st->bytes_decompressed += h->recs_len;
-    return deliver(sc, h);
+    return deliver(sc, h, raw);
+}
+
+/* Read, check and deliver the block at off on this thread. */
+static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hdr *h)
+{
+    struct slot sl = {sc->buf, sc->raw, sc->bufcap, sc->rawcap, {0}, 0, 0, 0};
+    int rc = load_block(sc->dctx, &sl, fd, off, h);
+
+    sc->buf = sl.buf, sc->bufcap = sl.bufcap, sc->raw = sl.raw, sc->rawcap = sl.rawcap;
+    return finish_block(sc, rc, h, sc->raw);
+}
+
+/* --------------------------------------------------------- parallel read -- */
+
+/*
+ * The blocks of a sealed segment that passed the time and key checks are
+ * decompressed by the calling thread and up to MAX_HELPERS helper threads
+ * when NW_STORE_SCAN_THREADS=N (2..9, capped by the CPUs) asks for them; by
+ * default a scan is single-threaded (it shares the box with the capture, and
+ * on the loaded 2-core test VM the helper did not pay: docs/performance.md),
+ * and delivered by the calling thread strictly in order, so the
+ * records come out exactly as from a sequential scan. Block j goes to slot
+ * j % nslot; a slot is refilled only after its block was delivered, which
+ * bounds memory to nslot blocks. on_record runs on the calling thread only.
+ */
+#define MAX_HELPERS 3
+#define SLOT_EMPTY 0
+#define SLOT_BUSY 1
+#define SLOT_READY 2
+
+struct par {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct slot *slots;
+    size_t nslot;
+    const struct slot *want; /* the wanted blocks: off and h */
+    size_t n, next;          /* next: first block not yet claimed */
+    int fd, quit;
+};
+
+static void par_load(struct par *pp, ZSTD_DCtx *dctx, size_t j)
+{
+    struct slot *sl = &pp->slots[j % pp->nslot];
+    int rc;
+
+    sl->h = pp->want[j].h;
+    sl->off = pp->want[j].off;
+    rc = load_block(dctx, sl, pp->fd, sl->off, &sl->h);
+    pthread_mutex_lock(&pp->mu);
+    sl->rc = rc;
+    sl->state = SLOT_READY;
+    pthread_cond_broadcast(&pp->cv);
+    pthread_mutex_unlock(&pp->mu);
+}
+
+static void *par_helper(void *arg)
+{
+    struct par *pp = arg;
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+
+    pthread_mutex_lock(&pp->mu);
+    while (!pp->quit && pp->next < pp->n) {
+        size_t j = pp->next;
+        struct slot *sl = &pp->slots[j % pp->nslot];
+        if (dctx == NULL) break; /* the calling thread does the work */
+        if (sl->state != SLOT_EMPTY) {
+            pthread_cond_wait(&pp->cv, &pp->mu);
+            continue;
+        }
+        pp->next++;
+        sl->state = SLOT_BUSY;
+        pthread_mutex_unlock(&pp->mu);
+        par_load(pp, dctx, j);
+        pthread_mutex_lock(&pp->mu);
+    }
+    pthread_mutex_unlock(&pp->mu);
+    ZSTD_freeDCtx(dctx);
+    return NULL;
+}
+
+static int scan_threads(void)
+{
+    const char *e = getenv("NW_STORE_SCAN_THREADS");
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (e == NULL || !(*e >= '1' && *e <= '9' && e[1] == '\0')) return 1; /* opt-in */
+    if (*e - '0' < n) n = *e - '0';
+    if (n < 1) n = 1;
+    return n > MAX_HELPERS + 1 ? MAX_HELPERS + 1 : (int)n;
+}
+
+/* Deliver want[0..n) of the segment open on fd; helpers when it pays. */
+static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t n)
+{
+    int nthr = n >= 2 ? scan_threads() : 1, nh = 0, rc = 0;
+    pthread_t th[MAX_HELPERS];
+    struct par pp;
+
+    if (nthr <= 1) {
+        for (size_t j = 0; j < n && !sc->stop && rc == 0; j++)
+            rc = read_block(sc, fd, want[j].off, &want[j].h);
+        return rc;
+    }
+    memset(&pp, 0, sizeof pp);
+    pp.nslot = 2 * (size_t)nthr;
+    if (sc->pool == NULL && (sc->pool = nw_calloc(pp.nslot, sizeof *sc->pool)) == NULL)
+        return NW_ENOMEM;
+    pp.slots = sc->pool; /* kept for the next segment: no fresh pages to fault in */
+    sc->npool = pp.nslot;
+    for (size_t k = 0; k < pp.nslot; k++) pp.slots[k].state = SLOT_EMPTY;
+    pp.want = want;
+    pp.n = n;
+    pp.fd = fd;
+    pthread_mutex_init(&pp.mu, NULL);
+    pthread_cond_init(&pp.cv, NULL);
+    for (int t = 0; t < nthr - 1; t++)
+        if (pthread_create(&th[nh], NULL, par_helper, &pp) == 0) nh++;
+    for (size_t c = 0; c < n && !sc->stop && rc == 0; c++) {
+        struct slot *sl = &pp.slots[c % pp.nslot];
+        pthread_mutex_lock(&pp.mu);
+        for (;;) {
+            if (sl->state == SLOT_READY) break;
+            if (pp.next == c && sl->state == SLOT_EMPTY) { /* nobody took it: do it here */
+                pp.next++;
+                sl->state = SLOT_BUSY;
+                pthread_mutex_unlock(&pp.mu);
+                par_load(&pp, sc->dctx, c);
+                pthread_mutex_lock(&pp.mu);
+                continue;
+            }
+            pthread_cond_wait(&pp.cv, &pp.mu);
+        }
+        pthread_mutex_unlock(&pp.mu);
+        rc = finish_block(sc, sl->rc, &sl->h, sl->raw);
+        pthread_mutex_lock(&pp.mu);
+        sl->state = SLOT_EMPTY;
+        pthread_cond_broadcast(&pp.cv);
+        pthread_mutex_unlock(&pp.mu);
+    }
+    pthread_mutex_lock(&pp.mu);
+    pp.quit = 1;
+    pthread_cond_broadcast(&pp.cv);
+    pthread_mutex_unlock(&pp.mu);
+    for (int t = 0; t < nh; t++) pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&pp.mu);
+    pthread_cond_destroy(&pp.cv);
+    return rc;
 }
 
 static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_t size)
 {
     uint64_t flen = size - TRAILER_LEN - t->footer_off, off = SEG_HDR_LEN, p = 0;
     uint8_t *footer;
+    struct slot *want;
+    size_t nwant = 0;
     int rc = 0;
 
     if (flen > FOOTER_MAX || flen != (uint64_t)t->nblocks * BLK_HDR_LEN) return 1;
     footer = nw_alloc(flen ? (size_t)flen : 1);
-    if (footer == NULL) return NW_ENOMEM;
+    want = nw_calloc(t->nblocks ? t->nblocks : 1, sizeof *want);
+    if (footer == NULL || want == NULL) {
+        nw_free(footer);
+        nw_free(want);
+        return NW_ENOMEM;
+    }
     if (pread(fd, footer, (size_t)flen, (off_t)t->footer_off) != (ssize_t)flen ||
         !NW_HASH_OK(t->footer_hash, nw__store_hash64(footer, (size_t)flen, 4))) {
         nw_free(footer);
+        nw_free(want);
         return 1; /* not really sealed (being sealed now?): walk it as active */
     }
     sc->st->bytes_read += flen + TRAILER_LEN;
-    for (uint32_t b = 0; b < t->nblocks && !sc->stop; b++, p += BLK_HDR_LEN) {
+    /* which blocks: by time, then by the key filters (small preads) */
+    for (uint32_t b = 0; b < t->nblocks; b++, p += BLK_HDR_LEN) {
         struct blk_hdr h;
         if (nw__blk_hdr_decode(footer + p, &h) != 0) {
             sc->st->damaged++;
             break;
         }
         if (want_time(sc, &h)) {
-            int want = 1;
+            int w = 1;
             if (sc->q->ngroups) { /* the filter sits after the block's header */
                 if ((rc = grow(&sc->buf, &sc->bufcap, h.filter_len)) != 0) break;
                 if (pread(fd, sc->buf, h.filter_len, (off_t)(off + BLK_HDR_LEN)) !=
@@ -297,13 +481,18 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
                     break;
                 }
                 sc->st->bytes_read += h.filter_len;
-                want = want_keys(sc, &h, sc->buf);
+                w = want_keys(sc, &h, sc->buf);
             }
-            if (want && (rc = read_block(sc, fd, off, &h)) != 0) break;
+            if (w) {
+                want[nwant].h = h;
+                want[nwant++].off = off;
+            }
         }
         off += BLK_HDR_LEN + h.filter_len + h.comp_len;
     }
+    if (rc == 0) rc = read_blocks(sc, fd, want, nwant);
     nw_free(footer);
+    nw_free(want);
     return rc;
 }
 
@@ -508,6 +697,11 @@ out:
     nw_free(sc.buf);
     nw_free(sc.raw);
     nw_free(sc.ts);
+    for (size_t k = 0; k < sc.npool; k++) {
+        nw_free(sc.pool[k].buf);
+        nw_free(sc.pool[k].raw);
+    }
+    nw_free(sc.pool);
     ZSTD_freeDCtx(sc.dctx);
     return rc;
 }
