@@ -5,9 +5,12 @@
 #   make bench    throughput against tcpdump, tshark and ndpiReader
 #   make bench-store  store ingest, size, who-had-IP latency, URL search (RECORDS=... to scale)
 #   make fuzz     run every libFuzzer harness for FUZZ_SECONDS each
+#   make clang    compile everything with clang 14 (CI: warnings are errors)
 FUZZ_SECONDS ?= 60
+# extra CMake cache settings, e.g. CMAKE_EXTRA=-DNW_WERROR=ON (CI)
+CMAKE_EXTRA ?=
 
-.PHONY: all release debug asan demo test bench bench-store fuzz clean deps
+.PHONY: all release debug asan clang demo test bench bench-store fuzz clean deps
 all: release
 
 release:
@@ -19,8 +22,12 @@ debug:
 	cmake --build build-debug
 
 asan:
-	cmake --preset asan >/dev/null
+	cmake --preset asan $(CMAKE_EXTRA) >/dev/null
 	cmake --build build-asan
+
+clang:
+	CC=clang cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_EXTRA) >/dev/null
+	cmake --build build-clang
 
 demo: deps release
 	@mkdir -p out
@@ -45,7 +52,7 @@ deps:
 	@bash scripts/deps.sh
 
 clean:
-	rm -rf build build-debug build-asan build-fuzz out
+	rm -rf build build-debug build-asan build-clang build-fuzz out
 bench-store: release
 	bash bench/store/run.sh
 bench-inspect: release ; bash bench/inspect/scan_bench.sh
