@@ -816,6 +816,11 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
     }
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opts->level);
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0); /* the block hash covers it */
+    /* JSON lines repeat long member names and values: matches shorter than 7
+     * bytes cost more than they save. On the bench data at level 3 (4 MiB
+     * blocks) this gave 9.19x -> 9.57x, the same compression speed and faster
+     * decompression; levels 2-4 only (level 1 lost ratio, 5+ are other strategies). */
+    if (opts->level >= 2 && opts->level <= 4) ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_minMatch, 7);
     if (sodium_init() < 0) {
         rc = nw_err_set(err, NW_EIO, "libsodium failed to initialise");
         goto fail;
