@@ -552,7 +552,55 @@ TEST(disk_full)
     rm_rf(dir);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
+/* must_contain is a prefilter: it may pass extra records, never drop one that
+ * holds the text, and any record with an escape (a backslash) always passes
+ * because its raw bytes need not show the text. Model: the lines themselves. */
+TEST(must_contain_prefilter)
+{
+    struct nw_store_opts o;
+    struct nw_store *s;
+    struct nw_store_scan q;
+    struct nw_store_scan_stats st;
+    struct collect c = {0};
+    struct nw_err err;
+    const char *dir = fresh_dir();
+    char rec[512];
+    int want = 0, escaped = 0;
+
+    opts_small(&o);
+    CHECK(nw_store_open(&s, dir, &o, &err) == 0);
+    for (int i = 0; i < 4000; i++) {
+        const char *url = i % 97 == 0 ? "/a/needle/b" : i % 89 == 0 ? "/a/nee\\u0064le" : "/a/hay";
+        int n = snprintf(rec, sizeof rec,
+                         "{\"timestamp\":\"2026-01-10T00:%02d:%02d.%06d+00:00\",\"event_type\":"
+                         "\"http\",\"src_ip\":\"10.0.0.%d\",\"http\":{\"url\":\"%s\"},\"n\":%d}",
+                         i / 60 % 60, i % 60, i, i % 250, url, i);
+        want += i % 97 == 0;
+        escaped += i % 97 != 0 && i % 89 == 0;
+        CHECK(nw_store_append(s, rec, (size_t)n, &err) == 0);
+    }
+    CHECK(nw_store_close(s, &err) == 0);
+    memset(&q, 0, sizeof q);
+    q.until_us = UINT64_MAX;
+    q.must_contain = "needle";
+    q.on_record = on_rec;
+    q.arg = &c;
+    CHECK_EQ(nw_store_scan(dir, &q, &st, &err), 0);
+    static const char k_raw[] = "\"url\":\"/a/needle/b\"", k_esc[] = "\"url\":\"/a/nee\\u0064le\"";
+    int raw = 0, esc = 0;
+    for (const char *p = c.all; p && (p = strstr(p, "\"url\":")) != NULL; p++) {
+        raw += strncmp(p, k_raw, sizeof k_raw - 1) == 0;
+        esc += strncmp(p, k_esc, sizeof k_esc - 1) == 0;
+    }
+    free(c.all);
+    CHECK_EQ(raw, want);     /* no record holding the text was dropped */
+    CHECK_EQ(esc, escaped);  /* escaped records always pass */
+    CHECK(st.records_prefiltered > 0);
+    CHECK(c.n < 4000 / 2);   /* and the prefilter did skip the hay */
+    rm_rf(dir);
+}
+
+NW_TEST_MAIN(NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
                  NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(signed_chain)
                  NWT_ENTRY(crash_recovery) NWT_ENTRY(retention_simulated_clock)
                  NWT_ENTRY(retention_legal_floor) NWT_ENTRY(disk_full))
