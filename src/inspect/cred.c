@@ -631,3 +631,15 @@ fail_errno:
     close(fd);
     return -1;
 }
+
+int nw__cred_run_guarded(int (*body)(const struct nw_probe_req *, struct nw_probe_res *),
+                         const struct nw_probe_req *req, struct nw_probe_res *res)
+{
+    struct nw_cred_sigpipe sp;
+    int rc;
+
+    nw__cred_sigpipe_block(&sp);
+    rc = body(req, res);
+    nw__cred_sigpipe_restore(&sp);
+    return rc;
+}

@@ -207,6 +207,10 @@ struct nw_cred_sigpipe {
 };
 void nw__cred_sigpipe_block(struct nw_cred_sigpipe *s);
 void nw__cred_sigpipe_restore(struct nw_cred_sigpipe *s);
+/* Run a probe body with SIGPIPE held off (a peer closing mid-write must not
+ * kill the run); every credential probe's entry point is this. */
+int nw__cred_run_guarded(int (*body)(const struct nw_probe_req *, struct nw_probe_res *),
+                         const struct nw_probe_req *req, struct nw_probe_res *res);
 /* Is port among the target's open ports (or was the target not scanned)? */
 int nw__cred_port_open(const struct nw_inspect_target *t, uint16_t port);
 /* The port to probe: the check's `port` parameter, or def. */

@@ -231,13 +231,7 @@ out:
 /* The probe entry: SIGPIPE is held off while it talks to the peer. */
 static int weak_ssh_run(const struct nw_probe_req *req, struct nw_probe_res *res)
 {
-    struct nw_cred_sigpipe sp;
-    int rc;
-
-    nw__cred_sigpipe_block(&sp);
-    rc = weak_ssh_body(req, res);
-    nw__cred_sigpipe_restore(&sp);
-    return rc;
+    return nw__cred_run_guarded(weak_ssh_body, req, res);
 }
 
 static const char *const weak_ssh_params[] = {"port?", "test?", "users?", "builtin_users?",
