@@ -197,15 +197,17 @@ start_redis() { # ns dir addr [password]
 
 # ----------------------------------------------------------------- mariadb --
 start_mariadb() { # ns dir addr password-of-admin
-    mkdir -p "$2/my" "$2/myrun"
-    chown mysql: "$2/my" "$2/myrun"
+    # a private tmpdir: two bootstraps at once in the shared /tmp collided on
+    # MariaDB's "#sql-temptable-*" files and failed now and then
+    mkdir -p "$2/my" "$2/myrun" "$2/mytmp"
+    chown mysql: "$2/my" "$2/myrun" "$2/mytmp"
     mariadb-install-db --no-defaults --datadir="$2/my" --user=mysql --skip-test-db \
-        --auth-root-authentication-method=socket >"$2/my-install.log" 2>&1 ||
+        --auth-root-authentication-method=socket --tmpdir="$2/mytmp" >"$2/my-install.log" 2>&1 ||
         { cat "$2/my-install.log"; fail "mariadb-install-db"; }
     ip netns exec "$1" runuser -u mysql -- mariadbd --no-defaults --datadir="$2/my" \
         --socket="$2/myrun/my.sock" --pid-file="$2/myrun/my.pid" --bind-address="$3" --port=3306 \
         --skip-name-resolve --log-error="$2/myrun/my.err" --innodb-buffer-pool-size=16M \
-        --skip-log-bin >/dev/null 2>&1 &
+        --tmpdir="$2/mytmp" --skip-log-bin >/dev/null 2>&1 &
 }
 mariadb_account() { # dir password
     local i
