@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "nw/clickhouse.h"
 #include "nw/config.h"
 #include "nw/jsonscan.h"
 #include "nw/store.h"
@@ -42,7 +43,7 @@ void nw_cli_store_opts(const struct nw_config *c, struct nw_store_opts *o)
 }
 
 enum { I_STORE, I_CONFIG, I_SIGN, I_RETENTION, I_LEVEL, I_BLOCK, I_NOW, I_NOFSYNC, I_FLUSHED,
-       I_QUIET, I_HELP };
+       I_QUIET, I_OUTPUT, I_HELP };
 static const struct nw_cli_opt import_opts[] = {
     [I_STORE] = {"store", 0, "DIR", "the store to write (created if missing)"},
     [I_CONFIG] = {"config", 'c', "FILE", "configuration file (default " NW_CONFIG_DEFAULT_PATH
@@ -56,6 +57,7 @@ static const struct nw_cli_opt import_opts[] = {
     [I_FLUSHED] = {"report-flushed", 0, "FILE", "append 'flushed N' to FILE each time records "
                                                 "reach the disk (crash tests)"},
     [I_QUIET] = {"quiet", 'q', NULL, "no summary"},
+    [I_OUTPUT] = {"output", 0, "URL", "also send the stored records to clickhouse://HOST:PORT/DB"},
     [I_HELP] = {"help", 'h', NULL, "show this help"},
     {NULL, 0, NULL, NULL},
 };
@@ -63,7 +65,7 @@ static const struct nw_cli_opt import_opts[] = {
 struct import_args {
     const char *files[MAX_FILES];
     int nfiles;
-    const char *store, *config, *sign, *retention, *level, *block, *now, *flushed;
+    const char *store, *config, *sign, *retention, *level, *block, *now, *flushed, *output;
     int nofsync, quiet, help;
 };
 
@@ -82,6 +84,7 @@ static int on_opt(void *arg, int idx, const char *v)
     case I_NOFSYNC: a->nofsync = 1; break;
     case I_FLUSHED: a->flushed = v; break;
     case I_QUIET: a->quiet = 1; break;
+    case I_OUTPUT: a->output = v; break;
     case I_HELP: a->help = 1; break;
     }
     return 0;
@@ -96,6 +99,7 @@ static uint64_t sim_clock(void *arg)
 
 struct totals {
     uint64_t lines, stored, rejected, missed, reported;
+    struct nw_sink *ch; /* ClickHouse, or NULL: gets exactly the records stored */
 };
 
 static void line_in(struct nw_store *s, const char *file, uint64_t lineno, const char *p,
@@ -111,6 +115,7 @@ static void line_in(struct nw_store *s, const char *file, uint64_t lineno, const
     rc = nw_store_append(s, p, n, &err);
     if (rc == 0) {
         t->stored++;
+        if (t->ch) t->ch->write(t->ch->self, "import", p, n); /* spooled: never lost */
     } else if (rc == NW_EFORMAT) {
         t->rejected++;
         if (t->reported++ < REPORT_MAX)
@@ -208,6 +213,7 @@ int nw_cmd_import(int argc, char **argv)
     struct nw_store_stats st;
     struct nw_err err;
     struct totals t;
+    struct nw_sink ch;
     struct timespec t0, t1;
     int i, rc = NW_EXIT_OK, ffd = -1;
 
@@ -285,8 +291,19 @@ int nw_cmd_import(int argc, char **argv)
         if (ffd >= 0) close(ffd);
         return NW_EXIT_USAGE;
     }
+    if (a.output) {
+        if (nw_clickhouse_sink_open(&ch, a.output, NULL, conf.data_dir, &err) != 0) {
+            fprintf(stderr, "netwarden import: error: %s\n", err.msg);
+            nw_store_close(s, &err);
+            nw_config_fini(&conf);
+            if (ffd >= 0) close(ffd);
+            return NW_EXIT_USAGE;
+        }
+        t.ch = &ch;
+    }
     for (int k = 0; k < a.nfiles; k++)
         if (import_file(s, a.files[k], &t, ffd) != 0) rc = NW_EXIT_USAGE;
+    if (t.ch) ch.close(ch.self); /* flushes the open batch, waits for the spool to drain */
     nw_store_flush(s, 1, &err);
     nw_store_get_stats(s, &st);
     if (ffd >= 0) {

@@ -3,7 +3,8 @@
 #
 # Starts clickhouse-server (Debian package, 18.16+) on 127.0.0.1 with free
 # ports and its data in a temp dir, then checks:
-#  1. round trip: audit a corpus capture with --output; `query --clickhouse`
+#  1. round trip: audit a corpus capture with --output (and import the EVE
+#     lines with --output); `query --clickhouse`
 #     gives back exactly the EVE lines of the same run (multiset), every
 #     record once; filters agree with `query --eve` (brute force) and the SQL
 #     alone already selects exactly the matches.
@@ -158,6 +159,11 @@ h exactly_once e2e1 "$T/a.json" || fail "round trip"
 "$NW" query --clickhouse "$U1" > "$T/q.json" || fail "query --clickhouse"
 [ "$(sort "$T/q.json" | md5sum)" = "$(sort "$T/a.json" | md5sum)" ] || fail "query output differs from the EVE lines"
 echo "1. round trip: $(wc -l < "$T/a.json") records, query --clickhouse == EVE (multiset)"
+# import --output: the same EVE lines, stored and sent, arrive exactly once
+U1I="$URLB/e2e1i?spool=$T/sp1i&batch=100"
+"$NW" import -q --store "$T/imp" --output "$U1I" "$T/a.json" 2>"$T/i.err" || fail "import --output: $(cat "$T/i.err")"
+h exactly_once e2e1i "$T/a.json" || fail "import round trip"
+echo "1b. import --store --output: every line once in ClickHouse"
 read -r IP DOM URLP T1 T2 < <(h pick "$T/a.json")
 nf=0
 while IFS= read -r f; do
