@@ -31,24 +31,40 @@
 #define MAX_DAYS 100000
 #define MAX_SEGS 1000000
 
+/* One block's buffers: as read from disk, decompressed, its timestamps, and
+ * where the must_contain prefilter found its first candidates. */
+struct slot {
+    uint8_t *buf, *raw;
+    size_t bufcap, rawcap;
+    uint64_t *ts;
+    size_t tscap;
+    struct blk_hdr h;
+    uint64_t off;
+    size_t hit, bs;        /* first needle / backslash offset in raw (recs_len = none) */
+    size_t anc_a, anc_b;   /* find(): anchor positions in the needle, picked per block */
+    int state; /* parallel scan: SLOT_EMPTY, SLOT_BUSY, SLOT_READY */
+    int rc;    /* load_block's result */
+};
+
+/* The must_contain literal (read-only once the scan starts: shared by threads). */
+struct needle {
+    const uint8_t *p;
+    size_t len; /* 0 = no prefilter */
+};
+
 struct scan {
     const struct nw_store_scan *q;
     struct nw_store_scan_stats *st;
     uint64_t *hashes;   /* key hashes, group by group */
     size_t *gstart;     /* group g's hashes: [gstart[g], gstart[g+1]) */
-    uint8_t *buf;       /* one block as read from disk */
+    uint8_t *buf;       /* block filters as read from disk */
     size_t bufcap;
-    uint8_t *raw;       /* one block decompressed */
-    size_t rawcap;
-    uint64_t *ts;       /* its timestamps */
-    size_t tscap;
+    struct slot one;    /* the sequential read's block */
     ZSTD_DCtx *dctx;
     struct slot *pool;     /* parallel read: npool slots, reused by every segment */
     size_t npool;
-    const uint8_t *needle; /* must_contain, nlen bytes (0 = no prefilter) */
-    size_t nlen;
-    size_t anc_a, anc_b;   /* find(): anchor positions in the needle */
-    int anchored;
+    struct needle nd;
+    int nthreads;          /* decompression threads (scan_threads()) */
     int stop;
 };
 
@@ -78,48 +94,98 @@ static int keys_may(const struct scan *sc, const uint8_t *filter, uint32_t flen,
 }
 
 /*
- * The needle's two anchor positions a < b: its two rarest bytes in a
- * sample of the data (JSON is full of '"', ':' and letters; digits and
- * '-' are rarer), so that the SIMD pass below rarely stops to compare.
+ * The needle's two anchor positions a < b for one block: its two rarest
+ * bytes in a sample of that block (JSON is full of '"', ':' and letters;
+ * digits and '-' are rarer), so that the SIMD pass below rarely stops to
+ * compare. Per block, so that decompression threads share nothing.
  */
-static void pick_anchors(struct scan *sc, const uint8_t *sample, size_t n)
+static void pick_anchors(const struct needle *nd, struct slot *sl, const uint8_t *sample,
+                         size_t n)
 {
     uint32_t freq[256] = {0};
-    size_t a = 0, b = sc->nlen - 1;
+    size_t a = 0, b;
 
-    if (n > 65536) n = 65536;
+    if (n > 16384) n = 16384;
     for (size_t i = 0; i < n; i++) freq[sample[i]]++;
-    for (size_t i = 1; i < sc->nlen; i++)
-        if (freq[sc->needle[i]] < freq[sc->needle[a]]) a = i;
+    for (size_t i = 1; i < nd->len; i++)
+        if (freq[nd->p[i]] < freq[nd->p[a]]) a = i;
     b = a == 0 ? 1 : 0;
-    for (size_t i = 0; i < sc->nlen; i++)
-        if (i != a && freq[sc->needle[i]] < freq[sc->needle[b]]) b = i;
-    sc->anc_a = a < b ? a : b;
-    sc->anc_b = a < b ? b : a;
-    sc->anchored = 1;
+    for (size_t i = 0; i < nd->len; i++)
+        if (i != a && freq[nd->p[i]] < freq[nd->p[b]]) b = i;
+    sl->anc_a = a < b ? a : b;
+    sl->anc_b = a < b ? b : a;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/*
+ * AVX2 form of the anchor search below (32 positions per step); chosen at
+ * run time, the build targets baseline x86-64. Returns the first offset
+ * < hl - nl - 32 where the needle starts, else the offset where the caller
+ * continues.
+ */
+__attribute__((target("avx2"))) static size_t find_avx2(const uint8_t *h, size_t hl,
+                                                        const uint8_t *n, size_t nl, size_t a,
+                                                        size_t b, int *found)
+{
+    const __m256i fa = _mm256_set1_epi8((char)n[a]), fb = _mm256_set1_epi8((char)n[b]);
+    size_t i = 0;
+
+    for (; i + nl + 32 <= hl; i += 32) { /* b < nl: both loads stay inside h */
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(h + i + a));
+        __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(h + i + b));
+        unsigned m = (unsigned)_mm256_movemask_epi8(
+            _mm256_and_si256(_mm256_cmpeq_epi8(x, fa), _mm256_cmpeq_epi8(y, fb)));
+        while (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            if (memcmp(h + i + k, n, nl) == 0) {
+                *found = 1;
+                return i + k;
+            }
+            m &= m - 1;
+        }
+    }
+    return i;
+}
+
+static int have_avx2(void)
+{
+    static int v = -1; /* racy but idempotent: every thread computes the same value */
+
+    if (v < 0) v = __builtin_cpu_supports("avx2") ? 1 : 0;
+    return v;
+}
+#endif
 
 /*
  * First occurrence of the needle in h[0..hl) as an offset, or hl if none.
- * SSE2: compare the needle's two anchor bytes at 16 positions at once and
- * check the (rare) coincidences with memcmp; glibc memmem for the tail and
- * for other targets. Needles are short texts (a URL piece, an account).
+ * SIMD: compare the needle's two anchor bytes at 16 (SSE2) or 32 (AVX2)
+ * positions at once and check the (rare) coincidences with memcmp; glibc
+ * memmem for the tail and for other targets. Needles are short texts (a URL
+ * piece, an account).
  */
-static size_t find(const struct scan *sc, const uint8_t *h, size_t hl)
+static size_t find(const struct needle *nd, const struct slot *sl, const uint8_t *h, size_t hl)
 {
-    const uint8_t *n = sc->needle, *p;
-    size_t nl = sc->nlen, i = 0;
+    const uint8_t *n = nd->p, *p;
+    size_t nl = nd->len, i = 0;
 
     if (nl == 0 || hl < nl) return hl;
     if (nl == 1) {
         p = memchr(h, n[0], hl);
         return p ? (size_t)(p - h) : hl;
     }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (have_avx2()) {
+        int found = 0;
+        i = find_avx2(h, hl, n, nl, sl->anc_a, sl->anc_b, &found);
+        if (found) return i;
+    }
+#endif
 #ifdef __SSE2__
     {
-        size_t a = sc->anc_a, b = sc->anc_b;
+        size_t a = sl->anc_a, b = sl->anc_b;
         const __m128i fa = _mm_set1_epi8((char)n[a]), fb = _mm_set1_epi8((char)n[b]);
-        for (; i + nl + 16 <= hl; i += 16) { /* b < nl: both loads stay inside h */
+        for (; i + nl + 16 <= hl; i += 16) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(h + i + a));
             __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(h + i + b));
             unsigned m = (unsigned)_mm_movemask_epi8(
@@ -158,37 +224,25 @@ static size_t find_bs(const uint8_t *h, size_t hl)
 }
 
 /*
- * Deliver the records of one decompressed block. With must_contain, the
- * block is searched once for the needle and for backslashes (offsets hit,
- * bs: the next candidate at or after the current record, recs_len = none);
- * a record is handed over only if one of them starts inside it. The needle
- * holds no '\n', so a hit that starts inside a record ends inside it too.
+ * Deliver the records of one loaded block (load_block: decompressed, its
+ * timestamps decoded, the first candidates found). With must_contain, a
+ * record is handed over only if the needle or a backslash starts inside it
+ * (hit, bs: the next candidate at or after the current record, recs_len =
+ * none). The needle holds no '\n', so a hit that starts inside a record
+ * ends inside it too.
  */
-static int deliver(struct scan *sc, const struct blk_hdr *h, const uint8_t *raw)
+static int deliver(struct scan *sc, struct slot *sl)
 {
-    size_t recs_len = h->recs_len, off = 0, nlen = sc->nlen;
-    size_t hit = 0, bs = 0;
+    const struct blk_hdr *h = &sl->h;
+    const uint8_t *raw = sl->raw;
+    size_t recs_len = h->recs_len, off = 0, nlen = sc->nd.len;
+    size_t hit = sl->hit, bs = sl->bs;
 
-    if (h->nrec > sc->tscap) {
-        uint64_t *nt = nw_realloc(sc->ts, h->nrec * sizeof *nt);
-        if (nt == NULL) return NW_ENOMEM;
-        sc->ts = nt;
-        sc->tscap = h->nrec;
-    }
-    if (nw__ts_decode(raw + recs_len, h->raw_len - recs_len, sc->ts, h->nrec, h->min_ts) != 0) {
-        sc->st->damaged++;
-        return 0;
-    }
-    if (nlen) {
-        if (!sc->anchored && nlen > 1) pick_anchors(sc, raw, recs_len);
-        hit = find(sc, raw, recs_len);
-        bs = find_bs(raw, recs_len);
-    }
     for (uint32_t i = 0; i < h->nrec; i++) {
         const uint8_t *nl;
         if (nlen) {
             size_t c;
-            if (hit < off) hit = off + find(sc, raw + off, recs_len - off);
+            if (hit < off) hit = off + find(&sc->nd, sl, raw + off, recs_len - off);
             if (bs < off) bs = off + find_bs(raw + off, recs_len - off);
             c = hit < bs ? hit : bs;
             if (c >= recs_len) { /* no candidate left in the block */
@@ -212,7 +266,7 @@ static int deliver(struct scan *sc, const struct blk_hdr *h, const uint8_t *raw)
             return 0;
         }
         size_t len = (size_t)(nl - (raw + off));
-        uint64_t ts = sc->ts[i];
+        uint64_t ts = sl->ts[i];
         if (ts >= sc->q->since_us && ts < sc->q->until_us) {
             sc->st->records++;
             if (sc->q->on_record(sc->q->arg, (const char *)raw + off, len, ts) != 0) {
@@ -244,41 +298,49 @@ static int want_keys(struct scan *sc, const struct blk_hdr *h, const uint8_t *fi
     return 1;
 }
 
-/* One block's buffers: as read from disk, and decompressed. */
-struct slot {
-    uint8_t *buf, *raw;
-    size_t bufcap, rawcap;
-    struct blk_hdr h;
-    uint64_t off;
-    int state; /* parallel scan: SLOT_EMPTY, SLOT_BUSY, SLOT_READY */
-    int rc;    /* load_block's result */
-};
-
 /*
- * Read the block at off into sl and check it against its hash, then
- * decompress it. Returns 0, 1 (unreadable or damaged: count and skip) or
- * NW_ENOMEM. Touches nothing but sl, so it runs on any thread.
+ * Load the block sl->h at sl->off: read it, check it against its hash,
+ * decompress it, decode its timestamps and run the must_contain search for
+ * the first candidates. Returns 0, 1 (unreadable), 2 (damaged: hash,
+ * frame or timestamps) or NW_ENOMEM. Touches nothing but sl (nd is
+ * read-only), so it runs on any thread: the costly part of a scan.
  */
-static int load_block(ZSTD_DCtx *dctx, struct slot *sl, int fd, uint64_t off,
-                      const struct blk_hdr *h)
+static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl, int fd)
 {
+    const struct blk_hdr *h = &sl->h;
     size_t n = (size_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
     struct blk_hdr h2;
 
     if (grow(&sl->buf, &sl->bufcap, n) || grow(&sl->raw, &sl->rawcap, h->raw_len))
         return NW_ENOMEM;
-    if (pread(fd, sl->buf, n, (off_t)off) != (ssize_t)n) return 1;
+    if (h->nrec > sl->tscap) {
+        uint64_t *nt = nw_realloc(sl->ts, h->nrec * sizeof *nt);
+        if (nt == NULL) return NW_ENOMEM;
+        sl->ts = nt;
+        sl->tscap = h->nrec;
+    }
+    if (pread(fd, sl->buf, n, (off_t)sl->off) != (ssize_t)n) return 1;
     if (nw__blk_hdr_decode(sl->buf, &h2) != 0 || !NW_HASH_OK(h2.hash, h->hash) ||
         !NW_HASH_OK(h->hash, nw__blk_hash(sl->buf, sl->buf + BLK_HDR_LEN, h->filter_len,
                                           sl->buf + BLK_HDR_LEN + h->filter_len, h->comp_len)) ||
-        nw__blk_decompress(dctx, h, sl->buf + BLK_HDR_LEN + h->filter_len, sl->raw) != 0)
+        nw__blk_decompress(dctx, h, sl->buf + BLK_HDR_LEN + h->filter_len, sl->raw) != 0 ||
+        nw__ts_decode(sl->raw + h->recs_len, h->raw_len - h->recs_len, sl->ts, h->nrec,
+                      h->min_ts) != 0)
         return 2;
+    sl->hit = sl->bs = 0;
+    if (nd->len) {
+        if (nd->len > 1) pick_anchors(nd, sl, sl->raw, h->recs_len);
+        sl->hit = find(nd, sl, sl->raw, h->recs_len);
+        sl->bs = find_bs(sl->raw, h->recs_len);
+    }
     return 0;
 }
 
 /* Account for a loaded block (rc of load_block) and deliver its records. */
-static int finish_block(struct scan *sc, int rc, const struct blk_hdr *h, const uint8_t *raw)
+static int finish_block(struct scan *sc, int rc, struct slot *sl)
 {
+    const struct blk_hdr *h = &sl->h;
+
     if (rc < 0) return rc;
     if (rc == 1) { /* unreadable */
         sc->st->damaged++;
@@ -291,31 +353,29 @@ static int finish_block(struct scan *sc, int rc, const struct blk_hdr *h, const 
     }
     sc->st->blocks_read++;
     sc->st->bytes_decompressed += h->recs_len;
-    return deliver(sc, h, raw);
+    return deliver(sc, sl);
 }
 
 /* Read, check and deliver the block at off on this thread. */
 static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hdr *h)
 {
-    struct slot sl = {sc->buf, sc->raw, sc->bufcap, sc->rawcap, {0}, 0, 0, 0};
-    int rc = load_block(sc->dctx, &sl, fd, off, h);
-
-    sc->buf = sl.buf, sc->bufcap = sl.bufcap, sc->raw = sl.raw, sc->rawcap = sl.rawcap;
-    return finish_block(sc, rc, h, sc->raw);
+    sc->one.h = *h;
+    sc->one.off = off;
+    return finish_block(sc, load_block(sc->dctx, &sc->nd, &sc->one, fd), &sc->one);
 }
 
 /* --------------------------------------------------------- parallel read -- */
 
 /*
  * The blocks of a sealed segment that passed the time and key checks are
- * decompressed by the calling thread and up to MAX_HELPERS helper threads
- * when NW_STORE_SCAN_THREADS=N (2..9, capped by the CPUs) asks for them; by
- * default a scan is single-threaded (it shares the box with the capture, and
- * on the loaded 2-core test VM the helper did not pay: docs/performance.md),
- * and delivered by the calling thread strictly in order, so the
- * records come out exactly as from a sequential scan. Block j goes to slot
- * j % nslot; a slot is refilled only after its block was delivered, which
- * bounds memory to nslot blocks. on_record runs on the calling thread only.
+ * loaded (read, checked, decompressed, prefiltered: load_block) by the
+ * calling thread and up to MAX_HELPERS helper threads, and delivered by the
+ * calling thread strictly in order, so the records come out exactly as from
+ * a sequential scan. Block j goes to slot j % nslot; a slot is refilled only
+ * after its block was delivered, which bounds memory to nslot blocks.
+ * on_record runs on the calling thread only. The number of threads is
+ * scan_threads(); helpers are started only for segments with >= 2 wanted
+ * blocks, so a key lookup that reads one or two blocks stays single-threaded.
  */
 #define MAX_HELPERS 3
 #define SLOT_EMPTY 0
@@ -328,6 +388,7 @@ struct par {
     struct slot *slots;
     size_t nslot;
     const struct slot *want; /* the wanted blocks: off and h */
+    const struct needle *nd;
     size_t n, next;          /* next: first block not yet claimed */
     int fd, quit;
 };
@@ -339,7 +400,7 @@ static void par_load(struct par *pp, ZSTD_DCtx *dctx, size_t j)
 
     sl->h = pp->want[j].h;
     sl->off = pp->want[j].off;
-    rc = load_block(dctx, sl, pp->fd, sl->off, &sl->h);
+    rc = load_block(dctx, pp->nd, sl, pp->fd);
     pthread_mutex_lock(&pp->mu);
     sl->rc = rc;
     sl->state = SLOT_READY;
@@ -372,13 +433,21 @@ static void *par_helper(void *arg)
     return NULL;
 }
 
+/*
+ * Threads for loading blocks: NW_STORE_SCAN_THREADS=N (1..9; 1 = no
+ * helpers) if set, else 2; never more than the online CPUs nor
+ * MAX_HELPERS + 1. Two by default because a scan is a short burst that is
+ * mostly zstd decompression: a second thread nearly halves a day-wide
+ * search on an idle box and costs little CPU on a busy one
+ * (docs/query.md); more would take cores from a running capture.
+ */
 static int scan_threads(void)
 {
     const char *e = getenv("NW_STORE_SCAN_THREADS");
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = sysconf(_SC_NPROCESSORS_ONLN), want = 2;
 
-    if (e == NULL || !(*e >= '1' && *e <= '9' && e[1] == '\0')) return 1; /* opt-in */
-    if (*e - '0' < n) n = *e - '0';
+    if (e != NULL && *e >= '1' && *e <= '9' && e[1] == '\0') want = *e - '0';
+    if (want < n) n = want;
     if (n < 1) n = 1;
     return n > MAX_HELPERS + 1 ? MAX_HELPERS + 1 : (int)n;
 }
@@ -386,23 +455,28 @@ static int scan_threads(void)
 /* Deliver want[0..n) of the segment open on fd; helpers when it pays. */
 static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t n)
 {
-    int nthr = n >= 2 ? scan_threads() : 1, nh = 0, rc = 0;
+    int nthr = n >= 2 ? sc->nthreads : 1, nh = 0, rc = 0;
     pthread_t th[MAX_HELPERS];
     struct par pp;
 
+    for (size_t j = 0; j < n; j++) /* start the disk reads of every wanted block (cold cache) */
+        posix_fadvise(fd, (off_t)want[j].off,
+                      (off_t)BLK_HDR_LEN + want[j].h.filter_len + want[j].h.comp_len,
+                      POSIX_FADV_WILLNEED);
     if (nthr <= 1) {
         for (size_t j = 0; j < n && !sc->stop && rc == 0; j++)
             rc = read_block(sc, fd, want[j].off, &want[j].h);
         return rc;
     }
     memset(&pp, 0, sizeof pp);
-    pp.nslot = 2 * (size_t)nthr;
+    pp.nslot = (size_t)nthr + 1; /* one being delivered, one per thread loading */
     if (sc->pool == NULL && (sc->pool = nw_calloc(pp.nslot, sizeof *sc->pool)) == NULL)
         return NW_ENOMEM;
     pp.slots = sc->pool; /* kept for the next segment: no fresh pages to fault in */
     sc->npool = pp.nslot;
     for (size_t k = 0; k < pp.nslot; k++) pp.slots[k].state = SLOT_EMPTY;
     pp.want = want;
+    pp.nd = &sc->nd;
     pp.n = n;
     pp.fd = fd;
     pthread_mutex_init(&pp.mu, NULL);
@@ -425,7 +499,7 @@ static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t 
             pthread_cond_wait(&pp.cv, &pp.mu);
         }
         pthread_mutex_unlock(&pp.mu);
-        rc = finish_block(sc, sl->rc, &sl->h, sl->raw);
+        rc = finish_block(sc, sl->rc, sl);
         pthread_mutex_lock(&pp.mu);
         sl->state = SLOT_EMPTY;
         pthread_cond_broadcast(&pp.cv);
@@ -464,6 +538,17 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
         return 1; /* not really sealed (being sealed now?): walk it as active */
     }
     sc->st->bytes_read += flen + TRAILER_LEN;
+    if (sc->q->ngroups) { /* cold cache: queue the reads of the filters to test, at once */
+        uint64_t o = SEG_HDR_LEN;
+        for (uint32_t b = 0; b < t->nblocks; b++) {
+            struct blk_hdr h;
+            if (nw__blk_hdr_decode(footer + (size_t)b * BLK_HDR_LEN, &h) != 0) break;
+            if (!(h.max_ts < sc->q->since_us || h.min_ts >= sc->q->until_us))
+                posix_fadvise(fd, (off_t)(o + BLK_HDR_LEN), (off_t)h.filter_len,
+                              POSIX_FADV_WILLNEED);
+            o += BLK_HDR_LEN + h.filter_len + h.comp_len;
+        }
+    }
     /* which blocks: by time, then by the key filters (small preads) */
     for (uint32_t b = 0; b < t->nblocks; b++, p += BLK_HDR_LEN) {
         struct blk_hdr h;
@@ -634,8 +719,8 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
     if (q->must_contain && q->must_contain[0]) {
         if (strchr(q->must_contain, '\n') != NULL)
             return nw_err_set(err, NW_EINVAL, "scan: must_contain holds a newline");
-        sc.needle = (const uint8_t *)q->must_contain;
-        sc.nlen = strlen(q->must_contain);
+        sc.nd.p = (const uint8_t *)q->must_contain;
+        sc.nd.len = strlen(q->must_contain);
     }
     snprintf(path, sizeof path, "%s/STORE", dir);
     if (access(path, F_OK) != 0)
@@ -659,6 +744,7 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
             sc.hashes[nkeys++] = nw__key_hash(q->groups[g][k], strlen(q->groups[g][k]));
     }
     sc.gstart[q->ngroups] = nkeys;
+    sc.nthreads = scan_threads();
     dd = opendir(dir);
     if (dd == NULL) {
         rc = nw_err_set(err, NW_EIO, "cannot list %s: %s", dir, strerror(errno));
@@ -695,11 +781,13 @@ out:
     nw_free(sc.hashes);
     nw_free(sc.gstart);
     nw_free(sc.buf);
-    nw_free(sc.raw);
-    nw_free(sc.ts);
+    nw_free(sc.one.buf);
+    nw_free(sc.one.raw);
+    nw_free(sc.one.ts);
     for (size_t k = 0; k < sc.npool; k++) {
         nw_free(sc.pool[k].buf);
         nw_free(sc.pool[k].raw);
+        nw_free(sc.pool[k].ts);
     }
     nw_free(sc.pool);
     ZSTD_freeDCtx(sc.dctx);
