@@ -25,6 +25,9 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 #include "nw/json.h"
@@ -35,18 +38,22 @@ enum kind { K_NONE, K_IP, K_MAC, K_USER, K_CALLING, K_DOM };
 struct ctx {
     void (*on_key)(void *arg, const char *key, size_t keylen);
     void *arg;
+    int nl_ws; /* '\n' accepted as whitespace (nw_store_index_keys) or not (append) */
 };
 
-static void emit(struct ctx *c, const char *prefix, const char *v, size_t n)
-{
-    char key[KEY_MAX + 16];
-    size_t pl = strlen(prefix);
+/*
+ * Key buffer: a value is copied once to kb + KB_PRE; each key is then the
+ * prefix written just before the value (or before a suffix of it), so no
+ * key is assembled twice.
+ */
+#define KB_PRE 16
 
-    if (n > KEY_MAX) return;
-    memcpy(key, prefix, pl);
-    memcpy(key + pl, v, n);
-    c->on_key(c->arg, key, pl + n);
+static inline void emit_at(struct ctx *c, char *v, size_t n, const char *prefix, size_t pl)
+{
+    memcpy(v - pl, prefix, pl);
+    c->on_key(c->arg, v - pl, pl + n);
 }
+#define EMIT(c, v, n, lit) emit_at((c), (v), (n), lit, sizeof lit - 1)
 
 /* Strict dotted quad "a.b.c.d" (no leading zeros beyond "0"). */
 static int parse_v4(const char *s, size_t n, uint8_t a[4])
@@ -66,226 +73,372 @@ static int parse_v4(const char *s, size_t n, uint8_t a[4])
     return i == n ? 0 : -1;
 }
 
-static void emit_ip(struct ctx *c, const char *v, size_t n)
+/* v points into a key buffer with KB_PRE bytes of room before it. */
+static void emit_ip(struct ctx *c, char *v, size_t n)
 {
-    char buf[64];
+    char buf[64 + KB_PRE], *b = buf + KB_PRE;
     uint8_t a[16];
     int w;
 
     if (memchr(v, ':', n) == NULL) {
         if (parse_v4(v, n, a) != 0) {
-            emit(c, "ip:", v, n);
+            EMIT(c, v, n, "ip:");
             return;
         }
         /* the strict form is canonical, so the prefixes are prefixes of the text */
         const char *d3 = memchr(v, '.', n), *d2, *d1;
-        emit(c, "ip:", v, n);
         d2 = memchr(d3 + 1, '.', n - (size_t)(d3 + 1 - v));
         d1 = memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - v));
-        emit(c, "ip4/24:", v, (size_t)(d1 - v));
-        emit(c, "ip4/16:", v, (size_t)(d2 - v));
+        EMIT(c, v, n, "ip:");
+        EMIT(c, v, (size_t)(d1 - v), "ip4/24:");
+        EMIT(c, v, (size_t)(d2 - v), "ip4/16:");
         return;
     }
-    if (n >= sizeof buf) return;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-    if (inet_pton(AF_INET6, buf, a) != 1) {
-        emit(c, "ip:", v, n);
+    if (n >= 64) return;
+    memcpy(b, v, n);
+    b[n] = '\0';
+    if (inet_pton(AF_INET6, b, a) != 1) {
+        EMIT(c, v, n, "ip:");
         return;
     }
-    emit(c, "ip:", buf, nw_fmt_ip(buf, 6, a));
-    w = snprintf(buf, sizeof buf, "%x:%x:%x:%x", (a[0] << 8) | a[1], (a[2] << 8) | a[3],
+    EMIT(c, b, nw_fmt_ip(b, 6, a), "ip:");
+    w = snprintf(b, 64, "%x:%x:%x:%x", (a[0] << 8) | a[1], (a[2] << 8) | a[3],
                  (a[4] << 8) | a[5], (a[6] << 8) | a[7]);
-    emit(c, "ip6/64:", buf, (size_t)w);
-    w = snprintf(buf, sizeof buf, "%x:%x:%x", (a[0] << 8) | a[1], (a[2] << 8) | a[3],
+    EMIT(c, b, (size_t)w, "ip6/64:");
+    w = snprintf(b, 64, "%x:%x:%x", (a[0] << 8) | a[1], (a[2] << 8) | a[3],
                  (a[4] << 8) | a[5]);
-    emit(c, "ip6/48:", buf, (size_t)w);
+    EMIT(c, b, (size_t)w, "ip6/48:");
 }
 
 /* "session.ip:<canonical address>" for the bound address of a session record. */
-static void emit_session_ip(struct ctx *c, const struct nw_json_val *jv)
+static void emit_session_ip(struct ctx *c, const char *p, size_t n)
 {
-    char buf[64];
+    char buf[64 + KB_PRE], *b = buf + KB_PRE;
     uint8_t a[16];
 
-    if (jv->type != NW_JSON_STRING || jv->len == 0 || jv->len >= sizeof buf) return;
-    memcpy(buf, jv->p, jv->len);
-    buf[jv->len] = '\0';
-    if (memchr(buf, ':', jv->len) == NULL) {
-        emit(c, "session.ip:", buf, jv->len);
-    } else if (inet_pton(AF_INET6, buf, a) == 1) {
-        emit(c, "session.ip:", buf, nw_fmt_ip(buf, 6, a));
+    if (p == NULL || n == 0 || n >= 64) return;
+    memcpy(b, p, n);
+    b[n] = '\0';
+    if (memchr(b, ':', n) == NULL) {
+        EMIT(c, b, n, "session.ip:");
+    } else if (inet_pton(AF_INET6, b, a) == 1) {
+        EMIT(c, b, nw_fmt_ip(b, 6, a), "session.ip:");
     }
 }
 
 static void emit_dom(struct ctx *c, char *v, size_t n)
 {
-    size_t i;
+    size_t i, next;
 
     while (n > 0 && v[n - 1] == '.') n--;
     for (i = 0; i < n; i++)
         if (v[i] >= 'A' && v[i] <= 'Z') v[i] = (char)(v[i] - 'A' + 'a');
     if (n == 0) return;
-    emit(c, "dom:", v, n); /* the full name, even a single label */
-    /* every suffix that starts after a dot and still has a dot in it */
-    for (i = 0; i < n; i++) {
-        if (v[i] != '.') continue;
-        if (memchr(v + i + 1, '.', n - i - 1) == NULL) break;
-        emit(c, "dom:", v + i + 1, n - i - 1);
+    EMIT(c, v, n, "dom:"); /* the full name, even a single label */
+    /* every suffix that starts after a dot and still has a dot in it; the
+     * prefix overwrites bytes left of the suffix, which are done with */
+    for (i = 0; i < n; i = next) {
+        const char *d = memchr(v + i, '.', n - i);
+        if (d == NULL) break;
+        next = (size_t)(d - v) + 1;
+        if (memchr(v + next, '.', n - next) == NULL) break;
+        EMIT(c, v + next, n - next, "dom:");
     }
 }
 
-static void emit_val(struct ctx *c, enum kind k, const struct nw_json_val *jv)
+/* v/n: the raw string token (without quotes); esc: it holds a backslash. */
+static void emit_val(struct ctx *c, enum kind k, const char *v, size_t n, int esc)
 {
-    char buf[KEY_MAX + 1];
-    int n;
+    char kb[KEY_MAX + 1 + KB_PRE], *buf = kb + KB_PRE;
+    int m;
 
-    if (jv->type != NW_JSON_STRING || jv->len > KEY_MAX) return;
-    if (memchr(jv->p, '\\', jv->len) == NULL) {
-        memcpy(buf, jv->p, jv->len);
-        n = (int)jv->len;
+    if (n > KEY_MAX) return;
+    if (!esc) {
+        memcpy(buf, v, n);
+        m = (int)n;
     } else {
-        n = nw_json_val_str(jv, buf, sizeof buf);
-        if (n < 0) return;
+        struct nw_json_val jv = {NW_JSON_STRING, v, n};
+        m = nw_json_val_str(&jv, buf, KEY_MAX + 1);
+        if (m < 0) return;
     }
     switch (k) {
-    case K_IP: emit_ip(c, buf, (size_t)n); break;
+    case K_IP: emit_ip(c, buf, (size_t)m); break;
     case K_MAC:
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < m; i++)
             if (buf[i] >= 'A' && buf[i] <= 'Z') buf[i] = (char)(buf[i] - 'A' + 'a');
-        emit(c, "mac:", buf, (size_t)n);
+        EMIT(c, buf, (size_t)m, "mac:");
         break;
-    case K_USER: emit(c, "user:", buf, (size_t)n); break;
-    case K_CALLING: emit(c, "calling:", buf, (size_t)n); break;
-    case K_DOM: emit_dom(c, buf, (size_t)n); break;
+    case K_USER: EMIT(c, buf, (size_t)m, "user:"); break;
+    case K_CALLING: EMIT(c, buf, (size_t)m, "calling:"); break;
+    case K_DOM: emit_dom(c, buf, (size_t)m); break;
     default: break;
     }
 }
 
-struct field {
-    const char *name;
-    enum kind kind;
+/* ------------------------------------------------- the validating scanner -- */
+
+/*
+ * The same grammar as nw_json_skip (include/nw/jsonscan.h), written for this
+ * one pass: positions are indexes into the line, strings are skipped 16
+ * bytes at a time. Each function gets i at the token and returns the index
+ * just past it, or -1.
+ */
+
+static inline long sk_ws(const struct ctx *c, const char *p, size_t i, size_t len)
+{
+    while (i < len) {
+        char ch = p[i];
+        if (ch == ' ' || ch == '\t' || ch == '\r' || (ch == '\n' && c->nl_ws)) i++;
+        else break;
+    }
+    return (long)i;
+}
+
+static const unsigned char str_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
 };
 
-static int keq(const struct nw_json_val *k, const char *s)
+static inline int hexd(unsigned char ch)
 {
-    size_t n = strlen(s);
-    return k->len == n && memcmp(k->p, s, n) == 0;
+    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f');
 }
 
-static inline size_t ws(const char *p, size_t i, size_t len)
+/* p[i] == '"'. *esc is set when the string holds an escape. */
+static inline long sk_str(const char *p, size_t i, size_t len, int *esc)
 {
-    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++;
-    return i;
+    i++;
+    for (;;) {
+#ifdef __SSE2__
+        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1f);
+        while (i + 16 <= len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                     _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
+            unsigned mask = (unsigned)_mm_movemask_epi8(m);
+            if (mask) {
+                i += (unsigned)__builtin_ctz(mask);
+                goto stop;
+            }
+            i += 16;
+        }
+#endif
+        while (i < len && !str_stop[(unsigned char)p[i]]) i++;
+        if (i >= len) return -1;
+#ifdef __SSE2__
+    stop:
+#endif
+        if (p[i] == '"') return (long)(i + 1);
+        if (p[i] != '\\' || i + 1 >= len) return -1; /* raw control character */
+        *esc = 1;
+        switch (p[i + 1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            i += 2;
+            break;
+        case 'u':
+            if (i + 6 > len || !hexd((unsigned char)p[i + 2]) || !hexd((unsigned char)p[i + 3]) ||
+                !hexd((unsigned char)p[i + 4]) || !hexd((unsigned char)p[i + 5]))
+                return -1;
+            i += 6;
+            break;
+        default:
+            return -1;
+        }
+    }
 }
 
-static const struct field f_rr[] = {{"rrname", K_DOM}, {NULL, K_NONE}};
-static const struct field f_user[] = {{"ip", K_IP}, {"mac", K_MAC}, {"account", K_USER},
-                                      {"calling_station", K_CALLING}, {NULL, K_NONE}};
-static const struct field f_dhcp[] = {{"assigned_ip", K_IP}, {"client_mac", K_MAC}, {NULL, K_NONE}};
-static const struct field f_radius[] = {{"framed_ip", K_IP}, {"framed_ipv6", K_IP},
-                                        {"user_name", K_USER}, {"calling_station_id", K_CALLING},
-                                        {NULL, K_NONE}};
-static const struct field f_pppoe[] = {{"ip", K_IP}, {"for_mac", K_MAC}, {"username", K_USER},
-                                       {NULL, K_NONE}};
-static const struct field f_login[] = {{"username", K_USER}, {NULL, K_NONE}};
-static const struct field f_http[] = {{"hostname", K_DOM}, {NULL, K_NONE}};
-static const struct field f_sni[] = {{"sni", K_DOM}, {NULL, K_NONE}};
-
-static long walk_obj(struct ctx *c, const char *p, size_t len, int depth, const struct field *f,
-                     int dns);
-
-/* dns.queries / dns.answers: an array of objects with rrname. p[0] == '['. */
-static long walk_rrlist(struct ctx *c, const char *p, size_t len, int depth)
+static inline long sk_num(const char *p, size_t i, size_t len)
 {
-    size_t i = ws(p, 1, len);
+    if (i < len && p[i] == '-') i++;
+    if (i >= len) return -1;
+    if (p[i] == '0') {
+        i++;
+    } else if (p[i] >= '1' && p[i] <= '9') {
+        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
+    } else {
+        return -1;
+    }
+    if (i < len && p[i] == '.') {
+        size_t d = ++i;
+        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
+        if (i == d) return -1;
+    }
+    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+        size_t d;
+        i++;
+        if (i < len && (p[i] == '+' || p[i] == '-')) i++;
+        d = i;
+        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
+        if (i == d) return -1;
+    }
+    return (long)i;
+}
+
+/* Any value at p[i] (i < len), validated; depth as in nw_json_skip. */
+static long sk_val(const struct ctx *c, const char *p, size_t i, size_t len, int depth)
+{
+    int esc;
     long n;
 
-    if (depth > NW_JSON_MAX_DEPTH) return NW_EFORMAT;
+    if (i >= len || depth > NW_JSON_MAX_DEPTH) return -1;
+    switch (p[i]) {
+    case '"': return sk_str(p, i, len, &esc);
+    case '{':
+    case '[': {
+        int obj = p[i] == '{';
+        char close = obj ? '}' : ']';
+        if ((n = sk_ws(c, p, i + 1, len)) < 0) return -1;
+        i = (size_t)n;
+        if (i < len && p[i] == close) return (long)i + 1;
+        for (;;) {
+            if (obj) {
+                if (i >= len || p[i] != '"' || (n = sk_str(p, i, len, &esc)) < 0) return -1;
+                i = (size_t)sk_ws(c, p, (size_t)n, len);
+                if (i >= len || p[i] != ':') return -1;
+                i = (size_t)sk_ws(c, p, i + 1, len);
+            }
+            if ((n = sk_val(c, p, i, len, depth + 1)) < 0) return -1;
+            i = (size_t)sk_ws(c, p, (size_t)n, len);
+            if (i >= len) return -1;
+            if (p[i] == ',') {
+                i = (size_t)sk_ws(c, p, i + 1, len);
+                continue;
+            }
+            return p[i] == close ? (long)i + 1 : -1;
+        }
+    }
+    case 't': return len - i >= 4 && memcmp(p + i, "true", 4) == 0 ? (long)i + 4 : -1;
+    case 'f': return len - i >= 5 && memcmp(p + i, "false", 5) == 0 ? (long)i + 5 : -1;
+    case 'n': return len - i >= 4 && memcmp(p + i, "null", 4) == 0 ? (long)i + 4 : -1;
+    default: return sk_num(p, i, len);
+    }
+}
+
+/* ------------------------------------------------------ key-carrying walk -- */
+
+struct field {
+    const char *name;
+    size_t len;
+    enum kind kind;
+};
+#define F(s, k) {s, sizeof s - 1, k}
+
+static const struct field f_none[] = {{NULL, 0, K_NONE}};
+static const struct field f_rr[] = {F("rrname", K_DOM), {NULL, 0, K_NONE}};
+static const struct field f_user[] = {F("ip", K_IP), F("mac", K_MAC), F("account", K_USER),
+                                      F("calling_station", K_CALLING), {NULL, 0, K_NONE}};
+static const struct field f_dhcp[] = {F("assigned_ip", K_IP), F("client_mac", K_MAC),
+                                      {NULL, 0, K_NONE}};
+static const struct field f_radius[] = {F("framed_ip", K_IP), F("framed_ipv6", K_IP),
+                                        F("user_name", K_USER), F("calling_station_id", K_CALLING),
+                                        {NULL, 0, K_NONE}};
+static const struct field f_pppoe[] = {F("ip", K_IP), F("for_mac", K_MAC), F("username", K_USER),
+                                       {NULL, 0, K_NONE}};
+static const struct field f_login[] = {F("username", K_USER), {NULL, 0, K_NONE}};
+static const struct field f_http[] = {F("hostname", K_DOM), {NULL, 0, K_NONE}};
+static const struct field f_sni[] = {F("sni", K_DOM), {NULL, 0, K_NONE}};
+
+#define KEQ(k, kl, lit) ((kl) == sizeof lit - 1 && memcmp((k), lit, sizeof lit - 1) == 0)
+
+static long walk_obj(struct ctx *c, const char *p, size_t i, size_t len, int depth,
+                     const struct field *f, int dns);
+
+/* dns.queries / dns.answers: an array of objects with rrname. p[i] == '['. */
+static long walk_rrlist(struct ctx *c, const char *p, size_t i, size_t len, int depth)
+{
+    long n;
+
+    if (depth > NW_JSON_MAX_DEPTH) return -1;
+    i = (size_t)sk_ws(c, p, i + 1, len);
     if (i < len && p[i] == ']') return (long)i + 1;
     for (;;) {
-        if (i >= len) return NW_EFORMAT;
-        n = p[i] == '{' ? walk_obj(c, p + i, len - i, depth + 1, f_rr, 0)
-                        : nw_json_skip(p + i, len - i, depth + 1, NULL);
-        if (n < 0) return NW_EFORMAT;
-        i = ws(p, i + (size_t)n, len);
-        if (i >= len) return NW_EFORMAT;
+        if (i >= len) return -1;
+        n = p[i] == '{' ? walk_obj(c, p, i, len, depth + 1, f_rr, 0)
+                        : sk_val(c, p, i, len, depth + 1);
+        if (n < 0) return -1;
+        i = (size_t)sk_ws(c, p, (size_t)n, len);
+        if (i >= len) return -1;
         if (p[i] == ',') {
-            i = ws(p, i + 1, len);
+            i = (size_t)sk_ws(c, p, i + 1, len);
             continue;
         }
-        return p[i] == ']' ? (long)i + 1 : NW_EFORMAT;
+        return p[i] == ']' ? (long)i + 1 : -1;
     }
 }
 
 /*
- * Walk (and validate) the object at p (p[0] == '{') once, emitting keys for
- * the string members named in f; with dns, also dns.rrname and the
- * queries/answers lists. Returns bytes consumed or NW_EFORMAT.
+ * Walk (and validate) the object at p[i] == '{' once, emitting keys for the
+ * string members named in f; with dns, also dns.rrname and the
+ * queries/answers lists. Returns the index past it or -1.
  */
-static long walk_obj(struct ctx *c, const char *p, size_t len, int depth, const struct field *f,
-                     int dns)
+static long walk_obj(struct ctx *c, const char *p, size_t i, size_t len, int depth,
+                     const struct field *f, int dns)
 {
-    struct nw_json_val k, v;
-    size_t i = ws(p, 1, len);
     long n;
 
-    if (depth > NW_JSON_MAX_DEPTH) return NW_EFORMAT;
+    if (depth > NW_JSON_MAX_DEPTH) return -1;
+    i = (size_t)sk_ws(c, p, i + 1, len);
     if (i < len && p[i] == '}') return (long)i + 1;
     for (;;) {
-        if (i >= len || p[i] != '"') return NW_EFORMAT;
-        n = nw_json_skip(p + i, len - i, depth + 1, &k);
-        if (n < 0) return NW_EFORMAT;
-        i = ws(p, i + (size_t)n, len);
-        if (i >= len || p[i] != ':') return NW_EFORMAT;
-        i = ws(p, i + 1, len);
-        if (i >= len) return NW_EFORMAT;
-        if (dns && p[i] == '[' && (keq(&k, "queries") || keq(&k, "answers"))) {
-            n = walk_rrlist(c, p + i, len - i, depth + 1);
-        } else {
-            n = nw_json_skip(p + i, len - i, depth + 1, &v);
-            if (n >= 0 && v.type == NW_JSON_STRING) {
-                if (dns && keq(&k, "rrname")) {
-                    emit_val(c, K_DOM, &v);
-                } else {
-                    for (const struct field *x = f; x && x->name; x++)
-                        if (keq(&k, x->name)) {
-                            emit_val(c, x->kind, &v);
-                            break;
-                        }
-                }
+        const char *k;
+        size_t kl;
+        int esc = 0;
+        if (i >= len || p[i] != '"' || (n = sk_str(p, i, len, &esc)) < 0) return -1;
+        k = p + i + 1;
+        kl = (size_t)n - i - 2;
+        i = (size_t)sk_ws(c, p, (size_t)n, len);
+        if (i >= len || p[i] != ':') return -1;
+        i = (size_t)sk_ws(c, p, i + 1, len);
+        if (i >= len) return -1;
+        if (p[i] == '"') {
+            size_t v = i + 1;
+            esc = 0;
+            if ((n = sk_str(p, i, len, &esc)) < 0) return -1;
+            if (dns) {
+                if (KEQ(k, kl, "rrname")) emit_val(c, K_DOM, p + v, (size_t)n - v - 1, esc);
+            } else {
+                for (const struct field *x = f; x->name; x++)
+                    if (kl == x->len && memcmp(k, x->name, kl) == 0) {
+                        emit_val(c, x->kind, p + v, (size_t)n - v - 1, esc);
+                        break;
+                    }
             }
+        } else if (dns && p[i] == '[' && (KEQ(k, kl, "queries") || KEQ(k, kl, "answers"))) {
+            n = walk_rrlist(c, p, i, len, depth + 1);
+        } else {
+            n = sk_val(c, p, i, len, depth + 1);
         }
-        if (n < 0) return NW_EFORMAT;
-        i = ws(p, i + (size_t)n, len);
-        if (i >= len) return NW_EFORMAT;
+        if (n < 0) return -1;
+        i = (size_t)sk_ws(c, p, (size_t)n, len);
+        if (i >= len) return -1;
         if (p[i] == ',') {
-            i = ws(p, i + 1, len);
+            i = (size_t)sk_ws(c, p, i + 1, len);
             continue;
         }
-        return p[i] == '}' ? (long)i + 1 : NW_EFORMAT;
+        return p[i] == '}' ? (long)i + 1 : -1;
     }
 }
 
 /* Which nested object of the root carries keys (NULL: none). */
-static const struct field *nested(const struct nw_json_val *k, int *dns)
+static const struct field *nested(const char *k, size_t kl, int *dns)
 {
     *dns = 0;
-    if (k->len < 3) return NULL;
-    switch (k->p[0]) {
-    case 'u': return keq(k, "user") ? f_user : NULL;
+    if (kl < 3) return NULL;
+    switch (k[0]) {
+    case 'u': return KEQ(k, kl, "user") ? f_user : NULL;
     case 'd':
-        if (keq(k, "dns")) {
+        if (KEQ(k, kl, "dns")) {
             *dns = 1;
-            return f_rr + 1; /* no plain fields: rrname and the lists are special */
+            return f_none; /* no plain fields: rrname and the lists are special */
         }
-        return keq(k, "dhcp") ? f_dhcp : NULL;
-    case 'r': return keq(k, "radius") ? f_radius : NULL;
-    case 'p': return keq(k, "pppoe") ? f_pppoe : NULL;
-    case 'l': return keq(k, "login") ? f_login : NULL;
-    case 'h': return keq(k, "http") ? f_http : NULL;
-    case 't': return keq(k, "tls") ? f_sni : NULL;
-    case 'q': return keq(k, "quic") ? f_sni : NULL;
+        return KEQ(k, kl, "dhcp") ? f_dhcp : NULL;
+    case 'r': return KEQ(k, kl, "radius") ? f_radius : NULL;
+    case 'p': return KEQ(k, kl, "pppoe") ? f_pppoe : NULL;
+    case 'l': return KEQ(k, kl, "login") ? f_login : NULL;
+    case 'h': return KEQ(k, kl, "http") ? f_http : NULL;
+    case 't': return KEQ(k, kl, "tls") ? f_sni : NULL;
+    case 'q': return KEQ(k, kl, "quic") ? f_sni : NULL;
     default: return NULL;
     }
 }
@@ -294,85 +447,87 @@ struct root_state {
     uint64_t *ts_us;
     int have_ts;
     int is_session;
-    struct nw_json_val src_ip;
+    const char *src_ip; /* raw token of src_ip (NULL: none) */
+    size_t src_ip_len;
 };
 
-/* A scalar member of the root. */
-static void root_scalar(struct ctx *c, const struct nw_json_val *k, const struct nw_json_val *v,
-                        struct root_state *rs)
+/* A string member of the root: k/kl the key token, v/n the value token. */
+static void root_str(struct ctx *c, const char *k, size_t kl, const char *v, size_t n, int esc,
+                     struct root_state *rs)
 {
-    uint64_t *ts_us = rs->ts_us;
-    int *have_ts = &rs->have_ts;
-
-    if (v->type != NW_JSON_STRING || k->len < 6) return;
-    switch (k->p[0]) {
+    if (kl < 6) return;
+    switch (k[0]) {
     case 't':
-        if (keq(k, "timestamp") && !*have_ts && nw_json_parse_time(v->p, v->len, ts_us) == 0)
-            *have_ts = 1;
+        if (!rs->have_ts && KEQ(k, kl, "timestamp") && nw_json_parse_time(v, n, rs->ts_us) == 0)
+            rs->have_ts = 1;
         break;
     case 'e':
-        if (keq(k, "event_type") && v->len <= 64) {
-            emit(c, "type:", v->p, v->len);
-            rs->is_session = v->len == 7 && memcmp(v->p, "session", 7) == 0;
+        if (KEQ(k, kl, "event_type") && n <= 64) {
+            char kb[64 + KB_PRE];
+            memcpy(kb + KB_PRE, v, n);
+            EMIT(c, kb + KB_PRE, n, "type:");
+            rs->is_session = n == 7 && memcmp(v, "session", 7) == 0;
         }
         break;
     case 's':
-        if (keq(k, "src_ip")) {
-            emit_val(c, K_IP, v);
-            rs->src_ip = *v;
-        } else if (keq(k, "src_mac")) {
-            emit_val(c, K_MAC, v);
+        if (KEQ(k, kl, "src_ip")) {
+            emit_val(c, K_IP, v, n, esc);
+            rs->src_ip = v;
+            rs->src_ip_len = n;
+        } else if (KEQ(k, kl, "src_mac")) {
+            emit_val(c, K_MAC, v, n, esc);
         }
         break;
     case 'd':
-        if (keq(k, "dest_ip")) emit_val(c, K_IP, v);
-        else if (keq(k, "dest_mac")) emit_val(c, K_MAC, v);
+        if (KEQ(k, kl, "dest_ip")) emit_val(c, K_IP, v, n, esc);
+        else if (KEQ(k, kl, "dest_mac")) emit_val(c, K_MAC, v, n, esc);
         break;
     default: break;
     }
 }
 
-/*
- * One validating pass over the root object: every byte is looked at once;
- * the nested objects that carry keys are walked by walk_obj instead of
- * being skipped. Returns 0, NW_EFORMAT (not exactly one JSON object),
- * NW_ENOENT (no valid timestamp).
- */
-int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
-                     void (*on_key)(void *arg, const char *key, size_t keylen), void *arg)
+static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws,
+                        void (*on_key)(void *arg, const char *key, size_t keylen), void *arg)
 {
-    struct ctx c = {on_key, arg};
-    struct nw_json_val k, v;
-    struct root_state rs = {ts_us, 0, 0, {NW_JSON_NONE, NULL, 0}};
-    size_t i = ws(line, 0, len);
+    struct ctx c = {on_key, arg, nl_ws};
+    struct root_state rs = {ts_us, 0, 0, NULL, 0};
+    size_t i = (size_t)sk_ws(&c, line, 0, len);
     int dns;
     long n;
 
     if (i >= len || line[i] != '{') return NW_EFORMAT;
-    i = ws(line, i + 1, len);
+    i = (size_t)sk_ws(&c, line, i + 1, len);
     if (i < len && line[i] == '}') {
         i++;
     } else {
         for (;;) {
             const struct field *f;
-            if (i >= len || line[i] != '"') return NW_EFORMAT;
-            n = nw_json_skip(line + i, len - i, 1, &k);
-            if (n < 0) return NW_EFORMAT;
-            i = ws(line, i + (size_t)n, len);
+            const char *k;
+            size_t kl;
+            int esc = 0;
+            if (i >= len || line[i] != '"' || (n = sk_str(line, i, len, &esc)) < 0)
+                return NW_EFORMAT;
+            k = line + i + 1;
+            kl = (size_t)n - i - 2;
+            i = (size_t)sk_ws(&c, line, (size_t)n, len);
             if (i >= len || line[i] != ':') return NW_EFORMAT;
-            i = ws(line, i + 1, len);
+            i = (size_t)sk_ws(&c, line, i + 1, len);
             if (i >= len) return NW_EFORMAT;
-            if (line[i] == '{' && (f = nested(&k, &dns)) != NULL) {
-                n = walk_obj(&c, line + i, len - i, 1, f, dns);
+            if (line[i] == '"') {
+                size_t v = i + 1;
+                esc = 0;
+                if ((n = sk_str(line, i, len, &esc)) < 0) return NW_EFORMAT;
+                root_str(&c, k, kl, line + v, (size_t)n - v - 1, esc, &rs);
+            } else if (line[i] == '{' && (f = nested(k, kl, &dns)) != NULL) {
+                n = walk_obj(&c, line, i, len, 1, f, dns);
             } else {
-                n = nw_json_skip(line + i, len - i, 1, &v);
-                if (n >= 0) root_scalar(&c, &k, &v, &rs);
+                n = sk_val(&c, line, i, len, 1);
             }
             if (n < 0) return NW_EFORMAT;
-            i = ws(line, i + (size_t)n, len);
+            i = (size_t)sk_ws(&c, line, (size_t)n, len);
             if (i >= len) return NW_EFORMAT;
             if (line[i] == ',') {
-                i = ws(line, i + 1, len);
+                i = (size_t)sk_ws(&c, line, i + 1, len);
                 continue;
             }
             if (line[i] != '}') return NW_EFORMAT;
@@ -380,9 +535,22 @@ int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
             break;
         }
     }
-    if (ws(line, i, len) != len) return NW_EFORMAT;
-    if (rs.is_session) emit_session_ip(&c, &rs.src_ip);
+    if ((size_t)sk_ws(&c, line, i, len) != len) return NW_EFORMAT;
+    if (rs.is_session) emit_session_ip(&c, rs.src_ip, rs.src_ip_len);
     return rs.have_ts ? 0 : NW_ENOENT;
+}
+
+/*
+ * One validating pass over the root object: every byte is looked at once;
+ * the nested objects that carry keys are walked by walk_obj instead of
+ * being skipped. A '\n' anywhere fails the record (a stored record is one
+ * line). Returns 0, NW_EFORMAT (not exactly one JSON object on one line),
+ * NW_ENOENT (no valid timestamp).
+ */
+int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
+                     void (*on_key)(void *arg, const char *key, size_t keylen), void *arg)
+{
+    return index_record(line, len, ts_us, 0, on_key, arg);
 }
 
 static void count_key(void *arg, const char *key, size_t n)
@@ -394,7 +562,7 @@ int nw_store_index_keys(const char *line, size_t len,
                         void (*on_key)(void *arg, const char *key, size_t keylen), void *arg)
 {
     uint64_t ts;
-    int rc = nw__index_record(line, len, &ts, on_key ? on_key : count_key, arg);
+    int rc = index_record(line, len, &ts, 1, on_key ? on_key : count_key, arg);
 
     return rc == NW_EFORMAT ? rc : 0;
 }

@@ -921,7 +921,8 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
 
     if (len && line[len - 1] == '\n') len--;
     s->nrec_keys = 0;
-    if (len == 0 || len > NW_RECORD_MAX || memchr(line, '\n', len) != NULL ||
+    /* the index pass also rejects a '\n' anywhere (not one line) */
+    if (len == 0 || len > NW_RECORD_MAX ||
         (rc = nw__index_record(line, len, &ts, collect_key, s)) != 0) {
         s->st.rejected++;
         return nw_err_set(err, NW_EFORMAT, "%s", len == 0 ? "empty line"
