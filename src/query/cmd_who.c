@@ -313,6 +313,9 @@ static int scan(const char *dir, uint64_t since, uint64_t until, const char *con
     s.ngroups = ng;
     s.on_record = cb;
     s.arg = w;
+    /* maybe(): an IPv4 record of the address holds its text unless escaped;
+     * the store then hands over only the few records that contain it */
+    if (w->net.family == 4) s.must_contain = w->net.text;
     err.msg[0] = '\0';
     rc = nw_store_scan(dir, &s, &st, &err);
     acc->partitions += st.partitions;

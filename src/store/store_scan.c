@@ -105,7 +105,7 @@ static void pick_anchors(const struct needle *nd, struct slot *sl, const uint8_t
     uint32_t freq[256] = {0};
     size_t a = 0, b;
 
-    if (n > 16384) n = 16384;
+    if (n > 8192) n = 8192;
     for (size_t i = 0; i < n; i++) freq[sample[i]]++;
     for (size_t i = 1; i < nd->len; i++)
         if (freq[nd->p[i]] < freq[nd->p[a]]) a = i;
@@ -126,9 +126,11 @@ static void pick_anchors(const struct needle *nd, struct slot *sl, const uint8_t
  */
 __attribute__((target("avx2"))) static size_t find_avx2(const uint8_t *h, size_t hl,
                                                         const uint8_t *n, size_t nl, size_t a,
-                                                        size_t b, int *found)
+                                                        size_t b, int *found, size_t *bs,
+                                                        size_t *bs_end)
 {
     const __m256i fa = _mm256_set1_epi8((char)n[a]), fb = _mm256_set1_epi8((char)n[b]);
+    const __m256i bsl = _mm256_set1_epi8('\\');
     size_t i = 0;
 
     for (; i + nl + 32 <= hl; i += 32) { /* b < nl: both loads stay inside h */
@@ -136,15 +138,24 @@ __attribute__((target("avx2"))) static size_t find_avx2(const uint8_t *h, size_t
         __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(h + i + b));
         unsigned m = (unsigned)_mm256_movemask_epi8(
             _mm256_and_si256(_mm256_cmpeq_epi8(x, fa), _mm256_cmpeq_epi8(y, fb)));
+        if (bs != NULL) { /* the first backslash at or after offset a, in the same pass */
+            unsigned mb = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, bsl));
+            if (mb) {
+                *bs = i + a + (unsigned)__builtin_ctz(mb);
+                bs = NULL;
+            }
+        }
         while (m) {
             unsigned k = (unsigned)__builtin_ctz(m);
             if (memcmp(h + i + k, n, nl) == 0) {
                 *found = 1;
+                if (bs != NULL) *bs_end = i + a + 32;
                 return i + k;
             }
             m &= m - 1;
         }
     }
+    if (bs != NULL) *bs_end = i + a;
     return i;
 }
 
@@ -177,7 +188,7 @@ static size_t find(const struct needle *nd, const struct slot *sl, const uint8_t
 #if defined(__x86_64__) && defined(__GNUC__)
     if (have_avx2()) {
         int found = 0;
-        i = find_avx2(h, hl, n, nl, sl->anc_a, sl->anc_b, &found);
+        i = find_avx2(h, hl, n, nl, sl->anc_a, sl->anc_b, &found, NULL, NULL);
         if (found) return i;
     }
 #endif
@@ -221,6 +232,35 @@ static size_t find_bs(const uint8_t *h, size_t hl)
 {
     const uint8_t *p = memchr(h, '\\', hl);
     return p ? (size_t)(p - h) : hl;
+}
+
+/*
+ * The first needle and first backslash offsets of a loaded block (sl->hit,
+ * sl->bs; recs_len = none): one pass over the block with AVX2, else two.
+ */
+static void first_hits(const struct needle *nd, struct slot *sl, size_t recs_len)
+{
+    const uint8_t *raw = sl->raw;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (nd->len > 1 && recs_len >= nd->len && have_avx2()) {
+        size_t a = sl->anc_a, bs = find_bs(raw, a), bs_end = a, i; /* a < nd->len <= recs_len */
+        int found = 0, want = bs == a;
+        i = find_avx2(raw, recs_len, nd->p, nd->len, a, sl->anc_b, &found,
+                      want ? &bs : NULL, &bs_end);
+        if (want && bs == a && (a == recs_len || raw[a] != '\\')) /* not found in the pass */
+            bs = bs_end >= recs_len ? recs_len : bs_end + find_bs(raw + bs_end, recs_len - bs_end);
+        if (!found) {
+            const uint8_t *p = memmem(raw + i, recs_len - i, nd->p, nd->len);
+            i = p ? (size_t)(p - raw) : recs_len;
+        }
+        sl->hit = i;
+        sl->bs = bs;
+        return;
+    }
+#endif
+    sl->hit = find(nd, sl, raw, recs_len);
+    sl->bs = find_bs(raw, recs_len);
 }
 
 /*
@@ -330,8 +370,7 @@ static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl,
     sl->hit = sl->bs = 0;
     if (nd->len) {
         if (nd->len > 1) pick_anchors(nd, sl, sl->raw, h->recs_len);
-        sl->hit = find(nd, sl, sl->raw, h->recs_len);
-        sl->bs = find_bs(sl->raw, h->recs_len);
+        first_hits(nd, sl, h->recs_len);
     }
     return 0;
 }

@@ -1,6 +1,8 @@
 /* test_query.c - query filters: time expressions, CIDR, MAC, options, exact match, index keys. */
 #include "nw/query.h"
+#include "nw/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,5 +251,106 @@ TEST(keys)
     nw_query_keys_free(&k);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(time_forms) NWT_ENTRY(time_rejects) NWT_ENTRY(nets) NWT_ENTRY(macs)
+
+/* ----------------------------------------------- store scan prefilter -- */
+
+static uint64_t pf_clock(void *arg)
+{
+    (void)arg;
+    return 1768003200ull * 1000000 + 5 * 86400000000ull; /* 5 days after the records */
+}
+
+struct pf_collect {
+    int n, bad;
+    unsigned char seen[3000];
+};
+
+static int pf_on_rec(void *arg, const char *line, size_t len, uint64_t ts)
+{
+    struct pf_collect *c = arg;
+    const char *p = memmem(line, len, "\"n\":", 4);
+    int i = p ? atoi(p + 4) : -1; /* checksrc: test */
+
+    (void)ts;
+    if (i < 0 || i >= 3000 || c->seen[i]) c->bad++;
+    else c->seen[i] = 1;
+    c->n++;
+    return 0;
+}
+
+/*
+ * must_contain over the scan's parallel loading and SIMD search: random
+ * records (3,000, small blocks, 1 and 2 threads) with the needle and
+ * backslashes at random places — at a record's start and end, right after a
+ * block boundary, overlapping the anchor positions — must hand over every
+ * record that holds the needle or a backslash, in order, once each.
+ */
+TEST(scan_prefilter_random)
+{
+    static const char *needles[] = {"report-7f3a9c", "ab", "zq9", "/x/y.pdf?id=1"};
+    char tmpl[64], dir[80], rec[700], cmd[128];
+    unsigned seed = 12345;
+    unsigned char want[3000];
+
+    snprintf(tmpl, sizeof tmpl, "/tmp/nwqpfXXXXXX");
+    CHECK(mkdtemp(tmpl) != NULL);
+    for (size_t ni = 0; ni < sizeof needles / sizeof *needles; ni++) {
+        const char *nd = needles[ni];
+        struct nw_store_opts o;
+        struct nw_store *s;
+        struct nw_err err;
+        snprintf(dir, sizeof dir, "%s/s%zu", tmpl, ni);
+        nw_store_opts_defaults(&o);
+        o.block_bytes = 4096 + 1024 * (uint32_t)ni;
+        o.fsync = NW_STORE_FSYNC_NEVER;
+        o.quiet = 1;
+        o.clock = pf_clock;
+        CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+        memset(want, 0, sizeof want);
+        for (int i = 0; i < 3000; i++) {
+            char pad[400];
+            size_t pl = (seed = seed * 1103515245u + 12345u) >> 16 & 255, k;
+            int kind = (int)((seed >> 8) % 9), n;
+            for (k = 0; k < pl; k++) pad[k] = (char)('a' + (seed = seed * 1103515245u + 12345u) % 26);
+            pad[pl] = '\0';
+            switch (kind) {
+            case 0: n = snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:%02d.%06d+00:00\",\"u\":\"%s%s\",\"n\":%d}", i % 60, i, nd, pad, i); want[i] = 1; break;
+            case 1: n = snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:%02d.%06d+00:00\",\"u\":\"%s%s\",\"n\":%d}", i % 60, i, pad, nd, i); want[i] = 1; break;
+            case 2: n = snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:%02d.%06d+00:00\",\"u\":\"\\\\%s\",\"n\":%d}", i % 60, i, pad, i); want[i] = 1; break;
+            case 3: n = snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:%02d.%06d+00:00\",\"u\":\"%s\\\"\",\"n\":%d}", i % 60, i, pad, i); want[i] = 1; break;
+            case 4: n = snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:%02d.%06d+00:00\",\"u\":\"%.*s\",\"n\":%d}", i % 60, i, (int)strlen(nd) - 1, nd, i); break; /* a prefix only */
+            default: n = snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:%02d.%06d+00:00\",\"u\":\"%s\",\"n\":%d}", i % 60, i, pad, i); break;
+            }
+            if (!want[i] && strstr(rec, nd) != NULL) want[i] = 1; /* random pad made it */
+            CHECK_EQ(nw_store_append(s, rec, (size_t)n, &err), 0);
+        }
+        CHECK_EQ(nw_store_close(s, &err), 0);
+        for (int thr = 1; thr <= 2; thr++) {
+            struct nw_store_scan q;
+            struct nw_store_scan_stats st;
+            struct pf_collect *c = calloc(1, sizeof *c); /* checksrc: test */
+            int missing = 0;
+            CHECK(c != NULL);
+            setenv("NW_STORE_SCAN_THREADS", thr == 1 ? "1" : "2", 1);
+            memset(&q, 0, sizeof q);
+            q.until_us = UINT64_MAX;
+            q.must_contain = nd;
+            q.on_record = pf_on_rec;
+            q.arg = c;
+            CHECK_EQ(nw_store_scan(dir, &q, &st, &err), 0);
+            for (int i = 0; i < 3000; i++) missing += want[i] && !c->seen[i];
+            CHECK_EQ(missing, 0);
+            CHECK_EQ(c->bad, 0);
+            CHECK_EQ(st.damaged, 0);
+            CHECK(st.blocks_read > 20);
+            CHECK(c->n < 3000 * 2 / 3); /* and it skipped the rest */
+            free(c);                     /* checksrc: test */
+        }
+    }
+    unsetenv("NW_STORE_SCAN_THREADS");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+    CHECK_EQ(system(cmd), 0);
+}
+
+NW_TEST_MAIN(NWT_ENTRY(scan_prefilter_random) NWT_ENTRY(time_forms) NWT_ENTRY(time_rejects) NWT_ENTRY(nets) NWT_ENTRY(macs)
                  NWT_ENTRY(options) NWT_ENTRY(match_filters) NWT_ENTRY(keys))
