@@ -429,7 +429,12 @@ int nw_cmd_query_who(int argc, char **argv)
     g_sess[0] = skey;
     g_sess[1] = NULL;
     groups[0] = g_sess;
-    rc = scan(dir, w.at_us > 7 * DAY_US ? w.at_us - 7 * DAY_US : 0, w.at_us + DAY_US, groups, 1,
+    /* AND ip:X, which the same session records index (their src_ip): it never
+     * skips a block holding one, but a block must now pass two bloom filter
+     * probes by chance to be read in vain — on the days nobody used the
+     * address, false reads drop from ~3.5 % of the blocks to ~0.1 % */
+    groups[1] = g_ip;
+    rc = scan(dir, w.at_us > 7 * DAY_US ? w.at_us - 7 * DAY_US : 0, w.at_us + DAY_US, groups, 2,
               on_session, &w, &st);
     if (rc != 0) goto out;
     {   /* keep the bindings in force at T */
