@@ -2,8 +2,11 @@
  * flow.c - the flow table: lookup, TCP state, timeouts, memcap, app-layer
  * detection and the `flow` record.
  *
- * Layout: a power-of-two hash of chains; a symmetric hash puts both
- * directions of a connection in the same chain. Every flow also sits on one
+ * Layout: an open-addressing hash (linear probing) of slots holding a flow
+ * pointer and its 32-bit hash; a symmetric hash puts both directions of a
+ * connection in the same slot. A lookup compares hashes in the slot array
+ * and touches only the flow it finds: walking chains of finished flows that
+ * linger until their timeout cost a cache miss each. Every flow also sits on one
  * of three age lists, one per timeout class (TCP closed, TCP open, other),
  * ordered by last activity, so the timeout sweep only touches flows that
  * actually expire. The flow's tuple is oriented client -> server, decided
@@ -31,8 +34,8 @@ enum { APP_UNKNOWN, APP_ATTACHED, APP_NONE };
 #define MAX_OOO_PER_DIR (1u << 20)
 
 struct nw_flow {
-    struct nw_flow *hnext;
     struct nw_flow *older, *newer; /* age list of class cls */
+    uint32_t hash;                 /* tuple_hash(&t) */
     struct nw_tuple t;             /* client -> server */
     uint64_t flow_id;
     uint64_t first_ts, last_ts;
@@ -51,10 +54,15 @@ struct nw_flow {
     struct nw_applayer al;
 };
 
+struct slot {
+    uint32_t hash;
+    struct nw_flow *f; /* NULL = empty */
+};
+
 struct nw_flow_table {
     struct nw_engine *eng;
-    struct nw_flow **buckets;
-    uint32_t mask;
+    struct slot *slots;
+    uint32_t mask;                 /* slots - 1; count stays under half the slots */
     uint64_t count;
     uint64_t max_flows;
     uint64_t next_id;
@@ -111,6 +119,25 @@ static void list_push(struct nw_flow_table *ft, struct nw_flow *f, int cls)
     ft->newest[cls] = f;
 }
 
+/* Take f out of the slot array; later entries of its probe run move back
+ * into the hole (backward-shift deletion: no tombstones). */
+static void slot_remove(struct nw_flow_table *ft, const struct nw_flow *f)
+{
+    uint32_t m = ft->mask, i = f->hash & m, j;
+
+    for (uint32_t n = 0; ft->slots[i].f != f; i = (i + 1) & m)
+        if (ft->slots[i].f == NULL || ++n > m) return; /* not in the table */
+    for (j = (i + 1) & m; ft->slots[j].f != NULL; j = (j + 1) & m) {
+        uint32_t home = ft->slots[j].hash & m;
+        /* the entry at j may fill the hole at i unless its home lies in (i, j] */
+        if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+            ft->slots[i] = ft->slots[j];
+            i = j;
+        }
+    }
+    ft->slots[i].f = NULL;
+}
+
 static int flow_class(const struct nw_flow *f)
 {
     if (f->t.proto != IPPROTO_TCP) return CLS_OTHER;
@@ -129,8 +156,8 @@ struct nw_flow_table *nw_flow_table_new(struct nw_engine *eng)
     ft->eng = eng;
     ft->max_flows = c->flow_memcap / sizeof(struct nw_flow);
     if (ft->max_flows < 16) ft->max_flows = 16;
-    ft->buckets = nw_calloc(nb, sizeof *ft->buckets);
-    if (ft->buckets == NULL) {
+    ft->slots = nw_calloc(nb, sizeof *ft->slots);
+    if (ft->slots == NULL) {
         nw_free(ft);
         return NULL;
     }
@@ -297,7 +324,6 @@ static void on_stream(void *arg, const uint8_t *p, size_t len, size_t gap)
 static void flow_end(struct nw_flow_table *ft, struct nw_flow *f, const char *reason)
 {
     struct nw_proto_ctx ctx;
-    struct nw_flow **pp;
 
     ctx_init(ft, f, &ctx, NULL, NW_DIR_TOSERVER, f->last_ts);
     if (f->t.proto == IPPROTO_TCP) {
@@ -312,9 +338,7 @@ static void flow_end(struct nw_flow_table *ft, struct nw_flow *f, const char *re
     nw_applayer_end(&f->al, &ctx);
     emit_flow(ft, f, reason);
 
-    pp = &ft->buckets[tuple_hash(&f->t) & ft->mask];
-    while (*pp != NULL && *pp != f) pp = &(*pp)->hnext;
-    if (*pp == f) *pp = f->hnext;
+    slot_remove(ft, f);
     list_unlink(ft, f);
     ft->count--;
     nw_free(f);
@@ -350,7 +374,7 @@ void nw_flow_table_free(struct nw_flow_table *ft)
 {
     if (ft == NULL) return;
     nw_flow_flush(ft);
-    nw_free(ft->buckets);
+    nw_free(ft->slots);
     nw_free(ft);
 }
 
@@ -381,28 +405,25 @@ static int sender_is_client(const struct nw_pkt *pkt)
 }
 
 /*
- * Double the bucket array when flows outnumber buckets, so the array stays
- * as small as the live flows need (a large sparse array costs cache misses
- * on every lookup). On allocation failure the table keeps working with
- * longer chains.
+ * Double the slot array when flows fill half of it, so that probe runs stay
+ * short and the array stays as small as the live flows need (a large sparse
+ * array costs cache misses on every lookup). On allocation failure the table
+ * keeps working at a higher load; flow_new refuses flows only when full.
  */
 static void table_grow(struct nw_flow_table *ft)
 {
     uint32_t nb = (ft->mask + 1) * 2;
-    struct nw_flow **b;
+    struct slot *ns;
 
-    if (nb > (1u << 24) || (b = nw_calloc(nb, sizeof *b)) == NULL) return;
+    if (nb > (1u << 24) || (ns = nw_calloc(nb, sizeof *ns)) == NULL) return;
     for (uint32_t i = 0; i <= ft->mask; i++) {
-        struct nw_flow *f = ft->buckets[i], *next;
-        for (; f != NULL; f = next) {
-            uint32_t h = tuple_hash(&f->t) & (nb - 1);
-            next = f->hnext;
-            f->hnext = b[h];
-            b[h] = f;
-        }
+        uint32_t j;
+        if (ft->slots[i].f == NULL) continue;
+        for (j = ft->slots[i].hash & (nb - 1); ns[j].f != NULL; j = (j + 1) & (nb - 1)) continue;
+        ns[j] = ft->slots[i];
     }
-    nw_free(ft->buckets);
-    ft->buckets = b;
+    nw_free(ft->slots);
+    ft->slots = ns;
     ft->mask = nb - 1;
 }
 
@@ -410,6 +431,7 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
                                 int client)
 {
     struct nw_flow *f;
+    uint32_t i;
 
     if (ft->count >= ft->max_flows) {
         /* make room: end the least recently active flow of the biggest class */
@@ -419,10 +441,8 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
         nw_engine_count(ft->eng, "flow.memcap_evicted");
         flow_end(ft, victim, "memcap");
     }
-    if (ft->count >= ft->mask + 1) {
-        table_grow(ft);
-        h = tuple_hash(&pkt->t) & ft->mask;
-    }
+    if (ft->count * 2 >= ft->mask + 1) table_grow(ft);
+    if (ft->count >= ft->mask) return NULL; /* full: keep one slot empty to end probes */
     f = nw_calloc(1, sizeof *f);
     if (f == NULL) return NULL;
     if (client) {
@@ -445,8 +465,10 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
         f->icmp_type = pkt->l4[0];
         f->icmp_code = pkt->l4[1];
     }
-    f->hnext = ft->buckets[h];
-    ft->buckets[h] = f;
+    f->hash = h;
+    for (i = h & ft->mask; ft->slots[i].f != NULL; i = (i + 1) & ft->mask) continue;
+    ft->slots[i].hash = h;
+    ft->slots[i].f = f;
     list_push(ft, f, flow_class(f));
     ft->count++;
     ft->eng->stats.flows++;
@@ -456,8 +478,11 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
 static struct nw_flow *flow_lookup(struct nw_flow_table *ft, const struct nw_tuple *t,
                                    uint32_t h, int *dir)
 {
-    for (struct nw_flow *f = ft->buckets[h]; f != NULL; f = f->hnext) {
-        const struct nw_tuple *k = &f->t;
+    for (uint32_t i = h & ft->mask; ft->slots[i].f != NULL; i = (i + 1) & ft->mask) {
+        struct nw_flow *f = ft->slots[i].f;
+        const struct nw_tuple *k;
+        if (ft->slots[i].hash != h) continue; /* no need to touch f */
+        k = &f->t;
         if (k->proto != t->proto || k->family != t->family) continue;
         if (k->sport == t->sport && k->dport == t->dport && memcmp(k->src, t->src, 16) == 0 &&
             memcmp(k->dst, t->dst, 16) == 0) {
@@ -490,7 +515,7 @@ static void tcp_state(struct nw_flow *f, int dir, uint8_t fl)
 
 void nw_flow_packet(struct nw_flow_table *ft, const struct nw_pkt *pkt)
 {
-    uint32_t h = tuple_hash(&pkt->t) & ft->mask;
+    uint32_t h = tuple_hash(&pkt->t);
     struct nw_proto_ctx ctx;
     struct nw_flow *f;
     int dir = NW_DIR_TOSERVER;

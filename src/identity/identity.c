@@ -65,10 +65,27 @@ struct binding {
     char tail[];
 };
 
+/*
+ * The "user" object as last written for an address: valid while the
+ * address's bindings are unchanged (ver) and the record time stays inside
+ * [lo, hi), the span between two binding boundaries (start, end, expiry)
+ * in which the merged view cannot change. Records of one address come in
+ * bursts, so most lookups copy these bytes instead of walking the bindings.
+ */
+struct ucache {
+    uint32_t ver;
+    uint32_t len;
+    uint64_t lo, hi;
+    size_t size;   /* bytes counted against the memcap */
+    char json[];
+};
+
 struct ipent {
     struct ipent *hnext;
     struct binding *head;
+    struct ucache *uc;
     unsigned n;
+    uint32_t ver;  /* bumped on every change to this address's bindings */
     uint8_t family;
     uint8_t ip[16];
 };
@@ -213,6 +230,8 @@ static void ip_release_if_empty(struct nw_identity *id, struct ipent *e)
             *pp = e->hnext;
             id->nentries--;
             id->st.bytes -= sizeof *e;
+            if (e->uc) id->st.bytes -= e->uc->size;
+            nw_free(e->uc);
             nw_free(e);
             return;
         }
@@ -290,6 +309,7 @@ static void binding_drop(struct nw_identity *id, struct binding *b)
         if (*pp == b) {
             *pp = b->next;
             e->n--;
+            e->ver++;
             break;
         }
     }
@@ -311,6 +331,7 @@ static void binding_link(struct nw_identity *id, struct ipent *e, struct binding
     *pp = b;
     b->owner = e;
     e->n++;
+    e->ver++;
     blist_push(b->open ? &id->open : &id->ended, b);
     id->st.bytes += b->size;
     id->st.bindings++;
@@ -332,6 +353,7 @@ static void binding_replace(struct nw_identity *id, struct binding *old, struct 
     nb->estimated = old->estimated;
     nb->expiry = old->expiry;
     nb->open = 1;
+    e->ver++;
     blist_remove(&id->open, old);
     blist_push(&id->open, nb);
     id->st.bytes += nb->size;
@@ -378,11 +400,12 @@ static void update_next_expiry(struct nw_identity *id, uint64_t expiry)
 
 /* ------------------------------------------------------------------ records */
 
-static void write_user_fields(struct nw_buf *b, int family, const uint8_t *ip, int source,
-                              int has_mac, const uint8_t *mac, const char *account,
-                              const char *calling, const char *hostname, const char *session_id)
+/* The user object's value: {"ip":..,"account":..,..}. */
+static void write_user_value(struct nw_buf *b, int family, const uint8_t *ip, int source,
+                             int has_mac, const uint8_t *mac, const char *account,
+                             const char *calling, const char *hostname, const char *session_id)
 {
-    nw_json_kobj_open(b, "user");
+    nw_json_obj_open(b);
     nw_json_kip(b, "ip", family, ip);
     if (account[0]) nw_json_kcstr(b, "account", account);
     if (has_mac) nw_json_kmac(b, "mac", mac);
@@ -391,6 +414,14 @@ static void write_user_fields(struct nw_buf *b, int family, const uint8_t *ip, i
     nw_json_kcstr(b, "source", source_name(source));
     if (session_id[0]) nw_json_kcstr(b, "session_id", session_id);
     nw_json_obj_close(b);
+}
+
+static void write_user_fields(struct nw_buf *b, int family, const uint8_t *ip, int source,
+                              int has_mac, const uint8_t *mac, const char *account,
+                              const char *calling, const char *hostname, const char *session_id)
+{
+    nw_json_key(b, "user");
+    write_user_value(b, family, ip, source, has_mac, mac, account, calling, hostname, session_id);
 }
 
 static void put_duration(struct nw_buf *b, uint64_t from, uint64_t to)
@@ -447,6 +478,7 @@ static void binding_end(struct nw_identity *id, struct binding *b, uint64_t ts, 
     blist_remove(&id->open, b);
     b->open = 0;
     b->end = ts;
+    if (b->owner) b->owner->ver++;
     id->st.open--;
     blist_push(&id->ended, b);
     emit_session(id, b, 0, ts, reason);
@@ -483,6 +515,7 @@ void nw_identity_free(struct nw_identity *id)
                 bn = b->next;
                 nw_free(b);
             }
+            nw_free(e->uc);
             nw_free(e);
         }
     }
@@ -644,6 +677,7 @@ int nw_identity_login(struct nw_identity *id, const struct nw_ident_info *info, 
             cur = nb;
         }
         cur->expiry = expiry;
+        e->ver++;
         update_next_expiry(id, expiry);
         return 0;
     }
@@ -762,18 +796,12 @@ struct view {
     const uint8_t *mac;
 };
 
-static int lookup(struct nw_identity *id, int family, const uint8_t *addr, uint64_t ts,
-                  struct view *v, const struct ipent **ep)
+/* The merged view of e's bindings at ts; 0 when none is in force. */
+static int entry_view(const struct ipent *e, uint64_t ts, struct view *v)
 {
-    uint8_t key[16] = {0};
-    const struct ipent *e;
     const struct binding *cand[IDENT_MAX_PER_IP + 4];
     int n = 0;
 
-    if (id == NULL || addr == NULL || (family != 4 && family != 6)) return 0;
-    memcpy(key, addr, key_len(family));
-    e = ip_find(id, family, key);
-    if (e == NULL) return 0;
     for (const struct binding *b = e->head; b != NULL && n < (int)NW_ARRAY_LEN(cand); b = b->next)
         if (in_force(b, ts)) cand[n++] = b;
     if (n == 0) return 0;
@@ -800,8 +828,68 @@ static int lookup(struct nw_identity *id, int family, const uint8_t *addr, uint6
         if (!v->hostname[0]) v->hostname = b->hostname;
         if (v->mac == NULL && b->has_mac) v->mac = b->mac;
     }
+    return 1;
+}
+
+static int lookup(struct nw_identity *id, int family, const uint8_t *addr, uint64_t ts,
+                  struct view *v, const struct ipent **ep)
+{
+    const struct ipent *e;
+
+    if (id == NULL || addr == NULL || (family != 4 && family != 6)) return 0;
+    e = ip_find(id, family, addr);
+    if (e == NULL || !entry_view(e, ts, v)) return 0;
     *ep = e;
     return 1;
+}
+
+/* [*lo, *hi): the span around ts in which none of e's bindings starts, ends
+ * or expires, so the view at ts holds all through it (see in_force). */
+static void stable_span(const struct ipent *e, uint64_t ts, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t l = 0, h = UINT64_MAX;
+
+    for (const struct binding *b = e->head; b != NULL; b = b->next) {
+        uint64_t edge[2] = {b->start, b->open ? b->expiry : b->end};
+        for (int k = 0; k < 2; k++) {
+            uint64_t x = edge[k];
+            if (k == 1 && b->open && x == 0) continue; /* no expiry */
+            if (x <= ts) {
+                if (x > l) l = x;
+            } else if (x < h) {
+                h = x;
+            }
+        }
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* Keep the user object just written (json, len bytes; 0 = none in force) as
+ * e's cache for the span around ts. Skipped when the memcap has no room. */
+static void cache_user(struct nw_identity *id, struct ipent *e, uint64_t ts, const char *json,
+                       size_t len)
+{
+    struct ucache *uc = e->uc;
+    size_t need = sizeof *uc + len;
+
+    if (len > UINT32_MAX) return;
+    if (uc == NULL || uc->size < need) {
+        size_t size = (need + 63) & ~(size_t)63;
+        if (uc != NULL) {
+            id->st.bytes -= uc->size;
+            nw_free(uc);
+            e->uc = NULL;
+        }
+        if (id->st.bytes + size > id->memcap || (uc = nw_alloc(size)) == NULL) return;
+        uc->size = size;
+        id->st.bytes += size;
+        e->uc = uc;
+    }
+    uc->ver = e->ver;
+    uc->len = (uint32_t)len;
+    if (len) memcpy(uc->json, json, len);
+    stable_span(e, ts, &uc->lo, &uc->hi);
 }
 
 int nw_identity_lookup(struct nw_identity *id, int family, const uint8_t *addr, uint64_t ts_us,
@@ -831,11 +919,29 @@ int nw_identity_write_user(struct nw_identity *id, struct nw_buf *b, int family,
                            const uint8_t *addr, uint64_t ts_us)
 {
     struct view v;
-    const struct ipent *e;
+    struct ipent *e;
+    const struct ucache *uc;
+    size_t at;
 
-    if (b == NULL || !lookup(id, family, addr, ts_us, &v, &e)) return 0;
-    write_user_fields(b, e->family, e->ip, v.primary->source, v.mac != NULL, v.mac, v.account,
-                      v.calling, v.hostname, v.session_id);
+    if (id == NULL || b == NULL || addr == NULL || (family != 4 && family != 6)) return 0;
+    e = ip_find(id, family, addr);
+    if (e == NULL) return 0;
+    uc = e->uc;
+    if (uc != NULL && uc->ver == e->ver && ts_us >= uc->lo && ts_us < uc->hi) {
+        if (uc->len == 0) return 0;
+        nw_json_key(b, "user");
+        nw_json_raw(b, uc->json, uc->len);
+        return 1;
+    }
+    if (!entry_view(e, ts_us, &v)) {
+        cache_user(id, e, ts_us, NULL, 0);
+        return 0;
+    }
+    nw_json_key(b, "user");
+    at = b->len;
+    write_user_value(b, e->family, e->ip, v.primary->source, v.mac != NULL, v.mac, v.account,
+                     v.calling, v.hostname, v.session_id);
+    if (nw_buf_ok(b)) cache_user(id, e, ts_us, b->data + at, b->len - at);
     return 1;
 }
 

@@ -226,7 +226,87 @@ TEST(memcap_evicts_oldest_and_never_grows)
     eng_fini(&g);
 }
 
+
+/*
+ * Churn through the slot array: thousands of connections, a third of them
+ * closed by RST each round (their flows are swept 10 s later, which frees
+ * slots and shifts probe runs) and reopened in the next. A lookup that missed
+ * a live flow would open a duplicate, one that found a stale slot would merge
+ * two flows: either breaks the per-connection record count or packet total.
+ */
+TEST(slot_churn_matches_model)
+{
+    enum { HOSTS = 100, PORTS = 30, N = HOSTS * PORTS, ROUNDS = 6 };
+    static int sent[N], want_recs[N], seen_recs[N], seen_pkts[N];
+    static unsigned char open[N], rst[N];
+    struct eng g;
+    uint8_t b[128];
+    uint64_t t = 1700000000000000ull, rng = 42;
+    const char *p;
+    int bad = 0;
+
+    memset(sent, 0, sizeof sent);
+    memset(want_recs, 0, sizeof want_recs);
+    memset(seen_recs, 0, sizeof seen_recs);
+    memset(seen_pkts, 0, sizeof seen_pkts);
+    memset(open, 0, sizeof open);
+    CHECK(eng_init(&g, 0) == 0);
+    for (int r = 0; r < ROUNDS; r++) {
+        memset(rst, 0, sizeof rst);
+        for (int k = 0; k < 3 * N; k++) {
+            int i;
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            i = (int)((rng >> 33) % N);
+            nw_engine_packet(g.e, t++, b,
+                             tcp_pkt(b, (uint8_t)(1 + i / PORTS), (uint16_t)(20000 + i % PORTS),
+                                     250, 80, 0x10, 1, NULL),
+                             40);
+            sent[i]++;
+            if (!open[i]) want_recs[i]++;
+            open[i] = 1;
+        }
+        for (int i = 0; i < N; i++) {
+            if (!open[i] || (i + r) % 3 != 0) continue;
+            nw_engine_packet(g.e, t++, b,
+                             tcp_pkt(b, (uint8_t)(1 + i / PORTS), (uint16_t)(20000 + i % PORTS),
+                                     250, 80, 0x14, 1, NULL),
+                             40);
+            sent[i]++;
+            rst[i] = 1;
+        }
+        t += 11000000ull; /* past tcp_closed_s: the next packet sweeps the reset flows */
+        for (int i = 0; i < N; i++)
+            if (rst[i]) open[i] = 0;
+    }
+    nw_engine_finish(g.e);
+    for (p = eng_text(&g); (p = strstr(p, "\"src_ip\":\"10.0.0.")) != NULL;) {
+        unsigned a = 0, port = 0, pk = 0;
+        p += strlen("\"src_ip\":\"10.0.0.");
+        while (*p >= '0' && *p <= '9') a = a * 10 + (unsigned)(*p++ - '0');
+        p = strstr(p, "\"src_port\":");
+        if (p == NULL) break;
+        for (p += strlen("\"src_port\":"); *p >= '0' && *p <= '9'; p++)
+            port = port * 10 + (unsigned)(*p - '0');
+        p = strstr(p, "\"pkts_toserver\":");
+        if (p == NULL) break;
+        for (p += strlen("\"pkts_toserver\":"); *p >= '0' && *p <= '9'; p++)
+            pk = pk * 10 + (unsigned)(*p - '0');
+        if (a < 1 || a > HOSTS || port < 20000 || port >= 20000 + PORTS) {
+            bad++;
+            continue;
+        }
+        seen_recs[(a - 1) * PORTS + (port - 20000)]++;
+        seen_pkts[(a - 1) * PORTS + (port - 20000)] += (int)pk;
+    }
+    for (int i = 0; i < N; i++)
+        if (seen_pkts[i] != sent[i] || seen_recs[i] != want_recs[i]) bad++;
+    CHECK_EQ(bad, 0);
+    CHECK(nw_engine_stats(g.e)->flows > (uint64_t)N); /* reopened flows were created */
+    eng_fini(&g);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(reassembly_matches_model) NWT_ENTRY(hole_becomes_gap_at_bound)
                  NWT_ENTRY(direction_from_synack_and_idle_timeout)
                  NWT_ENTRY(port_reuse_after_fin_is_new_flow)
-                 NWT_ENTRY(memcap_evicts_oldest_and_never_grows))
+                 NWT_ENTRY(memcap_evicts_oldest_and_never_grows)
+                 NWT_ENTRY(slot_churn_matches_model))

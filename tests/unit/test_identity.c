@@ -407,6 +407,84 @@ TEST(random_against_model)
     fix_fini(&f);
 }
 
+/*
+ * Lookups interleaved with changes, at the current time and a little in the
+ * past, against a model: catches a cached user object that outlives a login,
+ * logout, renewal or lease expiry (the cache is per address, keyed by its
+ * change count and the span between binding boundaries).
+ */
+TEST(cached_user_follows_changes)
+{
+    struct fix f;
+    struct nw_buf b;
+    struct iv {
+        uint64_t start, end; /* RADIUS: end 0 = open; DHCP: end = lease expiry */
+        int step;
+    } ivs[8][64];
+    int niv[8] = {0};
+    uint32_t seed = 777;
+
+    CHECK(fix_init(&f, 0));
+    nw_buf_init(&b, 0);
+    for (int step = 0; step < 300; step++) {
+        uint64_t ts = T0 + (uint64_t)step * SEC / 2;
+        int k;
+        char ip[24];
+        struct nw_ident_info in;
+        struct iv *cur;
+
+        seed = seed * 1103515245u + 12345u;
+        k = (int)((seed >> 16) % 8);
+        snprintf(ip, sizeof ip, k < 4 ? "10.0.0.%d" : "10.0.1.%d", k);
+        cur = niv[k] ? &ivs[k][niv[k] - 1] : NULL;
+        if (k < 4) { /* RADIUS: alternate login and logout */
+            in = info(NW_IDSRC_RADIUS, ip);
+            if (cur && cur->end == 0) {
+                snprintf(in.account, sizeof in.account, "r%d", cur->step);
+                CHECK_EQ(nw_identity_logout(f.id, &in, ts, "stop"), 0);
+                cur->end = ts;
+            } else if (niv[k] < 64) {
+                snprintf(in.account, sizeof in.account, "r%d", step);
+                CHECK_EQ(nw_identity_login(f.id, &in, ts), 0);
+                ivs[k][niv[k]++] = (struct iv){ts, 0, step};
+            }
+        } else if (niv[k] < 64 || (cur && ts <= cur->end)) { /* DHCP ACK: renew or new lease */
+            uint64_t lease = (1 + (seed >> 8) % 4) * SEC; /* a renewal may also shorten it */
+            in = info(NW_IDSRC_DHCP, ip);
+            in.has_mac = 1;
+            in.mac[5] = (uint8_t)k;
+            in.lease_us = lease;
+            if (cur && ts <= cur->end) { /* an ACK at the expiry instant still renews */
+                snprintf(in.hostname, sizeof in.hostname, "h%d", cur->step);
+                cur->end = ts + lease;
+            } else {
+                snprintf(in.hostname, sizeof in.hostname, "h%d", step);
+                ivs[k][niv[k]++] = (struct iv){ts, ts + lease, step};
+            }
+            CHECK_EQ(nw_identity_login(f.id, &in, ts), 0);
+        }
+        /* every address, now and up to 2 s back */
+        for (int a = 0; a < 8; a++) {
+            for (int back = 0; back < 5; back++) {
+                uint64_t t = ts - (uint64_t)back * SEC / 2 - (back ? 1 : 0);
+                char want[40] = "", aip[24];
+                snprintf(aip, sizeof aip, a < 4 ? "10.0.0.%d" : "10.0.1.%d", a);
+                if (t < T0) continue;
+                for (int i = 0; i < niv[a]; i++) {
+                    const struct iv *v = &ivs[a][i];
+                    if (v->start <= t && (v->end == 0 || t < v->end))
+                        snprintf(want, sizeof want, a < 4 ? "\"account\":\"r%d\"" : "\"hostname\":\"h%d\"",
+                                 v->step);
+                }
+                if (want[0]) CHECK_HAS(user_at(&f, aip, t, &b), want);
+                else CHECK_STR(user_at(&f, aip, t, &b), "");
+            }
+        }
+    }
+    nw_buf_fini(&b);
+    fix_fini(&f);
+}
+
 TEST(alloc_failures)
 {
     /* fail the nth allocation for every n: no crash, no leak, clean errors */
@@ -439,4 +517,4 @@ NW_TEST_MAIN(X(radius_binding_over_time) X(merge_radius_and_dhcp) X(dhcp_renew_r
                  X(finish_and_replace) X(stop_without_start_and_nas_restart)
                      X(memcap_drops_oldest_ended) X(per_address_history_bounded)
                          X(static_map_good) X(static_map_errors) X(static_map_missing_file)
-                             X(random_against_model) X(alloc_failures))
+                             X(random_against_model) X(cached_user_follows_changes) X(alloc_failures))
