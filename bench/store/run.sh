@@ -5,11 +5,12 @@
 #    streamed straight into a new store on one core (taskset), no JSON file written;
 #    prints records/s and store size vs the same records as JSON lines (counted while generating)
 # 2. baseline files: one day's JSON lines written out, and zstd -3 of it (size ratio)
-# 3. "who had IP X at T": `netwarden query who`, warm (median of WHO_RUNS) and cold (page cache
-#    dropped before each run, when root), checked against the generator's answer;
+# 3. "who had IP X at T": `netwarden query who`, warm (median of WHO_RUNS), cold (page cache
+#    dropped before each run, when root) and data-cold (dropped, then `netwarden --version` run
+#    once so only the store is cold), checked against the generator's answer;
 #    baseline: grep -F over that day's JSON and zstdgrep over its .zst
-# 4. day-wide URL substring search: `netwarden query --url`, warm and cold, in GB/s of JSON
-#    equivalent; baseline grep -F / zstdgrep -F over the same day
+# 4. day-wide URL substring search: `netwarden query --url`, warm (median of 5; wall and user+sys
+#    CPU) and cold, in GB/s of JSON equivalent; baseline grep -F / zstdgrep -F over the same day
 #
 # Environment: RECORDS (default 100000000; e.g. RECORDS=5000000 for a quick run), NW_BUILD
 # (default build, the release build of `make`), BENCH_DIR (default /work/bench-store, needs ~10 GB for
@@ -81,10 +82,13 @@ case $out in *"\"account\":\"$ACCTD\""*) echo "who: $IPD at @$((ATD/1000000)) ->
     *) echo "who: WRONG answer for $IPD at $ATD: $out (expected $ACCTD)"; exit 1;; esac
 warm=$(for i in $(seq "$WHO_RUNS"); do s=$(now); who "$IPD" "$ATD" >/dev/null; e=$(now); ms "$s" "$e"; done | median)
 cold="n/a (not root)"
+dcold="n/a"
 if drop; then
     cold=$(for i in 1 2 3; do drop; s=$(now); who "$IPD" "$ATD" >/dev/null; e=$(now); ms "$s" "$e"; done | median)
+    # data-cold: the binary is in the page cache (a unit runs netwarden all the time), the store is not
+    dcold=$(for i in 1 2 3; do drop; "$NW" --version >/dev/null; s=$(now); who "$IPD" "$ATD" >/dev/null; e=$(now); ms "$s" "$e"; done | median)
 fi
-echo "who latency (whole command): warm ${warm} ms, cold ${cold} ms"
+echo "who latency (whole command): warm ${warm} ms, cold ${cold} ms (binary and store), data-cold ${dcold} ms (store only)"
 "$NW" query who --store "$DIR/store" --ip "$IPD" --at "@$((ATD/1000000))" --stats 2>&1 >/dev/null | sed 's/^/  /'
 pat="\"event_type\":\"session\",\"src_ip\":\"$IPD\""
 s=$(now); grep -F "$pat" "$DIR/day.json" >/dev/null || true; e=$(now); gw=$(ms "$s" "$e")
@@ -96,21 +100,24 @@ DSTART=$(( 1783267200 + DAY * 86400 ))
 DJSON=$(python3 -c "import json;print(json.load(open('$DIR/ingest.json'))['day_bytes'][$DAY])")
 q() { "$NW" query --store "$DIR/store" --since "@$DSTART" --until "@$((DSTART + 86400))" --url report-7f3a9c "$@"; }
 n=$(q 2>/dev/null | wc -l)
-s=$(now); q >/dev/null 2>&1; e=$(now); uw=$(ms "$s" "$e")
+uw=$(for i in 1 2 3 4 5; do s=$(now); q >/dev/null 2>&1; e=$(now); ms "$s" "$e"; done | median)
+ucpu=$( (for i in 1 2 3 4 5; do /usr/bin/time -f "%U %S" "$NW" query --store "$DIR/store" --since "@$DSTART" \
+    --until "@$((DSTART + 86400))" --url report-7f3a9c 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f\n", ($1 + $2) * 1000}'; done) | median)
 uc="n/a"
 if drop; then s=$(now); q >/dev/null 2>&1; e=$(now); uc=$(ms "$s" "$e"); fi
 s=$(now); grep -F report-7f3a9c "$DIR/day.json" >/dev/null || true; e=$(now); gu=$(ms "$s" "$e")
 s=$(now); zstdgrep -F report-7f3a9c "$DIR/day.json.zst" >/dev/null || true; e=$(now); zu=$(ms "$s" "$e")
 gc="n/a"
 if drop; then s=$(now); grep -F report-7f3a9c "$DIR/day.json" >/dev/null || true; e=$(now); gc=$(ms "$s" "$e"); fi
-python3 - "$DJSON" "$uw" "$uc" "$gu" "$zu" "$gc" "$n" <<'PY'
+python3 - "$DJSON" "$uw" "$uc" "$gu" "$zu" "$gc" "$n" "$ucpu" <<'PY'
 import sys
-dj, uw, uc, gu, zu, gc, n = sys.argv[1:]
+dj, uw, uc, gu, zu, gc, n, ucpu = sys.argv[1:]
 dj = float(dj)
 def gbs(ms):
     try: return "%.2f GB/s (%.0f ms)" % (dj / (float(ms) / 1e3) / 1e9, float(ms))
     except ValueError: return ms
-print("URL search over one day (%.0f MB of JSON, %s hits): netwarden warm %s, cold %s" % (dj / 1e6, n, gbs(uw), gbs(uc)))
+print("URL search over one day (%.0f MB of JSON, %s hits): netwarden warm %s (median of 5), cold %s; "
+      "per CPU second %s" % (dj / 1e6, n, gbs(uw), gbs(uc), gbs(ucpu)))
 print("  baseline: grep -F warm %s, cold %s; zstdgrep -F %s" % (gbs(gu), gbs(gc), gbs(zu)))
 print("  ratio: netwarden / grep (warm) = %.2fx, netwarden / zstdgrep = %.2fx" % (float(gu) / float(uw), float(zu) / float(uw)))
 PY

@@ -90,7 +90,7 @@ struct who {
     struct nw_query_net net;
     uint64_t at_us;
     struct binding *b;
-    size_t nb;
+    size_t nb, cap; /* b grows on demand up to MAX_BINDINGS (1.2 KB each) */
     size_t dropped;
     uint64_t sessions_seen; /* session records of the address in the window */
     /* user-object fallback */
@@ -177,6 +177,16 @@ static int on_session(void *arg, const char *line, size_t len, uint64_t ts_us)
         if (w->nb == MAX_BINDINGS) {
             w->dropped++;
             return 0;
+        }
+        if (w->nb == w->cap) {
+            size_t nc = w->cap * 2 > MAX_BINDINGS ? MAX_BINDINGS : w->cap * 2;
+            struct binding *n2 = nw_realloc(w->b, nc * sizeof *n2);
+            if (n2 == NULL) {
+                w->dropped++;
+                return 0;
+            }
+            w->b = n2;
+            w->cap = nc;
         }
         snprintf(nb.evidence, sizeof nb.evidence, "session records");
         w->b[w->nb++] = nb;
@@ -415,7 +425,8 @@ int nw_cmd_query_who(int argc, char **argv)
                 stat(dir, &sb) != 0 ? strerror(errno) : "not a directory");
         return NW_EXIT_USAGE;
     }
-    w.b = nw_calloc(MAX_BINDINGS, sizeof *w.b);
+    w.cap = 16;
+    w.b = nw_calloc(w.cap, sizeof *w.b);
     if (w.b == NULL) {
         fprintf(stderr, "netwarden query who: out of memory\n");
         return NW_EXIT_RUNTIME;

@@ -67,6 +67,7 @@ struct scan {
     size_t npool;
     struct needle nd;
     int nthreads;          /* decompression threads (scan_threads()) */
+    int prefetched;        /* prefetch() announced the filters' reads already */
     int stop;
 };
 
@@ -588,12 +589,15 @@ static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t 
         struct slot *sl = &pp.slots[c % pp.nslot];
         pthread_mutex_lock(&pp.mu);
         for (;;) {
+            size_t j = pp.next;
             if (sl->state == SLOT_READY) break;
-            if (pp.next == c && sl->state == SLOT_EMPTY) { /* nobody took it: do it here */
+            /* while block c is being loaded elsewhere, load the next free one
+             * here rather than wait: this thread is a worker too */
+            if (j < pp.n && pp.slots[j % pp.nslot].state == SLOT_EMPTY) {
                 pp.next++;
-                sl->state = SLOT_BUSY;
+                pp.slots[j % pp.nslot].state = SLOT_BUSY;
                 pthread_mutex_unlock(&pp.mu);
-                par_load(&pp, sc->dctx, c);
+                par_load(&pp, sc->dctx, j);
                 pthread_mutex_lock(&pp.mu);
                 continue;
             }
@@ -639,7 +643,7 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
         return 1; /* not really sealed (being sealed now?): walk it as active */
     }
     sc->st->bytes_read += flen + TRAILER_LEN;
-    if (sc->q->ngroups) { /* cold cache: queue the reads of the filters to test, at once */
+    if (sc->q->ngroups && !sc->prefetched) { /* cold cache: queue the filter reads at once */
         uint64_t o = SEG_HDR_LEN;
         for (uint32_t b = 0; b < t->nblocks; b++) {
             struct blk_hdr h;
@@ -754,7 +758,15 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int scan_day(struct scan *sc, const char *dir, uint32_t day)
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) nw_free(names[i]);
+    nw_free(names);
+}
+
+/* The segment file names of one day, in creation order. 0, 1 (no such
+ * partition: deleted by retention meanwhile) or NW_ENOMEM. */
+static int list_day(const char *dir, uint32_t day, char ***out, size_t *nout)
 {
     char path[4200], d[16], **names = NULL;
     size_t n = 0, cap = 0;
@@ -762,10 +774,12 @@ static int scan_day(struct scan *sc, const char *dir, uint32_t day)
     struct dirent *de;
     int rc = 0;
 
+    *out = NULL;
+    *nout = 0;
     nw__day_name(day, d);
     snprintf(path, sizeof path, "%s/%s", dir, d);
     dd = opendir(path);
-    if (dd == NULL) return 0;
+    if (dd == NULL) return 1;
     while ((de = readdir(dd)) != NULL && n < MAX_SEGS) {
         size_t l = strlen(de->d_name);
         if (l != 16 || strcmp(de->d_name + 12, ".nws") != 0) continue;
@@ -786,16 +800,101 @@ static int scan_day(struct scan *sc, const char *dir, uint32_t day)
         n++;
     }
     if (n) qsort(names, n, sizeof *names, cmp_str); /* zero-padded: name order = creation order */
+out:
+    closedir(dd);
+    if (rc != 0) {
+        free_names(names, n);
+        return rc;
+    }
+    *out = names;
+    *nout = n;
+    return 0;
+}
+
+static int scan_day(struct scan *sc, const char *dir, uint32_t day, char **names, size_t n)
+{
+    char path[4200], d[16];
+    int rc = 0;
+
+    nw__day_name(day, d);
     sc->st->partitions++;
     for (size_t i = 0; i < n && !sc->stop && rc == 0; i++) {
         snprintf(path, sizeof path, "%s/%s/%s", dir, d, names[i]);
         rc = scan_segment(sc, path);
     }
-out:
-    closedir(dd);
-    for (size_t i = 0; i < n; i++) nw_free(names[i]);
-    nw_free(names);
     return rc;
+}
+
+/*
+ * Cold-cache help for key lookups (who, --ip over days): a lookup reads a
+ * few bytes from every segment of the window (header, trailer, footer, the
+ * filter of every block in the time range) before the few blocks it wants,
+ * and read one after the other those small reads cost a disk round trip
+ * each. Here every one of them is announced to the kernel first
+ * (POSIX_FADV_WILLNEED, asynchronous), in two passes: the segments' heads
+ * and tails, then — footers in hand — the filters. The scan that follows
+ * then mostly finds them in the page cache. Advisory only: any failure just
+ * leaves the scan to read on its own.
+ */
+#define PREFETCH_MAX 1024
+#define PREFETCH_TAIL 65536
+static void prefetch(const struct scan *sc, const char *dir, const uint32_t *days,
+                     char ***names, const size_t *cnt, size_t nd)
+{
+    int *fds = nw_calloc(PREFETCH_MAX, sizeof *fds);
+    uint64_t *sizes = nw_calloc(PREFETCH_MAX, sizeof *sizes);
+    size_t nf = 0;
+
+    if (fds == NULL || sizes == NULL) goto out;
+    for (size_t i = 0; i < nd; i++) {
+        char path[4200], d[16];
+        nw__day_name(days[i], d);
+        for (size_t j = 0; j < cnt[i] && nf < PREFETCH_MAX; j++) {
+            struct stat sb;
+            uint64_t tail;
+            int fd;
+            snprintf(path, sizeof path, "%s/%s/%s", dir, d, names[i][j]);
+            if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) continue;
+            if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size < SEG_HDR_LEN + TRAILER_LEN) {
+                close(fd);
+                continue;
+            }
+            tail = (uint64_t)sb.st_size < PREFETCH_TAIL ? (uint64_t)sb.st_size : PREFETCH_TAIL;
+            posix_fadvise(fd, 0, SEG_HDR_LEN, POSIX_FADV_WILLNEED);
+            posix_fadvise(fd, (off_t)((uint64_t)sb.st_size - tail), (off_t)tail,
+                          POSIX_FADV_WILLNEED);
+            sizes[nf] = (uint64_t)sb.st_size;
+            fds[nf++] = fd;
+        }
+    }
+    for (size_t k = 0; k < nf; k++) {
+        uint8_t tb[TRAILER_LEN], *footer;
+        struct trailer t;
+        uint64_t flen, o = SEG_HDR_LEN, size = sizes[k];
+        if (pread(fds[k], tb, TRAILER_LEN, (off_t)(size - TRAILER_LEN)) != TRAILER_LEN ||
+            nw__trailer_decode(tb, &t) != 0 || t.footer_off < SEG_HDR_LEN ||
+            t.footer_off > size - TRAILER_LEN)
+            continue; /* active segment: the scan walks it */
+        if (t.nrec && (t.max_ts < sc->q->since_us || t.min_ts >= sc->q->until_us)) continue;
+        flen = size - TRAILER_LEN - t.footer_off;
+        if (flen > FOOTER_MAX || flen != (uint64_t)t.nblocks * BLK_HDR_LEN || flen == 0) continue;
+        if ((footer = nw_alloc((size_t)flen)) == NULL) break;
+        if (pread(fds[k], footer, (size_t)flen, (off_t)t.footer_off) == (ssize_t)flen) {
+            for (uint32_t b = 0; b < t.nblocks; b++) {
+                struct blk_hdr h;
+                if (nw__blk_hdr_decode(footer + (size_t)b * BLK_HDR_LEN, &h) != 0) break;
+                if (!(h.max_ts < sc->q->since_us || h.min_ts >= sc->q->until_us))
+                    posix_fadvise(fds[k], (off_t)(o + BLK_HDR_LEN), (off_t)h.filter_len,
+                                  POSIX_FADV_WILLNEED);
+                o += BLK_HDR_LEN + h.filter_len + h.comp_len;
+            }
+        }
+        nw_free(footer);
+    }
+out:
+    for (size_t k = 0; k < nf; k++) close(fds[k]);
+    nw_free(fds);
+    nw_free(sizes);
 }
 
 int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_store_scan_stats *st,
@@ -805,6 +904,9 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
     struct scan sc;
     char path[4200];
     uint32_t *days = NULL;
+    char ***dnames = NULL;
+    size_t *dcnt = NULL;
+    int *dok = NULL;
     size_t nd = 0, cap = 0, nkeys = 0;
     DIR *dd = NULL;
     struct dirent *de;
@@ -869,14 +971,38 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
         days[nd++] = day;
     }
     if (nd) qsort(days, nd, sizeof *days, cmp_u32);
+    dnames = nw_calloc(nd ? nd : 1, sizeof *dnames);
+    dcnt = nw_calloc(nd ? nd : 1, sizeof *dcnt);
+    dok = nw_calloc(nd ? nd : 1, sizeof *dok);
+    if (dnames == NULL || dcnt == NULL || dok == NULL) {
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory listing %s", dir);
+        goto out;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        int lr = list_day(dir, days[i], &dnames[i], &dcnt[i]);
+        if (lr < 0) {
+            rc = nw_err_set(err, lr, "out of memory listing %s", dir);
+            goto out;
+        }
+        dok[i] = lr == 0;
+    }
+    if (q->ngroups) {
+        prefetch(&sc, dir, days, dnames, dcnt, nd);
+        sc.prefetched = 1;
+    }
     for (size_t i = 0; i < nd && !sc.stop; i++) {
-        rc = scan_day(&sc, dir, days[i]);
+        if (!dok[i]) continue; /* deleted by retention meanwhile */
+        rc = scan_day(&sc, dir, days[i], dnames[i], dcnt[i]);
         if (rc != 0) {
             nw_err_set(err, rc, "out of memory scanning %s", dir);
             break;
         }
     }
 out:
+    for (size_t i = 0; dnames && i < nd; i++) free_names(dnames[i], dcnt[i]);
+    nw_free(dnames);
+    nw_free(dcnt);
+    nw_free(dok);
     if (dd) closedir(dd);
     nw_free(days);
     nw_free(sc.hashes);
