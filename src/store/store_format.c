@@ -173,6 +173,8 @@ void nw__blk_hdr_encode(uint8_t o[BLK_HDR_LEN], const struct blk_hdr *h)
     le64_put(o + 24, h->min_ts);
     le64_put(o + 32, h->max_ts);
     le64_put(o + 40, h->first_rec);
+    le32_put(o + 48, h->xlen);
+    le32_put(o + 52, h->enc);
     le64_put(o + 56, h->hash);
 }
 
@@ -187,7 +189,12 @@ int nw__blk_hdr_decode(const uint8_t in[BLK_HDR_LEN], struct blk_hdr *h)
     h->min_ts = le64_get(in + 24);
     h->max_ts = le64_get(in + 32);
     h->first_rec = le64_get(in + 40);
+    h->xlen = le32_get(in + 48);
+    h->enc = le32_get(in + 52);
     h->hash = le64_get(in + 56);
+    if (h->enc == BLK_ENC_PLAIN ? h->xlen != 0
+        : h->enc != BLK_ENC_TMPL || h->xlen == 0 || h->xlen > BLOCK_MAX_RAW)
+        return NW_EFORMAT;
     if (h->nrec == 0 || h->nrec > BLOCK_MAX_RECS || h->raw_len > BLOCK_MAX_RAW ||
         h->comp_len == 0 || h->comp_len > BLOCK_MAX_COMP ||
         h->min_ts > h->max_ts)
@@ -237,11 +244,156 @@ int nw__trailer_decode(const uint8_t in[TRAILER_LEN], struct trailer *t)
 int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
                        uint8_t *out)
 {
-    size_t n = ZSTD_decompressDCtx(dctx, out, h->raw_len, comp, h->comp_len);
+    size_t n;
 
+    if (h->enc == BLK_ENC_TMPL) {
+        /* malloc, not a cache: glibc keeps a freed block of this size in the
+         * heap after the first (dynamic mmap threshold), so this stays cheap */
+        uint8_t *x = nw_alloc(h->xlen);
+        int rc;
+        if (x == NULL) return NW_ENOMEM;
+        n = ZSTD_decompressDCtx(dctx, x, h->xlen, comp, h->comp_len);
+        rc = ZSTD_isError(n) || n != h->xlen
+                 ? NW_EFORMAT
+                 : nw__tmpl_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec);
+        nw_free(x);
+        if (rc != 0) return rc;
+        n = h->raw_len;
+    } else {
+        n = ZSTD_decompressDCtx(dctx, out, h->raw_len, comp, h->comp_len);
+    }
     if (ZSTD_isError(n) || n != h->raw_len) return NW_EFORMAT;
     /* records ('\n'-terminated), then the timestamps (nw__ts_decode) */
     if (out[h->recs_len - 1] != '\n') return NW_EFORMAT;
+    return 0;
+}
+
+/* ----------------------------------------------------------- templates -- */
+
+/*
+ * Records of one event type repeat the same member names and punctuation;
+ * only the values change. Splitting each record into its template (shared,
+ * stored once per block) and its values halves what zstd has to look at:
+ * compression is faster and the frame smaller. The split is lossless for any
+ * bytes: a record that holds 0x00, 0x01, a raw control byte or an unfinished
+ * string, or whose template is too long or does not fit the table, is kept
+ * verbatim.
+ */
+
+void nw__tmpl_reset(struct tmpl_enc *te)
+{
+    memset(te, 0, sizeof *te);
+}
+
+size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
+                    const struct nw__spans *sp)
+{
+    uint8_t sk[TMPL_MAX_LEN];
+    uint8_t *val = out + o + 1; /* values go after the id byte: a known template, the common case */
+    size_t s = 0, v = 0, prev = 0, n, slot;
+    uint64_t h;
+
+    if (sp == NULL || sp->over) goto verbatim;
+    for (size_t i = 0; i + 1 < sp->n; i += 2) {
+        size_t b = sp->v[i], e = sp->v[i + 1];
+        if (b < prev || e < b || e > len) goto verbatim;
+        n = b - prev;
+        if (s + n + 1 > TMPL_MAX_LEN || v + (e - b) + 1 > len) goto verbatim;
+        memcpy(sk + s, rec + prev, n);
+        s += n;
+        sk[s++] = 1;
+        memcpy(val + v, rec + b, e - b);
+        v += e - b;
+        val[v++] = 0;
+        prev = e;
+    }
+    n = len - prev;
+    if (s + n > TMPL_MAX_LEN) goto verbatim;
+    memcpy(sk + s, rec + prev, n);
+    s += n;
+    h = nw__store_hash64(sk, s, 5);
+    for (slot = h & 511; te->tab[slot].id; slot = (slot + 1) & 511)
+        if (te->tab[slot].h == h && te->tab[slot].len == s &&
+            memcmp(out + te->tab[slot].off, sk, s) == 0) {
+            out[o] = te->tab[slot].id;
+            return o + 1 + v;
+        }
+    if (te->ntmpl >= TMPL_MAX) goto verbatim;
+    /* a new template: 0xff, u16 length, the template, then the values (slid up) */
+    memmove(out + o + 3 + s, val, v);
+    out[o] = 0xff;
+    out[o + 1] = (uint8_t)s;
+    out[o + 2] = (uint8_t)(s >> 8);
+    memcpy(out + o + 3, sk, s);
+    te->tab[slot].h = h;
+    te->tab[slot].off = (uint32_t)(o + 3);
+    te->tab[slot].len = (uint16_t)s;
+    te->tab[slot].id = (uint8_t)++te->ntmpl;
+    return o + 3 + s + v;
+verbatim:
+    out[o] = 0;
+    memcpy(out + o + 1, rec, len);
+    out[o + 1 + len] = '\n';
+    return o + len + 2;
+}
+
+int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
+                    size_t nrec)
+{
+    const uint8_t *tp[TMPL_MAX + 1];
+    uint16_t tl[TMPL_MAX + 1];
+    size_t i = 0, o = 0, ntmpl = 0;
+
+    for (size_t r = 0; r < nrec; r++) {
+        const uint8_t *t, *te;
+        unsigned id;
+        if (i >= xlen) return NW_EFORMAT;
+        id = x[i++];
+        if (id == 0) { /* verbatim through '\n' */
+            const uint8_t *nl = memchr(x + i, '\n', xlen - i);
+            size_t n;
+            if (nl == NULL) return NW_EFORMAT;
+            n = (size_t)(nl - (x + i)) + 1;
+            if (n > recs_len - o) return NW_EFORMAT;
+            memcpy(out + o, x + i, n);
+            o += n, i += n;
+            continue;
+        }
+        if (id == 0xff) {
+            size_t n;
+            if (ntmpl >= TMPL_MAX || xlen - i < 2) return NW_EFORMAT;
+            n = (size_t)x[i] | (size_t)x[i + 1] << 8;
+            i += 2;
+            if (n > TMPL_MAX_LEN || n > xlen - i) return NW_EFORMAT;
+            tp[++ntmpl] = x + i;
+            tl[ntmpl] = (uint16_t)n;
+            i += n;
+            id = (unsigned)ntmpl;
+        } else if (id > ntmpl) {
+            return NW_EFORMAT;
+        }
+        t = tp[id];
+        te = t + tl[id];
+        while (t < te) {
+            const uint8_t *ph = memchr(t, 1, (size_t)(te - t)), *z;
+            size_t n = (size_t)((ph ? ph : te) - t), vn;
+            if (n > recs_len - o) return NW_EFORMAT;
+            memcpy(out + o, t, n);
+            o += n;
+            if (ph == NULL) break;
+            t = ph + 1;
+            if ((z = memchr(x + i, 0, xlen - i)) == NULL) return NW_EFORMAT;
+            vn = (size_t)(z - (x + i));
+            if (vn > recs_len - o) return NW_EFORMAT;
+            memcpy(out + o, x + i, vn);
+            o += vn;
+            i += vn + 1;
+        }
+        if (o >= recs_len) return NW_EFORMAT;
+        out[o++] = '\n';
+    }
+    if (o != recs_len || xlen - i != raw_len - recs_len) return NW_EFORMAT;
+    memcpy(out + o, x + i, xlen - i);
     return 0;
 }
 

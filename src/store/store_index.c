@@ -39,7 +39,21 @@ struct ctx {
     void (*on_key)(void *arg, const char *key, size_t keylen);
     void *arg;
     int nl_ws; /* '\n' accepted as whitespace (nw_store_index_keys) or not (append) */
+    struct nw__spans *sp; /* where the values are (NULL: not wanted) */
 };
+
+/* Note the value at [b, e) of the line (a string's bytes inside its quotes). */
+static inline void span(const struct ctx *c, size_t b, size_t e)
+{
+    struct nw__spans *sp = c->sp;
+    if (sp == NULL) return;
+    if (sp->n + 2 > sp->cap) {
+        sp->over = 1;
+        return;
+    }
+    sp->v[sp->n++] = (uint32_t)b;
+    sp->v[sp->n++] = (uint32_t)e;
+}
 
 /*
  * Key buffer: a value is copied once to kb + KB_PRE; each key is then the
@@ -283,7 +297,9 @@ static long sk_val(const struct ctx *c, const char *p, size_t i, size_t len, int
 
     if (i >= len || depth > NW_JSON_MAX_DEPTH) return -1;
     switch (p[i]) {
-    case '"': return sk_str(p, i, len, &esc);
+    case '"':
+        if ((n = sk_str(p, i, len, &esc)) > 0) span(c, i + 1, (size_t)n - 1);
+        return n;
     case '{':
     case '[': {
         int obj = p[i] == '{';
@@ -308,11 +324,13 @@ static long sk_val(const struct ctx *c, const char *p, size_t i, size_t len, int
             return p[i] == close ? (long)i + 1 : -1;
         }
     }
-    case 't': return len - i >= 4 && memcmp(p + i, "true", 4) == 0 ? (long)i + 4 : -1;
-    case 'f': return len - i >= 5 && memcmp(p + i, "false", 5) == 0 ? (long)i + 5 : -1;
-    case 'n': return len - i >= 4 && memcmp(p + i, "null", 4) == 0 ? (long)i + 4 : -1;
-    default: return sk_num(p, i, len);
+    case 't': n = len - i >= 4 && memcmp(p + i, "true", 4) == 0 ? (long)i + 4 : -1; break;
+    case 'f': n = len - i >= 5 && memcmp(p + i, "false", 5) == 0 ? (long)i + 5 : -1; break;
+    case 'n': n = len - i >= 4 && memcmp(p + i, "null", 4) == 0 ? (long)i + 4 : -1; break;
+    default: n = sk_num(p, i, len); break;
     }
+    if (n > 0) span(c, i, (size_t)n);
+    return n;
 }
 
 /* ------------------------------------------------------ key-carrying walk -- */
@@ -395,6 +413,7 @@ static long walk_obj(struct ctx *c, const char *p, size_t i, size_t len, int dep
             size_t v = i + 1;
             esc = 0;
             if ((n = sk_str(p, i, len, &esc)) < 0) return -1;
+            span(c, v, (size_t)n - 1);
             if (dns) {
                 if (KEQ(k, kl, "rrname")) emit_val(c, K_DOM, p + v, (size_t)n - v - 1, esc);
             } else {
@@ -487,9 +506,10 @@ static void root_str(struct ctx *c, const char *k, size_t kl, const char *v, siz
 }
 
 static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws,
-                        void (*on_key)(void *arg, const char *key, size_t keylen), void *arg)
+                        void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
+                        struct nw__spans *sp)
 {
-    struct ctx c = {on_key, arg, nl_ws};
+    struct ctx c = {on_key, arg, nl_ws, sp};
     struct root_state rs = {ts_us, 0, 0, NULL, 0};
     size_t i = (size_t)sk_ws(&c, line, 0, len);
     int dns;
@@ -517,6 +537,7 @@ static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws
                 size_t v = i + 1;
                 esc = 0;
                 if ((n = sk_str(line, i, len, &esc)) < 0) return NW_EFORMAT;
+                span(&c, v, (size_t)n - 1);
                 root_str(&c, k, kl, line + v, (size_t)n - v - 1, esc, &rs);
             } else if (line[i] == '{' && (f = nested(k, kl, &dns)) != NULL) {
                 n = walk_obj(&c, line, i, len, 1, f, dns);
@@ -548,9 +569,11 @@ static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws
  * NW_ENOENT (no valid timestamp).
  */
 int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
-                     void (*on_key)(void *arg, const char *key, size_t keylen), void *arg)
+                     void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
+                     struct nw__spans *sp)
 {
-    return index_record(line, len, ts_us, 0, on_key, arg);
+    if (sp) sp->n = 0, sp->over = 0;
+    return index_record(line, len, ts_us, 0, on_key, arg, sp);
 }
 
 static void count_key(void *arg, const char *key, size_t n)
@@ -562,7 +585,7 @@ int nw_store_index_keys(const char *line, size_t len,
                         void (*on_key)(void *arg, const char *key, size_t keylen), void *arg)
 {
     uint64_t ts;
-    int rc = index_record(line, len, &ts, 1, on_key ? on_key : count_key, arg);
+    int rc = index_record(line, len, &ts, 1, on_key ? on_key : count_key, arg, NULL);
 
     return rc == NW_EFORMAT ? rc : 0;
 }

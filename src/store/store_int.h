@@ -56,8 +56,60 @@ struct blk_hdr {
     uint32_t recs_len;   /* raw bytes of records; timestamps follow */
     uint64_t min_ts, max_ts;
     uint64_t first_rec;  /* ordinal of the first record in the segment */
+    uint32_t xlen;       /* BLK_ENC_TMPL: bytes the frame decompresses to (else 0) */
+    uint32_t enc;        /* BLK_ENC_PLAIN or BLK_ENC_TMPL (header bytes 48..55) */
     uint64_t hash;       /* over the header (0..55), filter and frame */
 };
+
+/*
+ * Frame encodings. PLAIN: the frame is the raw bytes. TMPL: the frame holds
+ * the records split into templates (the record with every JSON value
+ * replaced by 0x01, string quotes kept) and values; nw__blk_decompress
+ * expands it back to the raw bytes, so readers see no difference. Stream:
+ * per record one byte: 0 = the record verbatim through its '\n';
+ * 0xff = a new template follows (u16 length, bytes; it gets the next id,
+ * 1..254) and is used by this record; 1..254 = template id. A templated
+ * record continues with its values, each followed by 0x00. After nrec
+ * records: the timestamp bytes, verbatim.
+ */
+#define BLK_ENC_PLAIN 0u
+#define BLK_ENC_TMPL 1u
+#define TMPL_MAX 254       /* templates per block */
+#define TMPL_MAX_LEN 2048  /* longer skeletons: the record is kept verbatim */
+
+/*
+ * Where a record's JSON values are: pairs [begin, end) of byte offsets, in
+ * order (strings without their quotes; numbers and true/false/null). over is
+ * set when cap was too small (the record is then stored verbatim).
+ */
+struct nw__spans {
+    uint32_t *v;
+    size_t n, cap;
+    int over;
+};
+
+/*
+ * Per-block template table of the writer. nw__tmpl_add appends one
+ * validated record (len bytes without '\n', its value spans) to out at
+ * offset o and returns the new offset; out must have len + TMPL_MAX_LEN + 8
+ * bytes of room there. nw__tmpl_reset starts a new block.
+ */
+struct tmpl_enc {
+    struct {
+        uint64_t h;
+        uint32_t off; /* the template's bytes: out + off */
+        uint16_t len;
+        uint8_t id;   /* 0 = empty slot */
+    } tab[512];
+    unsigned ntmpl;
+};
+void nw__tmpl_reset(struct tmpl_enc *te);
+size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
+                    const struct nw__spans *sp);
+
+/* Expand x[0..xlen) into out (exactly raw_len bytes, recs_len of records). 0 or NW_EFORMAT. */
+int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
+                    size_t nrec);
 
 /* Trailer: the last 64 bytes of a sealed segment. */
 struct trailer {
@@ -149,9 +201,14 @@ int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg
                      int (*on_block)(void *arg, const struct blk_hdr *h, const uint8_t *raw),
                      void *arg);
 
-/* store_index.c: derive keys and feed them to on_key (see nw_store_index_keys). */
+/*
+ * store_index.c: validate a record (one line: a '\n' anywhere fails it),
+ * derive its timestamp and keys (fed to on_key, see nw_store_index_keys)
+ * and, with sp, note where its values are. 0, NW_EFORMAT or NW_ENOENT.
+ */
 int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
-                     void (*on_key)(void *arg, const char *key, size_t keylen), void *arg);
+                     void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
+                     struct nw__spans *sp);
 
 /* store_chain.c */
 struct chain_entry {

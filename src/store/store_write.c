@@ -70,6 +70,11 @@ struct active {
     uint64_t *set;            /* open-addressing set of key hashes (0 = empty) */
     size_t nset, setcap;      /* setcap a power of two */
     uint64_t pmin, pmax;
+    /* the pending block as BLK_ENC_TMPL (store.tmpl), built record by record */
+    uint8_t *x;
+    size_t xlen, xcap;
+    int xbad;                 /* out of memory for x: this block is stored plain */
+    struct tmpl_enc te;
     uint64_t pending_since;   /* clock time of the first pending record */
     uint64_t last_use;
 };
@@ -88,6 +93,9 @@ struct nw_store {
     ZSTD_CCtx *cctx;
     uint8_t *cbuf;
     size_t ccap;
+    int tmpl;                 /* encode blocks as templates (NW_STORE_TMPL=0 turns it off) */
+    uint32_t spanv[2 * 1024]; /* value spans of the record being appended */
+    struct nw__spans spans;
     uint8_t *filter;
     uint64_t rec_keys[MAX_REC_KEYS];
     size_t nrec_keys;
@@ -345,6 +353,7 @@ static void active_free(struct active *a)
     EVP_MD_CTX_free(a->sha);
     nw_buf_fini(&a->footer);
     nw_free(a->data);
+    nw_free(a->x);
     nw_free(a->ts);
     nw_free(a->set);
     memset(a, 0, sizeof *a);
@@ -391,7 +400,7 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     uint8_t hb[BLK_HDR_LEN];
     struct iovec iov[3];
     uint32_t bits;
-    size_t flen, need, clen;
+    size_t flen, need, clen, xlen;
     uint64_t t;
 
     if (a->nts == 0) return 0;
@@ -417,10 +426,28 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
         s->cbuf = nb;
         s->ccap = nc;
     }
-    clen = ZSTD_compress2(s->cctx, s->cbuf, s->ccap, a->data, need);
+    xlen = 0;
+    if (s->tmpl && !a->xbad) {
+        size_t tsl = need - a->dlen;
+        if (a->xlen + tsl > a->xcap) {
+            uint8_t *nb = nw_realloc(a->x, a->xlen + tsl);
+            if (nb != NULL) a->x = nb, a->xcap = a->xlen + tsl;
+        }
+        if (a->xlen + tsl <= a->xcap) {
+            memcpy(a->x + a->xlen, a->data + a->dlen, tsl);
+            xlen = a->xlen + tsl;
+        }
+        if (xlen >= need || xlen > BLOCK_MAX_RAW) xlen = 0; /* no gain: plain */
+    }
+    if (xlen)
+        clen = ZSTD_compress2(s->cctx, s->cbuf, s->ccap, a->x, xlen);
+    else
+        clen = ZSTD_compress2(s->cctx, s->cbuf, s->ccap, a->data, need);
     if (ZSTD_isError(clen))
         return nw_err_set(err, NW_EIO, "zstd: %s", ZSTD_getErrorName(clen));
     memset(&h, 0, sizeof h);
+    h.enc = xlen ? BLK_ENC_TMPL : BLK_ENC_PLAIN;
+    h.xlen = (uint32_t)xlen;
     h.comp_len = (uint32_t)clen;
     h.raw_len = (uint32_t)need;
     h.nrec = (uint32_t)a->nts;
@@ -461,6 +488,9 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     s->st.blocks++;
     s->st.bytes_written += BLK_HDR_LEN + flen + clen;
     a->dlen = 0;
+    a->xlen = 0;
+    a->xbad = 0;
+    nw__tmpl_reset(&a->te);
     a->nts = 0;
     a->pmin = UINT64_MAX;
     a->pmax = 0;
@@ -814,6 +844,12 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         rc = nw_err_set(err, NW_ENOMEM, "out of memory opening the store");
         goto fail;
     }
+    {
+        const char *e = getenv("NW_STORE_TMPL");
+        s->tmpl = !(e && e[0] == '0');
+        s->spans.v = s->spanv;
+        s->spans.cap = NW_ARRAY_LEN(s->spanv);
+    }
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opts->level);
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0); /* the block hash covers it */
     /* JSON lines repeat long member names and values: matches shorter than 7
@@ -923,7 +959,7 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     s->nrec_keys = 0;
     /* the index pass also rejects a '\n' anywhere (not one line) */
     if (len == 0 || len > NW_RECORD_MAX ||
-        (rc = nw__index_record(line, len, &ts, collect_key, s)) != 0) {
+        (rc = nw__index_record(line, len, &ts, collect_key, s, s->tmpl ? &s->spans : NULL)) != 0) {
         s->st.rejected++;
         return nw_err_set(err, NW_EFORMAT, "%s", len == 0 ? "empty line"
                           : len > NW_RECORD_MAX ? "record longer than 1 MiB"
@@ -982,6 +1018,16 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     }
     for (size_t i = 0; i < s->nrec_keys; i++)
         if (set_add(a, s->rec_keys[i]) != 0) break; /* a smaller filter only costs skips */
+    if (s->tmpl && !a->xbad) {
+        size_t room = a->xlen + len + TMPL_MAX_LEN + 8;
+        if (room > a->xcap) {
+            size_t nc = NW_MAX(a->xcap * 2, NW_MAX(s->o.block_bytes + s->o.block_bytes / 8, room));
+            uint8_t *nx = nw_realloc(a->x, nc);
+            if (nx == NULL) a->xbad = 1; /* this block is stored plain */
+            else a->x = nx, a->xcap = nc;
+        }
+        if (!a->xbad) a->xlen = nw__tmpl_add(&a->te, a->x, a->xlen, line, len, &s->spans);
+    }
     memcpy(a->data + a->dlen, line, len);
     a->data[a->dlen + len] = '\n';
     a->dlen += len + 1;

@@ -15,6 +15,7 @@
 
 #include "nw/core.h"
 #include "nwtest.h"
+#include "../../src/store/store_int.h"
 
 #define DAY_US 86400000000ull
 
@@ -600,7 +601,84 @@ TEST(must_contain_prefilter)
     rm_rf(dir);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
+/*
+ * BLK_ENC_TMPL (store_format.c): records split into templates and values
+ * come back byte-exact, whatever their shape, and a damaged stream is
+ * refused without reading or writing out of bounds.
+ */
+static void no_key(void *arg, const char *key, size_t n) { (void)arg, (void)key, (void)n; }
+
+TEST(template_encoding)
+{
+    static const char *recs[] = {
+        "{\"timestamp\":\"2026-01-10T00:00:00Z\",\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.b\"}}",
+        "{\"timestamp\":\"2026-01-10T00:00:01Z\",\"event_type\":\"dns\",\"dns\":{\"rrname\":\"c.d\"}}",
+        " { \"timestamp\" : \"2026-01-10T00:00:02Z\" ,\t\"x\":[1,-2.5e3,true,false,null,\"\",{}] }\r",
+        "{\"timestamp\":\"2026-01-10T00:00:03Z\",\"s\":\"q\\\"\\\\\\u00e9\\n\",\"\\u0041\":0}",
+        "{\"timestamp\":\"2026-01-10T00:00:04Z\",\"e\":[],\"o\":{\"a\":{\"b\":[[]]}},\"u\":\"\xe4\xb8\xad\"}",
+        "{\"timestamp\":\"2026-01-10T00:00:05Z\"}",
+    };
+    static char rec[40000];
+    static uint32_t spanv[2 * 1024];
+    struct nw__spans sp = {spanv, 0, NW_ARRAY_LEN(spanv), 0};
+    static struct tmpl_enc te;
+    size_t cap = 8 << 20, o = 0, rl = 0, n = 0;
+    uint8_t *x = malloc(cap), *raw = malloc(cap), *out = malloc(cap);
+    uint64_t ts;
+
+    CHECK(x && raw && out);
+    nw__tmpl_reset(&te);
+    for (int round = 0; round < 400; round++) {
+        size_t len;
+        if (round < (int)NW_ARRAY_LEN(recs)) {
+            len = strlen(recs[round]);
+            memcpy(rec, recs[round], len);
+        } else if (round < 300) { /* more distinct templates than the table holds */
+            len = (size_t)snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:06Z\",\"k%d\":%d}",
+                                   round, round);
+        } else if (round == 300) { /* more values than spans: verbatim */
+            len = (size_t)snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:07Z\",\"a\":[");
+            for (int k = 0; k < 3000; k++) len += (size_t)snprintf(rec + len, sizeof rec - len, "%s%d", k ? "," : "", k);
+            len += (size_t)snprintf(rec + len, sizeof rec - len, "]}");
+        } else if (round == 301) { /* a template longer than TMPL_MAX_LEN: verbatim */
+            len = (size_t)snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T00:00:08Z\",\"");
+            memset(rec + len, 'k', 3000);
+            len += 3000;
+            len += (size_t)snprintf(rec + len, sizeof rec - len, "\":1}");
+        } else {
+            len = strlen(recs[round % NW_ARRAY_LEN(recs)]);
+            memcpy(rec, recs[round % NW_ARRAY_LEN(recs)], len);
+        }
+        CHECK_EQ(nw__index_record(rec, len, &ts, no_key, NULL, &sp), 0);
+        CHECK(o + len + TMPL_MAX_LEN + 8 <= cap);
+        o = nw__tmpl_add(&te, x, o, rec, len, &sp);
+        memcpy(raw + rl, rec, len);
+        raw[rl + len] = '\n';
+        rl += len + 1;
+        n++;
+    }
+    memcpy(x + o, "\x01\x02\x03", 3); /* the timestamps: copied as they are */
+    memcpy(raw + rl, "\x01\x02\x03", 3);
+    CHECK_EQ(nw__tmpl_decode(x, o + 3, out, rl, rl + 3, n), 0);
+    CHECK(memcmp(out, raw, rl + 3) == 0);
+    /* damaged streams: refused or decoded, never out of bounds (ASan) */
+    srand(7);
+    for (int k = 0; k < 3000; k++) {
+        uint8_t *y = malloc(o + 3);
+        size_t yl = o + 3;
+        CHECK(y != NULL);
+        memcpy(y, x, yl);
+        for (int f = 0; f < 1 + k % 4; f++) y[(size_t)rand() % yl] = (uint8_t)rand();
+        if (k % 5 == 0) yl = (size_t)rand() % yl;
+        (void)nw__tmpl_decode(y, yl, out, rl, rl + 3, n);
+        free(y);
+    }
+    free(x);
+    free(raw);
+    free(out);
+}
+
+NW_TEST_MAIN(NWT_ENTRY(template_encoding) NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
                  NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(signed_chain)
                  NWT_ENTRY(crash_recovery) NWT_ENTRY(retention_simulated_clock)
                  NWT_ENTRY(retention_legal_floor) NWT_ENTRY(disk_full))
