@@ -476,8 +476,11 @@ static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hd
  * a sequential scan. Block j goes to slot j % nslot; a slot is refilled only
  * after its block was delivered, which bounds memory to nslot blocks.
  * on_record runs on the calling thread only. The number of threads is
- * scan_threads(); helpers are started only for segments with >= 2 wanted
- * blocks, so a key lookup that reads one or two blocks stays single-threaded.
+ * scan_threads(); helpers are started only for segments with >= 4 wanted
+ * blocks: a key lookup (who, --ip) reads one to three blocks per segment,
+ * and for it a helper's thread start and fresh buffers cost more CPU than
+ * they save (bench-store who, measured on the loaded VM: warm 10-20 ms with
+ * one thread vs 20-30 ms with two).
  */
 #define MAX_HELPERS 3
 #define SLOT_EMPTY 0
@@ -557,7 +560,7 @@ static int scan_threads(void)
 /* Deliver want[0..n) of the segment open on fd; helpers when it pays. */
 static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t n)
 {
-    int nthr = n >= 2 ? sc->nthreads : 1, nh = 0, rc = 0;
+    int nthr = n >= 4 ? sc->nthreads : 1, nh = 0, rc = 0; /* key lookups: 1-3 blocks */
     pthread_t th[MAX_HELPERS];
     struct par pp;
 
