@@ -98,6 +98,42 @@ if [ $rc -ne 0 ] || ! grep -q "SNAPLEN_CUT" "$T/err" || ! grep -q '"event_type":
     echo "FAIL snaplen: rc=$rc"; cat "$T/err"; fail=1
 else echo "ok   snaplen"; fi
 
+# classic pcap read by netwarden's own record reader: nanosecond timestamps give the
+# same records as microseconds; a record longer than the snapshot length in the
+# middle of the file is handed back to libpcap (which cuts it), and the rest is read
+python3 - "$PCAP" "$T/ns.pcap" "$T/big.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+recs, off = [], 24
+while off + 16 <= len(data):
+    ts, us, incl, orig = struct.unpack("<IIII", data[off:off + 16])
+    recs.append((ts, us, data[off + 16:off + 16 + incl], orig))
+    off += 16 + incl
+hdr = bytearray(data[:24]); hdr[0:4] = struct.pack("<I", 0xa1b23c4d)
+open(sys.argv[2], "wb").write(bytes(hdr) + b"".join(
+    struct.pack("<IIII", ts, us * 1000 + 999, len(b), o) + b for ts, us, b, o in recs))
+big = max(len(b) for _, _, b, _ in recs)
+hdr = bytearray(data[:24]); struct.pack_into("<I", hdr, 16, big - 1)
+out = [bytes(hdr)]
+for ts, us, b, o in recs:
+    out.append(struct.pack("<IIII", ts, us, len(b), o) + b)
+open(sys.argv[3], "wb").write(b"".join(out))
+PY
+"$NW" audit -r "$PCAP" --eve "$T/us.json" 2>/dev/null
+"$NW" audit -r "$T/ns.pcap" --eve "$T/ns.json" 2>"$T/err"; rc=$?
+if [ $rc -ne 0 ] || ! cmp -s "$T/us.json" "$T/ns.json"; then
+    echo "FAIL nanosecond_pcap: rc=$rc, records differ from the microsecond file"; cat "$T/err"; fail=1
+else echo "ok   nanosecond_pcap"; fi
+want=$(python3 -c "
+import struct,sys; d=open('$PCAP','rb').read(); o=24; n=0
+while o+16<=len(d): n+=1; o+=16+struct.unpack('<IIII',d[o:o+16])[2]
+print(n)")
+"$NW" audit -r "$T/big.pcap" --eve "$T/big.json" 2>"$T/err"; rc=$?
+if [ $rc -ne 0 ] || ! grep -q " $want packets" "$T/err" || grep -q "audit: error" "$T/err" ||
+    ! grep -q "SNAPLEN_CUT" "$T/err"; then
+    echo "FAIL record_over_snaplen: rc=$rc, want $want packets"; cat "$T/err"; fail=1
+else echo "ok   record_over_snaplen"; fi
+
 # usage errors
 run no_source 2 "give either -r FILE" --eve "$T/o.json"
 run both_sources 2 "give either -r FILE" -r "$PCAP" -i lo
