@@ -101,8 +101,14 @@ DJSON=$(python3 -c "import json;print(json.load(open('$DIR/ingest.json'))['day_b
 q() { "$NW" query --store "$DIR/store" --since "@$DSTART" --until "@$((DSTART + 86400))" --url report-7f3a9c "$@"; }
 n=$(q 2>/dev/null | wc -l)
 uw=$(for i in 1 2 3 4 5; do s=$(now); q >/dev/null 2>&1; e=$(now); ms "$s" "$e"; done | median)
-ucpu=$( (for i in 1 2 3 4 5; do /usr/bin/time -f "%U %S" "$NW" query --store "$DIR/store" --since "@$DSTART" \
-    --until "@$((DSTART + 86400))" --url report-7f3a9c 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f\n", ($1 + $2) * 1000}'; done) | median)
+# CPU ms (user + sys, all threads) of one run, from its rusage (wait4; ~3 ms of fork included)
+cpums() { python3 -c 'import os, sys
+pid = os.fork()
+if pid == 0:
+    fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 1); os.dup2(fd, 2); os.execvp(sys.argv[1], sys.argv[1:])
+_, _, r = os.wait4(pid, 0); print("%.1f" % ((r.ru_utime + r.ru_stime) * 1000))' "$@"; }
+ucpu=$(for i in 1 2 3 4 5; do cpums "$NW" query --store "$DIR/store" --since "@$DSTART" \
+    --until "@$((DSTART + 86400))" --url report-7f3a9c; done | median)
 uc="n/a"
 if drop; then s=$(now); q >/dev/null 2>&1; e=$(now); uc=$(ms "$s" "$e"); fi
 s=$(now); grep -F report-7f3a9c "$DIR/day.json" >/dev/null || true; e=$(now); gu=$(ms "$s" "$e")
@@ -115,7 +121,7 @@ dj, uw, uc, gu, zu, gc, n, ucpu = sys.argv[1:]
 dj = float(dj)
 def gbs(ms):
     try: return "%.2f GB/s (%.0f ms)" % (dj / (float(ms) / 1e3) / 1e9, float(ms))
-    except ValueError: return ms
+    except (ValueError, ZeroDivisionError): return ms
 print("URL search over one day (%.0f MB of JSON, %s hits): netwarden warm %s (median of 5), cold %s; "
       "per CPU second %s" % (dj / 1e6, n, gbs(uw), gbs(uc), gbs(ucpu)))
 print("  baseline: grep -F warm %s, cold %s; zstdgrep -F %s" % (gbs(gu), gbs(gc), gbs(zu)))
