@@ -12,6 +12,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "nw/jsonscan.h"
 
@@ -337,64 +340,188 @@ verbatim:
     return o + len + 2;
 }
 
+/*
+ * Copy s[0..) to o until byte b or send; *n gets the bytes copied. Returns 1
+ * when b ended it, 0 at send, -1 when that needs more than room bytes. Reads
+ * stay below smem, writes below omem; up to 15 bytes past o + *n may be
+ * written (16-byte chunks), which the following output overwrites.
+ */
+static inline int copy_until(uint8_t *o, const uint8_t *omem, size_t room, const uint8_t *s,
+                             const uint8_t *send, const uint8_t *smem, uint8_t b, size_t *n)
+{
+    size_t k = 0;
+#ifdef __SSE2__
+    const __m128i bb = _mm_set1_epi8((char)b);
+    while (s + k + 16 <= smem && o + k + 16 <= omem) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bb));
+        _mm_storeu_si128((__m128i *)(void *)(o + k), v);
+        if (m) {
+            k += (unsigned)__builtin_ctz(m);
+            if (s + k >= send) break;
+            if (k > room) return -1;
+            *n = k;
+            return 1;
+        }
+        k += 16;
+        if (s + k >= send) break;
+        if (k > room) return -1;
+    }
+    if (s + k >= send) {
+        k = (size_t)(send - s);
+        if (k > room) return -1;
+        *n = k;
+        return 0;
+    }
+#endif
+    while (s + k < send && s[k] != b) {
+        if (k >= room || o + k >= omem) return -1;
+        o[k] = s[k];
+        k++;
+    }
+    *n = k;
+    return s + k < send;
+}
+
+#define TMPL_PIECES 128 /* templates with more values take the byte-search path */
+
+#ifdef __SSE2__
+/* Bit k set when p[k] == 0, k < 64. */
+static inline uint64_t zmask64(const uint8_t *p)
+{
+    const __m128i z = _mm_setzero_si128();
+    uint64_t m0 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), z));
+    uint64_t m1 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), z));
+    uint64_t m2 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), z));
+    uint64_t m3 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), z));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+#endif
+
+/* Copy n bytes; 16-byte chunks when both sides have 16 bytes of slack past n. */
+static inline void copy_n(uint8_t *d, const uint8_t *dmem, const uint8_t *s, const uint8_t *smem,
+                          size_t n)
+{
+#ifdef __SSE2__
+    if (d + n + 16 <= dmem && s + n + 16 <= smem) {
+        _mm_storeu_si128((__m128i *)(void *)d, _mm_loadu_si128((const __m128i *)(const void *)s));
+        for (size_t k = 16; k < n; k += 16)
+            _mm_storeu_si128((__m128i *)(void *)(d + k),
+                             _mm_loadu_si128((const __m128i *)(const void *)(s + k)));
+        return;
+    }
+#else
+    (void)dmem, (void)smem;
+#endif
+    memcpy(d, s, n);
+}
+
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
                     size_t nrec)
 {
+    const uint8_t *xe = x + xlen, *omem = out + raw_len;
     const uint8_t *tp[TMPL_MAX + 1];
-    uint16_t tl[TMPL_MAX + 1];
+    uint16_t tl[TMPL_MAX + 1], np[TMPL_MAX + 1]; /* np: pieces (values + 1), 0 = too many */
+    uint16_t *pl = nw_alloc((size_t)(TMPL_MAX + 1) * TMPL_PIECES * sizeof *pl); /* piece lengths */
     size_t i = 0, o = 0, ntmpl = 0;
+    int rc = NW_EFORMAT;
 
+    if (pl == NULL) return NW_ENOMEM;
     for (size_t r = 0; r < nrec; r++) {
         const uint8_t *t, *te;
         unsigned id;
-        if (i >= xlen) return NW_EFORMAT;
+        if (i >= xlen) goto out;
         id = x[i++];
         if (id == 0) { /* verbatim through '\n' */
             const uint8_t *nl = memchr(x + i, '\n', xlen - i);
             size_t n;
-            if (nl == NULL) return NW_EFORMAT;
+            if (nl == NULL) goto out;
             n = (size_t)(nl - (x + i)) + 1;
-            if (n > recs_len - o) return NW_EFORMAT;
+            if (n > recs_len - o) goto out;
             memcpy(out + o, x + i, n);
             o += n, i += n;
             continue;
         }
         if (id == 0xff) {
-            size_t n;
-            if (ntmpl >= TMPL_MAX || xlen - i < 2) return NW_EFORMAT;
+            size_t n, k = 0, last = 0;
+            uint16_t *L;
+            if (ntmpl >= TMPL_MAX || xlen - i < 2) goto out;
             n = (size_t)x[i] | (size_t)x[i + 1] << 8;
             i += 2;
-            if (n > TMPL_MAX_LEN || n > xlen - i) return NW_EFORMAT;
+            if (n > TMPL_MAX_LEN || n > xlen - i) goto out;
             tp[++ntmpl] = x + i;
             tl[ntmpl] = (uint16_t)n;
+            L = pl + ntmpl * TMPL_PIECES;
+            for (size_t j = 0; j < n && k < TMPL_PIECES; j++)
+                if (x[i + j] == 1) L[k++] = (uint16_t)(j - last), last = j + 1;
+            if (k < TMPL_PIECES) L[k++] = (uint16_t)(n - last), np[ntmpl] = (uint16_t)k;
+            else np[ntmpl] = 0;
             i += n;
             id = (unsigned)ntmpl;
         } else if (id > ntmpl) {
-            return NW_EFORMAT;
+            goto out;
         }
         t = tp[id];
         te = t + tl[id];
-        while (t < te) {
-            const uint8_t *ph = memchr(t, 1, (size_t)(te - t)), *z;
-            size_t n = (size_t)((ph ? ph : te) - t), vn;
-            if (n > recs_len - o) return NW_EFORMAT;
-            memcpy(out + o, t, n);
-            o += n;
-            if (ph == NULL) break;
-            t = ph + 1;
-            if ((z = memchr(x + i, 0, xlen - i)) == NULL) return NW_EFORMAT;
-            vn = (size_t)(z - (x + i));
-            if (vn > recs_len - o) return NW_EFORMAT;
-            memcpy(out + o, x + i, vn);
-            o += vn;
-            i += vn + 1;
+        if (np[id]) { /* the pieces are known: only the value ends are searched */
+            const uint16_t *L = pl + id * TMPL_PIECES;
+            size_t vb = i, last = (size_t)np[id] - 1;
+            uint64_t wm = 0;
+            int win = 0;
+#ifdef __SSE2__
+            if (i + 64 <= xlen) wm = zmask64(x + i), win = 1;
+#endif
+            for (size_t j = 0;; j++) {
+                size_t n = L[j], e;
+                if (n > recs_len - o) goto out;
+                copy_n(out + o, omem, t, xe, n);
+                o += n;
+                if (j == last) break;
+                t += n + 1;
+#ifdef __SSE2__
+                while (win && wm == 0) {
+                    vb += 64;
+                    if (vb + 64 > xlen) win = 0;
+                    else wm = zmask64(x + vb);
+                }
+#endif
+                if (win) {
+                    e = vb + (size_t)__builtin_ctzll(wm);
+                    wm &= wm - 1;
+                } else {
+                    const uint8_t *z = memchr(x + i, 0, xlen - i);
+                    if (z == NULL) goto out;
+                    e = (size_t)(z - x);
+                }
+                n = e - i;
+                if (n > recs_len - o) goto out;
+                copy_n(out + o, omem, x + i, xe, n);
+                o += n;
+                i = e + 1;
+            }
+        } else {
+            for (;;) {
+                size_t n;
+                int c = copy_until(out + o, omem, recs_len - o, t, te, xe, 1, &n);
+                if (c < 0) goto out;
+                o += n;
+                if (c == 0) break; /* end of the template */
+                t += n + 1;
+                if (copy_until(out + o, omem, recs_len - o, x + i, xe, xe, 0, &n) != 1)
+                    goto out; /* values end with 0x00 */
+                o += n;
+                i += n + 1;
+            }
         }
-        if (o >= recs_len) return NW_EFORMAT;
+        if (o >= recs_len) goto out;
         out[o++] = '\n';
     }
-    if (o != recs_len || xlen - i != raw_len - recs_len) return NW_EFORMAT;
+    if (o != recs_len || xlen - i != raw_len - recs_len) goto out;
     memcpy(out + o, x + i, xlen - i);
-    return 0;
+    rc = 0;
+out:
+    nw_free(pl);
+    return rc;
 }
 
 /* ---------------------------------------------------------- timestamps -- */
