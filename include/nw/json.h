@@ -23,9 +23,13 @@ struct nw_buf {
     size_t cap;
     size_t max; /* 0 = unbounded; else appending past max sets oom */
     int oom;
+    int borrowed; /* data is the caller's storage (nw_buf_init_with), not ours to free */
 };
 
 void nw_buf_init(struct nw_buf *b, size_t max);
+/* Start in the caller's storage (e.g. a stack array) and move to the heap
+ * only if it outgrows it: per-record scratch buffers then cost no malloc. */
+void nw_buf_init_with(struct nw_buf *b, char *storage, size_t size, size_t max);
 void nw_buf_fini(struct nw_buf *b);
 static inline void nw_buf_reset(struct nw_buf *b) { b->len = 0; b->oom = 0; }
 static inline int nw_buf_ok(const struct nw_buf *b) { return !b->oom; }

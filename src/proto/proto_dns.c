@@ -388,6 +388,7 @@ static int dns_message(struct nw_proto_ctx *ctx, struct dns_state *st, const uin
     static const char *const apps[] = {"dns", "mdns", "llmnr"};
     struct dns_msg d = {m, len, 0, 0, 0};
     struct nw_buf obj, *o = &obj;
+    char store[2048];
     uint16_t id, flags, qd, an, ns, ar;
     size_t off = DNS_HDR_LEN;
     int rc = 0;
@@ -408,7 +409,7 @@ static int dns_message(struct nw_proto_ctx *ctx, struct dns_state *st, const uin
 
     /* The dns object is built aside first: a message that turns out
      * malformed half-way still gives a well-formed record. */
-    nw_buf_init(o, DNS_SCRATCH_MAX);
+    nw_buf_init_with(o, store, sizeof store, DNS_SCRATCH_MAX);
     nw_json_obj_open(o);
     nw_json_kint(o, "version", 3);
     nw_json_kcstr(o, "type", (flags & 0x8000) ? "response" : "request");

@@ -91,12 +91,12 @@ static void emit(struct nw_proto_ctx *ctx, struct tls_state *st, const struct nw
     nw_json_kobj_open(b, "tls");
     if (have_ch) nw_tls_write_client(b, &ch, 't');
     if (sh != NULL) {
-        char md5[33];
+        char md5[33], store[256];
         struct nw_buf s;
         uint16_t v = sh->selected_version ? sh->selected_version : sh->version;
 
         nw_json_kcstr(b, "version", nw_tls_version_name(v, vn));
-        nw_buf_init(&s, 0);
+        nw_buf_init_with(&s, store, sizeof store, 0);
         if (nw_tls_ja3(sh, &s, md5) == 0) {
             nw_json_kobj_open(b, "ja3s");
             nw_json_kcstr(b, "hash", md5);

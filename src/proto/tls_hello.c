@@ -285,6 +285,22 @@ static int cmp_u16(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Real lists have a few dozen entries, where insertion sort beats qsort's
+ * indirect compares ~5x; a hostile hello with thousands gets qsort. */
+static void sort_u16(uint16_t *v, size_t n)
+{
+    if (n > 64) {
+        qsort(v, n, sizeof *v, cmp_u16);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint16_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
 static const char *ja4_version(uint16_t v)
 {
     switch (v) {
@@ -310,13 +326,14 @@ static int is_alnum(uint8_t c)
 static int ja4_hash(const uint16_t *v, size_t n, struct nw_tls_slice sig, char out[13])
 {
     struct nw_buf b;
+    char store[512];
     int rc;
 
     if (n == 0) {
         memcpy(out, "000000000000", 13);
         return 0;
     }
-    nw_buf_init(&b, 0);
+    nw_buf_init_with(&b, store, sizeof store, 0);
     for (size_t i = 0; i < n; i++) {
         if (i) nw_buf_putc(&b, ',');
         nw_buf_put_hex(&b, v[i], 4);
@@ -372,8 +389,8 @@ int nw_tls_ja4(const struct nw_tls_hello *h, char proto, char out[40])
             alpn[1] = hx[l & 15];
         }
     }
-    qsort(cs, nc, sizeof *cs, cmp_u16);
-    qsort(es, ne, sizeof *es, cmp_u16);
+    sort_u16(cs, nc);
+    sort_u16(es, ne);
     if (ja4_hash(cs, nc, nosig, hc) != 0 || ja4_hash(es, ne, h->sigalgs, he) != 0) goto out;
     /* 1+2+1+2+2+2 + '_' + 12 + '_' + 12 = 36 characters */
     {
@@ -462,12 +479,12 @@ static void write_list16(struct nw_buf *b, const char *key, struct nw_tls_slice 
 
 void nw_tls_write_client(struct nw_buf *b, const struct nw_tls_hello *h, char proto)
 {
-    char vn[NW_TLS_VNAME], md5[33], ja4[40];
+    char vn[NW_TLS_VNAME], md5[33], ja4[40], store[512];
     struct nw_buf s;
 
     if (h->sni.len > 0) nw_json_kstr(b, "sni", h->sni.p, h->sni.len);
     if (h->alpn.len > 0) nw_tls_write_alpns(b, "client_alpns", h);
-    nw_buf_init(&s, 0);
+    nw_buf_init_with(&s, store, sizeof store, 0);
     if (nw_tls_ja3(h, &s, md5) == 0) {
         nw_json_kobj_open(b, "ja3");
         nw_json_kcstr(b, "hash", md5);

@@ -17,9 +17,18 @@ void nw_buf_init(struct nw_buf *b, size_t max)
     b->max = max;
 }
 
+void nw_buf_init_with(struct nw_buf *b, char *storage, size_t size, size_t max)
+{
+    memset(b, 0, sizeof *b);
+    b->max = max;
+    b->data = storage;
+    b->cap = max != 0 && size > max ? max : size;
+    b->borrowed = 1;
+}
+
 void nw_buf_fini(struct nw_buf *b)
 {
-    nw_free(b->data);
+    if (!b->borrowed) nw_free(b->data);
     memset(b, 0, sizeof *b);
 }
 
@@ -36,8 +45,15 @@ int nw_buf_reserve(struct nw_buf *b, size_t extra)
     ncap = b->cap ? b->cap : 256;
     while (ncap < need) ncap *= 2;
     if (b->max != 0 && ncap > b->max) ncap = b->max;
-    d = nw_realloc(b->data, ncap);
-    if (d == NULL) goto fail;
+    if (b->borrowed) { /* leave the caller's storage for the heap */
+        d = nw_alloc(ncap);
+        if (d == NULL) goto fail;
+        if (b->len) memcpy(d, b->data, b->len);
+        b->borrowed = 0;
+    } else {
+        d = nw_realloc(b->data, ncap);
+        if (d == NULL) goto fail;
+    }
     b->data = d;
     b->cap = ncap;
     return 0;

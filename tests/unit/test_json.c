@@ -188,7 +188,35 @@ TEST(max_is_exact)
     nw_buf_fini(&b);
 }
 
+/* A buffer started in caller storage moves to the heap intact when it
+ * outgrows it, frees only what it allocated, and keeps its max. */
+TEST(borrowed_storage_grows_to_heap)
+{
+    char store[16], big[64];
+    struct nw_buf b;
+
+    nw_buf_init_with(&b, store, sizeof store, 0);
+    nw_json_obj_open(&b);
+    nw_json_kuint(&b, "a", 1);
+    CHECK(b.data == store);
+    nw_json_kcstr(&b, "long_key", "a value that does not fit in sixteen bytes");
+    nw_json_obj_close(&b);
+    CHECK(b.data != store);
+    CHECK(nw_buf_ok(&b));
+    CHECK_EQ(b.len, strlen("{\"a\":1,\"long_key\":\"a value that does not fit in sixteen bytes\"}"));
+    CHECK(memcmp(b.data, "{\"a\":1,\"long_key\":\"a value", 23) == 0);
+    nw_buf_fini(&b);
+
+    nw_buf_init_with(&b, big, sizeof big, 10); /* max below the storage: max wins */
+    nw_buf_append(&b, "0123456789", 10);
+    CHECK(nw_buf_ok(&b));
+    nw_buf_putc(&b, 'x');
+    CHECK(!nw_buf_ok(&b));
+    CHECK(b.data == big);
+    nw_buf_fini(&b);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(separators) NWT_ENTRY(escapes_hostile_bytes) NWT_ENTRY(int64_min)
                  NWT_ENTRY(ipv6_text_rfc5952) NWT_ENTRY(max_sets_oom_not_partial)
                  NWT_ENTRY(escape_every_byte_at_every_offset) NWT_ENTRY(numbers_and_keyed_writers)
-                 NWT_ENTRY(max_is_exact))
+                 NWT_ENTRY(max_is_exact) NWT_ENTRY(borrowed_storage_grows_to_heap))
