@@ -3,7 +3,7 @@
  *
  *   nw_bench_store gen    [--records N] [--users U] [--days D] [--seed S] [--day K]
  *       writes the generated records as JSON lines to stdout (only day K if given)
- *   nw_bench_store ingest --store DIR [same options] [--sample N]
+ *   nw_bench_store ingest --store DIR [same options] [--sample N] [--level L]
  *       streams the records straight into a new store (no JSON file is
  *       written), then prints one JSON line of figures: records, JSON bytes
  *       (total and per day), seconds, records/s end to end, and records/s of
@@ -223,6 +223,7 @@ int main(int argc, char **argv)
         nw_store_opts_defaults(&o);
         o.quiet = 1;
         o.retention_days = 0; /* the generated days lie in the future/past: no expiry pass */
+        if (level >= 0) o.level = level;
         if (nw_store_open(&s, store, &o, &err) != 0) {
             fprintf(stderr, "nw_bench_store: %s\n", err.msg);
             return 3;

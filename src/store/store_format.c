@@ -288,10 +288,25 @@ void nw__tmpl_reset(struct tmpl_enc *te)
     memset(te, 0, sizeof *te);
 }
 
+/* Copy n bytes of rec at b (rec has len bytes) to d, which has 16 bytes of slack. */
+static inline void rec_copy(uint8_t *d, const char *rec, size_t b, size_t n, size_t len)
+{
+#ifdef __SSE2__
+    if (b + n + 16 <= len) { /* the common short piece: whole 16-byte chunks, no call */
+        for (size_t k = 0; k < n; k += 16)
+            _mm_storeu_si128((__m128i *)(void *)(d + k),
+                             _mm_loadu_si128((const __m128i *)(const void *)(rec + b + k)));
+        return;
+    }
+#endif
+    (void)len;
+    memcpy(d, rec + b, n);
+}
+
 size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
                     const struct nw__spans *sp)
 {
-    uint8_t sk[TMPL_MAX_LEN];
+    uint8_t sk[TMPL_MAX_LEN + 16];
     uint8_t *val = out + o + 1; /* values go after the id byte: a known template, the common case */
     size_t s = 0, v = 0, prev = 0, n, slot;
     uint64_t h;
@@ -302,10 +317,10 @@ size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec
         if (b < prev || e < b || e > len) goto verbatim;
         n = b - prev;
         if (s + n + 1 > TMPL_MAX_LEN || v + (e - b) + 1 > len) goto verbatim;
-        memcpy(sk + s, rec + prev, n);
+        rec_copy(sk + s, rec, prev, n, len);
         s += n;
         sk[s++] = 1;
-        memcpy(val + v, rec + b, e - b);
+        rec_copy(val + v, rec, b, e - b, len);
         v += e - b;
         val[v++] = 0;
         prev = e;

@@ -91,7 +91,7 @@ struct nw__spans {
 /*
  * Per-block template table of the writer. nw__tmpl_add appends one
  * validated record (len bytes without '\n', its value spans) to out at
- * offset o and returns the new offset; out must have len + TMPL_MAX_LEN + 8
+ * offset o and returns the new offset; out must have len + TMPL_MAX_LEN + 32
  * bytes of room there. nw__tmpl_reset starts a new block.
  */
 struct tmpl_enc {

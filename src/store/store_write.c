@@ -1019,7 +1019,7 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     for (size_t i = 0; i < s->nrec_keys; i++)
         if (set_add(a, s->rec_keys[i]) != 0) break; /* a smaller filter only costs skips */
     if (s->tmpl && !a->xbad) {
-        size_t room = a->xlen + len + TMPL_MAX_LEN + 8;
+        size_t room = a->xlen + len + TMPL_MAX_LEN + 32;
         if (room > a->xcap) {
             size_t nc = NW_MAX(a->xcap * 2, NW_MAX(s->o.block_bytes + s->o.block_bytes / 8, room));
             uint8_t *nx = nw_realloc(a->x, nc);

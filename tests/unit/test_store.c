@@ -650,7 +650,7 @@ TEST(template_encoding)
             memcpy(rec, recs[round % NW_ARRAY_LEN(recs)], len);
         }
         CHECK_EQ(nw__index_record(rec, len, &ts, no_key, NULL, &sp), 0);
-        CHECK(o + len + TMPL_MAX_LEN + 8 <= cap);
+        CHECK(o + len + TMPL_MAX_LEN + 32 <= cap);
         o = nw__tmpl_add(&te, x, o, rec, len, &sp);
         memcpy(raw + rl, rec, len);
         raw[rl + len] = '\n';
