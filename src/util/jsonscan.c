@@ -10,6 +10,9 @@
 #include "nw/jsonscan.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "nw/core.h"
 
@@ -36,6 +39,21 @@ static long skip_string(const char *p, size_t len)
     size_t i = 1;
 
     for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time while none is '"', '\\' or a control byte */
+        const __m128i vq = _mm_set1_epi8('"'), vbs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1f);
+        while (i + 16 <= len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vq), _mm_cmpeq_epi8(v, vbs)),
+                                     _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
+            unsigned mask = (unsigned)_mm_movemask_epi8(m);
+            if (mask) {
+                i += (unsigned)__builtin_ctz(mask);
+                break;
+            }
+            i += 16;
+        }
+#endif
         /* 8 bytes at a time while none is '"', '\\' or a control byte (SWAR) */
         while (i + 8 <= len) {
             uint64_t w, q, b, c;
