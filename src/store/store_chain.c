@@ -427,11 +427,17 @@ static int check_active(const char *path, const struct chain_entry *e, ZSTD_DCtx
         nw_err_set(err, NW_EIO, "segment %s cannot be read", name);
         goto out;
     }
-    if (nw__seg_walk_mem(img, (size_t)sb.st_size, dctx, &w, NULL, NULL) != 0 ||
-        w.hdr.seq != e->seq || w.hdr.day != e->day) {
-        nw_err_set(err, NW_EFORMAT, "segment %s was altered (its header does not match the "
-                   "chain, line %zu)", name, e->line_no);
-        goto out;
+    {
+        int wr = nw__seg_walk_mem(img, (size_t)sb.st_size, dctx, &w, NULL, NULL);
+        if (wr == NW_ENOMEM) { /* not evidence of tampering */
+            nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
+            goto out;
+        }
+        if (wr != 0 || w.hdr.seq != e->seq || w.hdr.day != e->day) {
+            nw_err_set(err, NW_EFORMAT, "segment %s was altered (its header does not match the "
+                       "chain, line %zu)", name, e->line_no);
+            goto out;
+        }
     }
     *torn = (uint64_t)sb.st_size - w.good_end;
     rc = 0;

@@ -630,8 +630,12 @@ int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg
                 raw = nr;
                 rawcap = h.raw_len;
             }
-            if (nw__blk_decompress(dctx, &h, img + off + BLK_HDR_LEN + h.filter_len, raw) != 0)
-                break;
+            int dr = nw__blk_decompress(dctx, &h, img + off + BLK_HDR_LEN + h.filter_len, raw);
+            if (dr == NW_ENOMEM) { /* not damage: recovery must not cut good blocks for it */
+                rc = NW_ENOMEM;
+                goto out;
+            }
+            if (dr != 0) break;
         }
         if (on_block && on_block(arg, &h, dctx ? raw : NULL) != 0) break;
         w->nblocks++;

@@ -622,8 +622,12 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
     }
     rb.img = img;
     rb.off = SEG_HDR_LEN;
-    if (nw__seg_walk_mem(img, size, dctx, &w, on_recovered_block, &rb) != 0 ||
-        w.hdr.seq != oe->seq || w.hdr.day != oe->day) {
+    rc = nw__seg_walk_mem(img, size, dctx, &w, on_recovered_block, &rb);
+    if (rc == NW_ENOMEM) { /* says nothing about the file: leave it as it is */
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory recovering %s", path);
+        goto out;
+    }
+    if (rc != 0 || w.hdr.seq != oe->seq || w.hdr.day != oe->day) {
         /* no valid header: the crash hit before the header was written */
         struct seg_hdr h;
         memset(&w, 0, sizeof w);
@@ -656,6 +660,7 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
     } else {
         torn = size - w.good_end;
     }
+    rc = 0;
     if (!w.sealed && ftruncate(fd, (off_t)w.good_end) != 0) {
         rc = nw_err_set(err, NW_EIO, "truncating %s: %s", path, strerror(errno));
         goto out;
