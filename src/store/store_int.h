@@ -173,9 +173,10 @@ int nw__bloom_may(const uint8_t *f, uint32_t bits, uint64_t h);
 uint32_t nw__bloom_bits_for(size_t nkeys);
 
 /*
- * Decompress a block frame and check its layout: raw holds nrec timestamps
- * then nrec '\n'-terminated records. out must hold raw_len bytes.
- * Returns 0 or NW_EFORMAT.
+ * Decompress a block frame (either encoding) and check its layout: raw holds
+ * nrec '\n'-terminated records (recs_len bytes), then the timestamps. out
+ * must hold raw_len bytes. Returns 0, NW_EFORMAT, or NW_ENOMEM (template
+ * blocks need a scratch buffer; not a sign of damage).
  */
 int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
                        uint8_t *out);
