@@ -3,13 +3,16 @@
  * type), defrag, flows, reassembly and all parsers. The input is a sequence
  * of frames: byte 0 picks the link type; then each frame is a 2-byte length
  * followed by that many bytes. Frames get increasing timestamps so that
- * timeouts and fragment expiry run too.
+ * timeouts and fragment expiry run too. Each frame also goes through the
+ * side-effect-free tuple peek (the capture loop's prefetch), which must find
+ * the same tuple as the decoder whenever both find one.
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nw/decode.h"
 #include "nw/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,10 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct nw_output out;
     struct nw_sink sink = {"null", null_write, NULL, NULL, NULL};
     struct nw_engine *e;
+    struct nw_decoder dec;
     uint64_t ts = 1700000000000000ull;
     size_t off = 1;
 
-    if (size < 1) return 0;
+    if (size < 1 || nw_decoder_init(&dec, 64 * 1024) != 0) return 0;
+    dec.linktype = links[data[0] % NW_ARRAY_LEN(links)];
     nw_output_init(&out);
     nw_output_add_sink(&out, &sink);
     nw_engine_config_defaults(&cfg);
@@ -49,6 +54,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         frame = malloc(n ? n : 1); /* exact size: ASan sees overreads */
         if (frame == NULL) break;
         memcpy(frame, data + off, n);
+        {
+            struct nw_pkt pkt;
+            struct nw_tuple t;
+            memset(&pkt, 0, sizeof pkt);
+            pkt.ts_us = ts;
+            pkt.wire_len = pkt.cap_len = (uint32_t)n;
+            /* a disagreement would only make the prefetch load the wrong
+             * flow (slower, not wrong), but it means the two readers differ */
+            if (nw_decode_peek_tuple(dec.linktype, frame, n, &t) == 1 &&
+                nw_decode_packet(&dec, &pkt, frame, n) == 1 &&
+                !(pkt.flags & (NW_PKT_REASSEMBLED | NW_PKT_ICMP_ERROR)) &&
+                memcmp(&t, &pkt.t, sizeof t) != 0)
+                abort();
+        }
         nw_engine_packet(e, ts, frame, n, (uint32_t)n);
         free(frame);
         off += n;
@@ -57,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nw_engine_finish(e);
     nw_engine_free(e);
 out:
+    nw_decoder_fini(&dec);
     nw_output_fini(&out);
     return 0;
 }

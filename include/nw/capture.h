@@ -31,6 +31,13 @@ int nw_capture_linktype(const struct nw_capture *cap);
  * offset).
  */
 int nw_capture_next(struct nw_capture *cap, struct nw_frame *f, struct nw_err *err);
+/*
+ * Up to max frames at once, all valid until the next call: returns n >= 1,
+ * or 0 when there is no batch to give (end of file, an error to report, or
+ * a source read one frame at a time): nw_capture_next then goes on from
+ * there and says which. Only classic pcap files read directly batch.
+ */
+int nw_capture_next_batch(struct nw_capture *cap, struct nw_frame *f, int max);
 /* Bytes consumed so far and the file size (0 for live). */
 uint64_t nw_capture_offset(const struct nw_capture *cap);
 uint64_t nw_capture_size(const struct nw_capture *cap);

@@ -137,4 +137,11 @@ int nw_decode_linktype_supported(int dlt);
 int nw_decode_packet(struct nw_decoder *d, struct nw_pkt *pkt, const uint8_t *frame,
                      size_t caplen);
 
+/*
+ * The TCP/UDP tuple of a frame of link type linktype, read without any side
+ * effect, for prefetching. 1 and *t filled as nw_decode_packet would (IPv4,
+ * IPv6 without extension headers, Ethernet/VLAN/PPPoE/raw IP), or 0.
+ */
+int nw_decode_peek_tuple(int linktype, const uint8_t *frame, size_t caplen, struct nw_tuple *t);
+
 #endif /* NW_DECODE_H */

@@ -50,6 +50,23 @@ void nw_engine_free(struct nw_engine *e);
 
 /* Set the link type (DLT_*) of the frames that follow. */
 void nw_engine_set_linktype(struct nw_engine *e, int dlt);
+/*
+ * Look-ahead for a frame that will reach nw_engine_packet a few calls from
+ * now (its bytes must stay valid until then). Stage 0 (nw_engine_prefetch)
+ * reads its tuple into *a and prefetches the flow-table slot and the
+ * identity buckets of its addresses; stages 1 and 2, a frame or two apart,
+ * prefetch what those name (the flow, the address entries, their cached
+ * user objects). Pure hints: the cache misses of the lookups overlap the
+ * work on the frames in between; nothing else changes.
+ */
+struct nw_engine_ahead {
+    int ok;
+    uint32_t flow_hash;
+    struct nw_tuple t;
+};
+void nw_engine_prefetch(struct nw_engine *e, const uint8_t *frame, size_t caplen,
+                        struct nw_engine_ahead *a);
+void nw_engine_prefetch_more(struct nw_engine *e, const struct nw_engine_ahead *a, int stage);
 /* Process one frame. Never fails on hostile input (counts anomalies). */
 void nw_engine_packet(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame, size_t caplen,
                       uint32_t wire_len);

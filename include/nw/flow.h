@@ -35,5 +35,10 @@ void nw_flow_expire(struct nw_flow_table *ft, uint64_t now_us);
 /* End every flow now (end of input). */
 void nw_flow_flush(struct nw_flow_table *ft);
 uint64_t nw_flow_active(const struct nw_flow_table *ft);
+/* Prefetch hints for a packet a few packets ahead: stage 0 loads the slot of
+ * tuple hash h (nw_flow_hash), stage 1, later, the flow that slot names.
+ * Pure hints: no state changes. */
+uint32_t nw_flow_hash(const struct nw_tuple *t);
+void nw_flow_prefetch(const struct nw_flow_table *ft, uint32_t h, int stage);
 
 #endif

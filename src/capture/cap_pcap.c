@@ -178,9 +178,11 @@ int nw_capture_linktype(const struct nw_capture *c) { return pcap_datalink(c->p)
 
 /*
  * The fast reader: 1 = a record in *f, 0 = end of file, -1 = hand over to
- * libpcap at c->offset (a record to fix or reject, or a read error).
+ * libpcap at c->offset (a record to fix or reject, or a read error), 2 = the
+ * next record needs a refill, which !refill forbids (it would move the
+ * frames already handed out).
  */
-static int fast_next(struct nw_capture *c, struct nw_frame *f)
+static int fast_next(struct nw_capture *c, struct nw_frame *f, int refill)
 {
     for (;;) {
         size_t avail = c->fill - c->rd;
@@ -202,6 +204,7 @@ static int fast_next(struct nw_capture *c, struct nw_frame *f)
             }
         }
         /* refill: keep the partial record, read behind it */
+        if (!refill) return 2;
         if (c->rd > 0) {
             memmove(c->iobuf, c->iobuf + c->rd, avail);
             c->rd = 0;
@@ -221,7 +224,7 @@ int nw_capture_next(struct nw_capture *c, struct nw_frame *f, struct nw_err *err
     const u_char *data;
 
     if (c->fast && !c->stop) {
-        int rc = fast_next(c, f);
+        int rc = fast_next(c, f, 1);
         if (rc >= 0) return rc;
         /* libpcap takes over at this record, for the rest of the file */
         c->fast = 0;
@@ -259,6 +262,15 @@ int nw_capture_next(struct nw_capture *c, struct nw_frame *f, struct nw_err *err
     f->caplen = h->caplen;
     f->wire_len = h->len < h->caplen ? h->caplen : h->len;
     return 1;
+}
+
+int nw_capture_next_batch(struct nw_capture *c, struct nw_frame *f, int max)
+{
+    int n = 0;
+
+    if (!c->fast || c->stop || max < 1 || fast_next(c, &f[0], 1) != 1) return 0;
+    for (n = 1; n < max && fast_next(c, &f[n], 0) == 1; n++) continue;
+    return n;
 }
 
 uint64_t nw_capture_offset(const struct nw_capture *c)

@@ -108,6 +108,25 @@ void nw_engine_packet(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame,
     if (nw_decode_packet(&e->dec, &pkt, frame, caplen) == 1) nw_flow_packet(e->flows, &pkt);
 }
 
+void nw_engine_prefetch(struct nw_engine *e, const uint8_t *frame, size_t caplen,
+                        struct nw_engine_ahead *a)
+{
+    a->ok = nw_decode_peek_tuple(e->dec.linktype, frame, caplen, &a->t);
+    if (!a->ok) return;
+    a->flow_hash = nw_flow_hash(&a->t);
+    nw_flow_prefetch(e->flows, a->flow_hash, 0);
+    nw_identity_prefetch(e->ident, a->t.family, a->t.src, 0);
+    nw_identity_prefetch(e->ident, a->t.family, a->t.dst, 0);
+}
+
+void nw_engine_prefetch_more(struct nw_engine *e, const struct nw_engine_ahead *a, int stage)
+{
+    if (!a->ok) return;
+    if (stage == 1) nw_flow_prefetch(e->flows, a->flow_hash, 1);
+    nw_identity_prefetch(e->ident, a->t.family, a->t.src, stage);
+    nw_identity_prefetch(e->ident, a->t.family, a->t.dst, stage);
+}
+
 void nw_engine_tick(struct nw_engine *e, uint64_t now_us)
 {
     if (now_us <= e->last_ts_us || now_us < e->next_expire_us) return;

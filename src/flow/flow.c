@@ -176,6 +176,27 @@ struct nw_flow_table *nw_flow_table_new(struct nw_engine *eng)
 
 uint64_t nw_flow_active(const struct nw_flow_table *ft) { return ft->count; }
 
+uint32_t nw_flow_hash(const struct nw_tuple *t) { return tuple_hash(t); }
+
+void nw_flow_prefetch(const struct nw_flow_table *ft, uint32_t h, int stage)
+{
+    const struct slot *s = &ft->slots[h & ft->mask];
+
+    if (stage == 0) {
+        __builtin_prefetch(s);
+        return;
+    }
+    /* the first flow with this hash in the probe run (4 slots per cache line) */
+    for (uint32_t i = h & ft->mask, n = 0; ft->slots[i].f != NULL && n < 4;
+         i = (i + 1) & ft->mask, n++) {
+        if (ft->slots[i].hash == h) {
+            __builtin_prefetch(ft->slots[i].f);
+            __builtin_prefetch((const char *)ft->slots[i].f + 64);
+            return;
+        }
+    }
+}
+
 /* --- records ------------------------------------------------------------- */
 
 static void ctx_init(struct nw_flow_table *ft, struct nw_flow *f, struct nw_proto_ctx *ctx,

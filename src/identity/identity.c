@@ -915,6 +915,25 @@ int nw_identity_lookup(struct nw_identity *id, int family, const uint8_t *addr, 
     return 1;
 }
 
+void nw_identity_prefetch(const struct nw_identity *id, int family, const uint8_t *addr,
+                          int stage)
+{
+    struct ipent *const *bucket;
+    const struct ipent *e;
+
+    if (id == NULL || (family != 4 && family != 6) || id->nbuckets == 0) return;
+    bucket = &id->buckets[hash_key(family, addr) & (id->nbuckets - 1)];
+    if (stage == 0) {
+        __builtin_prefetch(bucket);
+        return;
+    }
+    e = *bucket;
+    if (e == NULL) return;
+    if (stage == 1) __builtin_prefetch(e);
+    else if (e->uc != NULL && e->family == family && memcmp(e->ip, addr, key_len(family)) == 0)
+        __builtin_prefetch(e->uc);
+}
+
 int nw_identity_write_user(struct nw_identity *id, struct nw_buf *b, int family,
                            const uint8_t *addr, uint64_t ts_us)
 {
