@@ -366,6 +366,27 @@ static void flow_end(struct nw_flow_table *ft, struct nw_flow *f, const char *re
 }
 
 /*
+ * Ending flows along an age list touches one cold flow after another, and the
+ * identity entries of their addresses for the flow record: prefetch the flow
+ * two ahead, and the entries of the next flow's addresses.
+ */
+static void walk_ahead(const struct nw_flow_table *ft, const struct nw_flow *f)
+{
+    const struct nw_flow *n1 = f->newer, *n2 = n1 ? n1->newer : NULL;
+    struct nw_identity *id = ft->eng->ident;
+
+    if (n2 != NULL) {
+        __builtin_prefetch(n2);
+        nw_identity_prefetch(id, n2->t.family, n2->t.src, 0);
+        nw_identity_prefetch(id, n2->t.family, n2->t.dst, 0);
+    }
+    if (n1 != NULL) {
+        nw_identity_prefetch(id, n1->t.family, n1->t.src, 1);
+        nw_identity_prefetch(id, n1->t.family, n1->t.dst, 1);
+    }
+}
+
+/*
  * Age lists are ordered by list_ts, which lags last_ts by under a second
  * (moving a flow on every packet costs cache misses on its neighbours). A
  * flow found at the old end that was active since is moved to the new end.
@@ -376,6 +397,7 @@ void nw_flow_expire(struct nw_flow_table *ft, uint64_t now_us)
         struct nw_flow *f;
         while ((f = ft->oldest[c]) != NULL && f->list_ts + ft->timeout_us[c] < now_us) {
             if (f->last_ts + ft->timeout_us[c] < now_us) {
+                walk_ahead(ft, f);
                 flow_end(ft, f, "timeout");
             } else {
                 list_unlink(ft, f);
@@ -387,8 +409,12 @@ void nw_flow_expire(struct nw_flow_table *ft, uint64_t now_us)
 
 void nw_flow_flush(struct nw_flow_table *ft)
 {
-    for (int c = 0; c < NCLS; c++)
-        while (ft->oldest[c]) flow_end(ft, ft->oldest[c], "shutdown");
+    for (int c = 0; c < NCLS; c++) {
+        while (ft->oldest[c]) {
+            walk_ahead(ft, ft->oldest[c]);
+            flow_end(ft, ft->oldest[c], "shutdown");
+        }
+    }
 }
 
 void nw_flow_table_free(struct nw_flow_table *ft)

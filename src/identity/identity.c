@@ -81,13 +81,17 @@ struct ucache {
 };
 
 struct ipent {
-    struct ipent *hnext;
     struct binding *head;
     struct ucache *uc;
     unsigned n;
     uint32_t ver;  /* bumped on every change to this address's bindings */
     uint8_t family;
     uint8_t ip[16];
+};
+
+struct islot {
+    uint32_t hash;    /* (uint32_t)hash_key of e */
+    struct ipent *e;  /* NULL = free */
 };
 
 struct blist {
@@ -103,8 +107,8 @@ struct aux {
 struct nw_identity {
     struct nw_output *out;
     size_t memcap;
-    struct ipent **buckets;
-    size_t nbuckets;     /* power of two */
+    struct islot *slots; /* open addressing, linear probing; at most half full */
+    size_t nslots;       /* power of two */
     size_t nentries;
     struct blist open;   /* open bindings, in order of opening */
     struct blist ended;  /* ended bindings, oldest end first */
@@ -165,77 +169,90 @@ static uint64_t hash_key(int family, const uint8_t *ip)
     return h ^ (h >> 29);
 }
 
+/* The entry of (family, ip): probe from its home slot; entries whose hash
+ * differs are passed over without touching them (a cache miss each). */
 static struct ipent *ip_find(struct nw_identity *id, int family, const uint8_t *ip)
 {
-    struct ipent *e;
+    uint32_t h = (uint32_t)hash_key(family, ip);
 
-    if (id->nbuckets == 0) return NULL;
-    e = id->buckets[hash_key(family, ip) & (id->nbuckets - 1)];
-    for (; e != NULL; e = e->hnext)
-        if (e->family == family && memcmp(e->ip, ip, key_len(family)) == 0) return e;
+    if (id->nslots == 0) return NULL;
+    for (size_t i = h & (id->nslots - 1); id->slots[i].e != NULL; i = (i + 1) & (id->nslots - 1)) {
+        struct ipent *e = id->slots[i].e;
+        if (id->slots[i].hash == h && e->family == family &&
+            memcmp(e->ip, ip, key_len(family)) == 0)
+            return e;
+    }
     return NULL;
 }
 
-/* Double the bucket array; on failure keep the old one (longer chains only). */
+/* Put e in the first free slot of its probe run (there is one: the table
+ * never fills). */
+static void slot_put(struct islot *slots, size_t n, uint32_t h, struct ipent *e)
+{
+    size_t i = h & (n - 1);
+
+    while (slots[i].e != NULL) i = (i + 1) & (n - 1);
+    slots[i].hash = h;
+    slots[i].e = e;
+}
+
+/* Double the slot array; on failure keep the old one (longer probes only). */
 static void ip_grow(struct nw_identity *id)
 {
-    size_t n = id->nbuckets * 2, bytes = n * sizeof(struct ipent *);
-    struct ipent **nb;
+    size_t n = id->nslots * 2, bytes = n * sizeof(struct islot);
+    struct islot *ns;
 
     if (n > IDENT_MAX_BUCKETS || id->st.bytes + bytes / 2 > id->memcap) return;
-    nb = nw_calloc(n, sizeof *nb);
-    if (nb == NULL) return;
-    for (size_t i = 0; i < id->nbuckets; i++) {
-        struct ipent *e = id->buckets[i], *next;
-        for (; e != NULL; e = next) {
-            size_t h = hash_key(e->family, e->ip) & (n - 1);
-            next = e->hnext;
-            e->hnext = nb[h];
-            nb[h] = e;
-        }
-    }
-    id->st.bytes += bytes - id->nbuckets * sizeof(struct ipent *);
-    nw_free(id->buckets);
-    id->buckets = nb;
-    id->nbuckets = n;
+    ns = nw_calloc(n, sizeof *ns);
+    if (ns == NULL) return;
+    for (size_t i = 0; i < id->nslots; i++)
+        if (id->slots[i].e != NULL) slot_put(ns, n, id->slots[i].hash, id->slots[i].e);
+    id->st.bytes += bytes - id->nslots * sizeof(struct islot);
+    nw_free(id->slots);
+    id->slots = ns;
+    id->nslots = n;
 }
 
 static struct ipent *ip_get(struct nw_identity *id, int family, const uint8_t *ip)
 {
     struct ipent *e = ip_find(id, family, ip);
-    size_t h;
 
     if (e != NULL) return e;
+    if ((id->nentries + 1) * 2 > id->nslots) ip_grow(id);
+    if (id->nentries + 1 >= id->nslots) return NULL; /* full: keep a free slot to end probes */
     e = nw_calloc(1, sizeof *e);
     if (e == NULL) return NULL;
     e->family = (uint8_t)family;
     memcpy(e->ip, ip, key_len(family));
-    h = hash_key(family, ip) & (id->nbuckets - 1);
-    e->hnext = id->buckets[h];
-    id->buckets[h] = e;
+    slot_put(id->slots, id->nslots, (uint32_t)hash_key(family, ip), e);
     id->nentries++;
     id->st.bytes += sizeof *e;
-    if (id->nentries > id->nbuckets) ip_grow(id);
     return e;
 }
 
+/* Free e once its last binding is gone; later entries of its probe run move
+ * back into the hole (backward-shift deletion: no tombstones). */
 static void ip_release_if_empty(struct nw_identity *id, struct ipent *e)
 {
-    struct ipent **pp;
+    size_t m = id->nslots - 1, i, j;
 
     if (e->head != NULL) return;
-    pp = &id->buckets[hash_key(e->family, e->ip) & (id->nbuckets - 1)];
-    for (; *pp != NULL; pp = &(*pp)->hnext) {
-        if (*pp == e) {
-            *pp = e->hnext;
-            id->nentries--;
-            id->st.bytes -= sizeof *e;
-            if (e->uc) id->st.bytes -= e->uc->size;
-            nw_free(e->uc);
-            nw_free(e);
-            return;
+    i = (uint32_t)hash_key(e->family, e->ip) & m;
+    for (size_t n = 0; id->slots[i].e != e; i = (i + 1) & m)
+        if (id->slots[i].e == NULL || ++n > m) return; /* not in the table */
+    for (j = (i + 1) & m; id->slots[j].e != NULL; j = (j + 1) & m) {
+        size_t home = id->slots[j].hash & m;
+        if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+            id->slots[i] = id->slots[j];
+            i = j;
         }
     }
+    id->slots[i].e = NULL;
+    id->nentries--;
+    id->st.bytes -= sizeof *e;
+    if (e->uc) id->st.bytes -= e->uc->size;
+    nw_free(e->uc);
+    nw_free(e);
 }
 
 /* ------------------------------------------------------------------ bindings */
@@ -493,38 +510,36 @@ struct nw_identity *nw_identity_new(size_t memcap, struct nw_output *out)
     if (id == NULL) return NULL;
     id->out = out;
     id->memcap = memcap ? memcap : (32u << 20);
-    id->nbuckets = IDENT_MIN_BUCKETS;
-    id->buckets = nw_calloc(id->nbuckets, sizeof *id->buckets);
-    if (id->buckets == NULL) {
+    id->nslots = IDENT_MIN_BUCKETS;
+    id->slots = nw_calloc(id->nslots, sizeof *id->slots);
+    if (id->slots == NULL) {
         nw_free(id);
         return NULL;
     }
-    id->st.bytes = id->nbuckets * sizeof *id->buckets;
+    id->st.bytes = id->nslots * sizeof *id->slots;
     return id;
 }
 
 void nw_identity_free(struct nw_identity *id)
 {
     if (id == NULL) return;
-    for (size_t i = 0; i < id->nbuckets; i++) {
-        struct ipent *e = id->buckets[i], *en;
-        for (; e != NULL; e = en) {
-            struct binding *b = e->head, *bn;
-            en = e->hnext;
-            for (; b != NULL; b = bn) {
-                bn = b->next;
-                nw_free(b);
-            }
-            nw_free(e->uc);
-            nw_free(e);
+    for (size_t i = 0; i < id->nslots; i++) {
+        struct ipent *e = id->slots[i].e;
+        struct binding *b, *bn;
+        if (e == NULL) continue;
+        for (b = e->head; b != NULL; b = bn) {
+            bn = b->next;
+            nw_free(b);
         }
+        nw_free(e->uc);
+        nw_free(e);
     }
     for (int i = 0; i < NW_IDAUX_MAX; i++) {
         if (id->aux[i].p == NULL) continue;
         if (id->aux[i].fini) id->aux[i].fini(id->aux[i].p);
         nw_free(id->aux[i].p);
     }
-    nw_free(id->buckets);
+    nw_free(id->slots);
     nw_free(id);
 }
 
@@ -918,20 +933,24 @@ int nw_identity_lookup(struct nw_identity *id, int family, const uint8_t *addr, 
 void nw_identity_prefetch(const struct nw_identity *id, int family, const uint8_t *addr,
                           int stage)
 {
-    struct ipent *const *bucket;
-    const struct ipent *e;
+    uint32_t h;
+    size_t i;
 
-    if (id == NULL || (family != 4 && family != 6) || id->nbuckets == 0) return;
-    bucket = &id->buckets[hash_key(family, addr) & (id->nbuckets - 1)];
+    if (id == NULL || (family != 4 && family != 6) || id->nslots == 0) return;
+    h = (uint32_t)hash_key(family, addr);
+    i = h & (id->nslots - 1);
     if (stage == 0) {
-        __builtin_prefetch(bucket);
+        __builtin_prefetch(&id->slots[i]);
         return;
     }
-    e = *bucket;
-    if (e == NULL) return;
-    if (stage == 1) __builtin_prefetch(e);
-    else if (e->uc != NULL && e->family == family && memcmp(e->ip, addr, key_len(family)) == 0)
-        __builtin_prefetch(e->uc);
+    /* the first entry with this hash in the probe run (4 slots per cache line) */
+    for (int n = 0; n < 4 && id->slots[i].e != NULL; n++, i = (i + 1) & (id->nslots - 1)) {
+        const struct ipent *e = id->slots[i].e;
+        if (id->slots[i].hash != h) continue;
+        if (stage == 1) __builtin_prefetch(e);
+        else if (e->uc != NULL) __builtin_prefetch(e->uc);
+        return;
+    }
 }
 
 int nw_identity_write_user(struct nw_identity *id, struct nw_buf *b, int family,

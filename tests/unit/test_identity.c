@@ -485,6 +485,60 @@ TEST(cached_user_follows_changes)
     fix_fini(&f);
 }
 
+/*
+ * Thousands of addresses logging in and out under a small memcap: ended
+ * bindings are dropped, their address entries freed, and the open-addressing
+ * table shifts probe runs back into the holes. Every open session must stay
+ * findable and every closed one must not answer.
+ */
+TEST(address_table_churn)
+{
+    enum { N = 3000 };
+    static unsigned char open[N];
+    struct fix f;
+    struct nw_buf b;
+    uint32_t seed = 99;
+    int bad = 0;
+
+    memset(open, 0, sizeof open);
+    CHECK(fix_init(&f, 256 * 1024)); /* room for a few hundred bindings: drops happen */
+    nw_buf_init(&b, 0);
+    for (int step = 0; step < 20000; step++) {
+        uint64_t ts = T0 + (uint64_t)step * 1000;
+        char ip[24];
+        int k;
+        struct nw_ident_info in;
+        seed = seed * 1103515245u + 12345u;
+        k = (int)((seed >> 12) % N);
+        snprintf(ip, sizeof ip, "10.%d.%d.%d", k >> 16, (k >> 8) & 255, k & 255);
+        in = info(NW_IDSRC_RADIUS, ip);
+        snprintf(in.account, sizeof in.account, "a%d", k);
+        if (open[k]) {
+            if (nw_identity_logout(f.id, &in, ts, "stop") == 0) open[k] = 0;
+        } else if (nw_identity_login(f.id, &in, ts) == 0) {
+            open[k] = 1;
+        }
+        if (step % 100 == 99) { /* check every address */
+            for (int a = 0; a < N; a++) {
+                char aip[24], want[40];
+                const char *got;
+                snprintf(aip, sizeof aip, "10.%d.%d.%d", a >> 16, (a >> 8) & 255, a & 255);
+                snprintf(want, sizeof want, "\"account\":\"a%d\"", a);
+                got = user_at(&f, aip, ts, &b);
+                if (open[a] ? strstr(got, want) == NULL : got[0] != '\0') bad++;
+            }
+        }
+    }
+    CHECK_EQ(bad, 0);
+    {
+        struct nw_identity_stats st;
+        nw_identity_get_stats(f.id, &st);
+        CHECK(st.dropped > 0); /* the memcap did free entries */
+    }
+    nw_buf_fini(&b);
+    fix_fini(&f);
+}
+
 TEST(alloc_failures)
 {
     /* fail the nth allocation for every n: no crash, no leak, clean errors */
@@ -517,4 +571,5 @@ NW_TEST_MAIN(X(radius_binding_over_time) X(merge_radius_and_dhcp) X(dhcp_renew_r
                  X(finish_and_replace) X(stop_without_start_and_nas_restart)
                      X(memcap_drops_oldest_ended) X(per_address_history_bounded)
                          X(static_map_good) X(static_map_errors) X(static_map_missing_file)
-                             X(random_against_model) X(cached_user_follows_changes) X(alloc_failures))
+                             X(random_against_model) X(cached_user_follows_changes) X(address_table_churn)
+                                 X(alloc_failures))
