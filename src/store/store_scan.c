@@ -412,6 +412,7 @@ static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl,
     const struct blk_hdr *h = &sl->h;
     size_t n = (size_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
     struct blk_hdr h2;
+    int dr;
 
     if (bigbuf(&sl->bufbase, &sl->buf, &sl->bufcap, n) ||
         bigbuf(&sl->rawbase, &sl->raw, &sl->rawcap, h->raw_len))
@@ -425,10 +426,13 @@ static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl,
     if (pread(fd, sl->buf, n, (off_t)sl->off) != (ssize_t)n) return 1;
     if (nw__blk_hdr_decode(sl->buf, &h2) != 0 || !NW_HASH_OK(h2.hash, h->hash) ||
         !NW_HASH_OK(h->hash, nw__blk_hash(sl->buf, sl->buf + BLK_HDR_LEN, h->filter_len,
-                                          sl->buf + BLK_HDR_LEN + h->filter_len, h->comp_len)) ||
-        nw__blk_decompress(dctx, h, sl->buf + BLK_HDR_LEN + h->filter_len, sl->raw) != 0 ||
-        nw__ts_decode(sl->raw + h->recs_len, h->raw_len - h->recs_len, sl->ts, h->nrec,
-                      h->min_ts) != 0)
+                                          sl->buf + BLK_HDR_LEN + h->filter_len, h->comp_len)))
+        return 2;
+    /* out of memory (template blocks need scratch) is an error, not damage */
+    dr = nw__blk_decompress(dctx, h, sl->buf + BLK_HDR_LEN + h->filter_len, sl->raw);
+    if (dr == NW_ENOMEM) return NW_ENOMEM;
+    if (dr != 0 || nw__ts_decode(sl->raw + h->recs_len, h->raw_len - h->recs_len, sl->ts, h->nrec,
+                                 h->min_ts) != 0)
         return 2;
     sl->hit = sl->bs = 0;
     if (nd->len) {

@@ -122,7 +122,7 @@ void nw_store_opts_defaults(struct nw_store_opts *o)
     o->segment_seconds = 3600;
     o->flush_ms = 1000;
     o->fsync = NW_STORE_FSYNC_INTERVAL;
-    o->level = 3;
+    o->level = 2;
     o->retention_days = NW_STORE_DEFAULT_RETENTION_DAYS;
     o->reserve_bytes = 1u << 20;
 }
