@@ -124,6 +124,10 @@ int nw_json_iter_next(struct nw_json_iter *it, struct nw_json_val *key, struct n
  */
 long nw_json_skip(const char *p, size_t len, int depth, struct nw_json_val *out);
 
+/* The length of the JSON number at p (RFC 8259 grammar), or -1 if p does not
+ * start with one. Shared by every validating scanner. */
+long nw_json_number_len(const char *p, size_t len);
+
 /*
  * Parse an RFC 3339 time as found in records: "2024-05-01T12:00:00.123456+08:00",
  * also Suricata's "+0800" offset form, "Z", a space instead of 'T', and 0-9

@@ -264,29 +264,8 @@ static inline long sk_str(const char *p, size_t i, size_t len, int *esc)
 
 static inline long sk_num(const char *p, size_t i, size_t len)
 {
-    if (i < len && p[i] == '-') i++;
-    if (i >= len) return -1;
-    if (p[i] == '0') {
-        i++;
-    } else if (p[i] >= '1' && p[i] <= '9') {
-        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
-    } else {
-        return -1;
-    }
-    if (i < len && p[i] == '.') {
-        size_t d = ++i;
-        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
-        if (i == d) return -1;
-    }
-    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
-        size_t d;
-        i++;
-        if (i < len && (p[i] == '+' || p[i] == '-')) i++;
-        d = i;
-        while (i < len && p[i] >= '0' && p[i] <= '9') i++;
-        if (i == d) return -1;
-    }
-    return (long)i;
+    long n = nw_json_number_len(p + i, len - i);
+    return n < 0 ? -1 : (long)i + n;
 }
 
 /* Any value at p[i] (i < len), validated; depth as in nw_json_skip. */

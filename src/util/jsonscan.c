@@ -86,7 +86,7 @@ static long skip_string(const char *p, size_t len)
     }
 }
 
-static long skip_number(const char *p, size_t len)
+long nw_json_number_len(const char *p, size_t len)
 {
     size_t i = 0;
 
@@ -185,7 +185,7 @@ long nw_json_skip(const char *p, size_t len, int depth, struct nw_json_val *out)
         i = 4, type = NW_JSON_NULL;
         break;
     default:
-        n = skip_number(p, len);
+        n = nw_json_number_len(p, len);
         if (n < 0) return NW_EFORMAT;
         i = (size_t)n, type = NW_JSON_NUMBER;
         break;
