@@ -67,6 +67,10 @@ struct nw_engine_ahead {
 void nw_engine_prefetch(struct nw_engine *e, const uint8_t *frame, size_t caplen,
                         struct nw_engine_ahead *a);
 void nw_engine_prefetch_more(struct nw_engine *e, const struct nw_engine_ahead *a, int stage);
+/* nw_engine_packet for a frame whose look-ahead a is (its tuple's hash is
+ * reused when the decoder finds the same tuple). */
+void nw_engine_packet_ahead(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame,
+                            size_t caplen, uint32_t wire_len, const struct nw_engine_ahead *a);
 /* Process one frame. Never fails on hostile input (counts anomalies). */
 void nw_engine_packet(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame, size_t caplen,
                       uint32_t wire_len);

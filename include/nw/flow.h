@@ -30,6 +30,8 @@ void nw_flow_table_free(struct nw_flow_table *ft);
 /* Account one decoded packet (pkt->l4 != NULL) and run its payload through
  * reassembly and the app-layer parser. */
 void nw_flow_packet(struct nw_flow_table *ft, const struct nw_pkt *pkt);
+/* The same, with h = nw_flow_hash(&pkt->t) already known (look-ahead). */
+void nw_flow_packet_hashed(struct nw_flow_table *ft, const struct nw_pkt *pkt, uint32_t h);
 /* End flows idle past their timeout at packet time now. */
 void nw_flow_expire(struct nw_flow_table *ft, uint64_t now_us);
 /* End every flow now (end of input). */

@@ -213,8 +213,8 @@ static void run_batch(struct nw_engine *e, const struct nw_frame *f, int n)
         if (k >= STEP && k - STEP < n) nw_engine_prefetch_more(e, &a[k - STEP], 1);
         if (k >= 2 * STEP && k - 2 * STEP < n) nw_engine_prefetch_more(e, &a[k - 2 * STEP], 2);
         if (k >= AHEAD)
-            nw_engine_packet(e, f[k - AHEAD].ts_us, f[k - AHEAD].data, f[k - AHEAD].caplen,
-                             f[k - AHEAD].wire_len);
+            nw_engine_packet_ahead(e, f[k - AHEAD].ts_us, f[k - AHEAD].data, f[k - AHEAD].caplen,
+                                   f[k - AHEAD].wire_len, &a[k - AHEAD]);
     }
 }
 

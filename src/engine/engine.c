@@ -87,6 +87,12 @@ void nw_engine_set_linktype(struct nw_engine *e, int dlt) { e->dec.linktype = dl
 void nw_engine_packet(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame, size_t caplen,
                       uint32_t wire_len)
 {
+    nw_engine_packet_ahead(e, ts_us, frame, caplen, wire_len, NULL);
+}
+
+void nw_engine_packet_ahead(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame,
+                            size_t caplen, uint32_t wire_len, const struct nw_engine_ahead *a)
+{
     struct nw_pkt pkt;
 
     e->stats.packets++;
@@ -105,7 +111,12 @@ void nw_engine_packet(struct nw_engine *e, uint64_t ts_us, const uint8_t *frame,
     pkt.l4 = NULL;
     pkt.payload = NULL;
     pkt.payload_len = 0;
-    if (nw_decode_packet(&e->dec, &pkt, frame, caplen) == 1) nw_flow_packet(e->flows, &pkt);
+    if (nw_decode_packet(&e->dec, &pkt, frame, caplen) != 1) return;
+    if (a != NULL && a->ok && !(pkt.flags & NW_PKT_ICMP_ERROR) &&
+        memcmp(&a->t, &pkt.t, sizeof pkt.t) == 0)
+        nw_flow_packet_hashed(e->flows, &pkt, a->flow_hash);
+    else
+        nw_flow_packet(e->flows, &pkt);
 }
 
 void nw_engine_prefetch(struct nw_engine *e, const uint8_t *frame, size_t caplen,

@@ -562,7 +562,11 @@ static void tcp_state(struct nw_flow *f, int dir, uint8_t fl)
 
 void nw_flow_packet(struct nw_flow_table *ft, const struct nw_pkt *pkt)
 {
-    uint32_t h = tuple_hash(&pkt->t);
+    nw_flow_packet_hashed(ft, pkt, tuple_hash(&pkt->t));
+}
+
+void nw_flow_packet_hashed(struct nw_flow_table *ft, const struct nw_pkt *pkt, uint32_t h)
+{
     struct nw_proto_ctx ctx;
     struct nw_flow *f;
     int dir = NW_DIR_TOSERVER;
