@@ -229,8 +229,10 @@ int nw_capture_next(struct nw_capture *c, struct nw_frame *f, struct nw_err *err
         /* libpcap takes over at this record, for the rest of the file */
         c->fast = 0;
         if (fseek(c->fp, (long)c->offset, SEEK_SET) != 0)
-            return nw_err_set(err, NW_EIO, "%s: cannot seek to byte %llu: %s", c->name,
-                              (unsigned long long)c->offset, strerror(errno));
+            return nw_err_set(err, NW_EIO,
+                              "%s: cannot seek back to byte %llu to read the rest: %s; was the "
+                              "file replaced or cut while being read?",
+                              c->name, (unsigned long long)c->offset, strerror(errno));
     }
     for (;;) {
         int rc;

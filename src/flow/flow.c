@@ -35,7 +35,6 @@ enum { APP_UNKNOWN, APP_ATTACHED, APP_NONE };
 
 struct nw_flow {
     struct nw_flow *older, *newer; /* age list of class cls */
-    uint32_t hash;                 /* tuple_hash(&t) */
     struct nw_tuple t;             /* client -> server */
     uint64_t flow_id;
     uint64_t first_ts, last_ts;
@@ -123,7 +122,7 @@ static void list_push(struct nw_flow_table *ft, struct nw_flow *f, int cls)
  * into the hole (backward-shift deletion: no tombstones). */
 static void slot_remove(struct nw_flow_table *ft, const struct nw_flow *f)
 {
-    uint32_t m = ft->mask, i = f->hash & m, j;
+    uint32_t m = ft->mask, i = tuple_hash(&f->t) & m, j;
 
     for (uint32_t n = 0; ft->slots[i].f != f; i = (i + 1) & m)
         if (ft->slots[i].f == NULL || ++n > m) return; /* not in the table */
@@ -512,7 +511,6 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
         f->icmp_type = pkt->l4[0];
         f->icmp_code = pkt->l4[1];
     }
-    f->hash = h;
     for (i = h & ft->mask; ft->slots[i].f != NULL; i = (i + 1) & ft->mask) continue;
     ft->slots[i].hash = h;
     ft->slots[i].f = f;

@@ -83,10 +83,13 @@ static int headers_run(const struct nw_probe_req *req, struct nw_probe_res *res)
 #undef MISS
     nw_json_arr_close(b);
 
-    /* cookies */
-    char bad[400];
+    /* cookies: every one, and apart the names of those missing a flag */
+    char bad[400], store[512];
     size_t bo = 0;
+    struct nw_buf ins;
     bad[0] = '\0';
+    nw_buf_init_with(&ins, store, sizeof store, 0);
+    nw_json_arr_open(&ins);
     nw_json_karr_open(b, "cookies");
     for (const char *p = r.hdr; p && *p;) {
         const char *e = strchr(p, '\n');
@@ -109,29 +112,18 @@ static int headers_run(const struct nw_probe_req *req, struct nw_probe_res *res)
                                  (int)NW_MIN(nl, (size_t)60), nm, https && !sec ? "no Secure" : "",
                                  https && !sec && !ho ? ", " : "", !ho ? "no HttpOnly" : "");
                 if (k > 0) bo = NW_MIN(bo + (size_t)k, sizeof bad - 1);
+                nw_json_str(&ins, nm, nl);
             }
         }
         if (e == NULL) break;
         p = e + 1;
     }
     nw_json_arr_close(b);
-    nw_json_karr_open(b, "insecure_cookies");
-    for (const char *p = r.hdr; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l > 11 && strncasecmp(p, "Set-Cookie:", 11) == 0) {
-            char line[2048];
-            snprintf(line, sizeof line, "%.*s", (int)(l - 11), p + 11);
-            char *nm = line;
-            while (*nm == ' ') nm++;
-            int sec = strcasestr(line, "; secure") != NULL || strcasestr(line, ";secure") != NULL;
-            if ((https && !sec) || !strcasestr(line, "httponly"))
-                nw_json_str(b, nm, strcspn(nm, "=;"));
-        }
-        if (e == NULL) break;
-        p = e + 1;
-    }
-    nw_json_arr_close(b);
+    nw_json_arr_close(&ins);
+    nw_json_key(b, "insecure_cookies");
+    if (nw_buf_ok(&ins)) nw_json_raw(b, ins.data, ins.len);
+    else nw_json_raw(b, "[]", 2); /* out of memory: the names are in the cookies array */
+    nw_buf_fini(&ins);
     nw__web_notes_json(NULL, b, r.note);
     nw_probe_evidence(res, "%s (%s, HTTP %ld): %s%s%s%s", r.url, https ? "HTTPS" : "plain HTTP",
                       r.status, o ? "missing " : "all security headers present", ev,

@@ -812,19 +812,10 @@ static int launch(struct worker *w, uint32_t ti, uint16_t port, uint8_t tries)
                 return 1;
             }
         }
-        /* edge-triggered: an idle kept socket (TCP_CLOSE polls as HUP) must not wake us */
-        struct epoll_event ev = {.events = EPOLLOUT | EPOLLET,
-                                 .data.u64 = ((uint64_t)s->gen << 32) | i};
-        if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            close(fd);
-            s->fd = -1;
-            s->gen++;
-            __atomic_sub_fetch(&ts->attempts, 1, __ATOMIC_RELAXED);
-            goto pressure;
-        }
-        s->watched = 1;
-    } else if (!s->watched) {
-        /* connected at once (e == 0): watch it for the banner or the close */
+    }
+    if (!s->watched) {
+        /* pending, or connected at once (watched for the banner or the close);
+         * edge-triggered: an idle kept socket (TCP_CLOSE polls as HUP) must not wake us */
         struct epoll_event ev = {.events = EPOLLOUT | EPOLLET,
                                  .data.u64 = ((uint64_t)s->gen << 32) | i};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
