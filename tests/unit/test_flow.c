@@ -305,8 +305,38 @@ TEST(slot_churn_matches_model)
     eng_fini(&g);
 }
 
+/*
+ * The end-of-input flush clears the slot array at once instead of removing
+ * flows one by one: afterwards the table must be empty and usable, so the
+ * same connections start new flows, each ended exactly once by a second
+ * flush (a stale slot would merge them into a freed flow; ASan sees that).
+ */
+TEST(flush_leaves_table_empty_and_usable)
+{
+    enum { N = 300 };
+    struct eng g;
+    uint8_t b[128];
+    uint64_t t = 1700000000000000ull;
+
+    CHECK(eng_init(&g, 0) == 0);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++)
+            for (int k = 0; k < 2; k++)
+                nw_engine_packet(g.e, t++, b,
+                                 tcp_pkt(b, (uint8_t)(1 + i % 50), (uint16_t)(30000 + i), 250,
+                                         443, 0x10, 1, NULL),
+                                 40);
+        nw_engine_finish(g.e);
+        CHECK_EQ(count(eng_text(&g), "\"event_type\":\"flow\""), (size_t)N * (round + 1));
+        CHECK_EQ(count(eng_text(&g), "\"pkts_toserver\":2,"), (size_t)N * (round + 1));
+    }
+    CHECK_EQ(nw_engine_stats(g.e)->flows, (uint64_t)2 * N);
+    eng_fini(&g);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(reassembly_matches_model) NWT_ENTRY(hole_becomes_gap_at_bound)
                  NWT_ENTRY(direction_from_synack_and_idle_timeout)
                  NWT_ENTRY(port_reuse_after_fin_is_new_flow)
                  NWT_ENTRY(memcap_evicts_oldest_and_never_grows)
-                 NWT_ENTRY(slot_churn_matches_model))
+                 NWT_ENTRY(slot_churn_matches_model)
+                 NWT_ENTRY(flush_leaves_table_empty_and_usable))
