@@ -95,6 +95,18 @@ int64_t nw_time_days_from_civil(int64_t y, unsigned m, unsigned d);
 #define NW_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define NW_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/*
+ * Prefetch p for reading. The empty volatile asm is a side effect: without
+ * it GCC's link-time analysis finds that a hint function only reads and
+ * prefetches, deems it pure, and deletes every call to it (the result is
+ * unused), so the hints silently vanished from LTO builds.
+ */
+#define NW_PREFETCH(p)                                                                        \
+    do {                                                                                      \
+        __builtin_prefetch(p);                                                                \
+        __asm__ volatile("");                                                                 \
+    } while (0)
+
 /* Big-endian loads from packet bytes; the caller has checked the length. */
 static inline uint16_t nw_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static inline uint32_t nw_be24(const uint8_t *p)

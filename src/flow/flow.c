@@ -182,15 +182,20 @@ void nw_flow_prefetch(const struct nw_flow_table *ft, uint32_t h, int stage)
     const struct slot *s = &ft->slots[h & ft->mask];
 
     if (stage == 0) {
-        __builtin_prefetch(s);
+        NW_PREFETCH(s);
         return;
     }
     /* the first flow with this hash in the probe run (4 slots per cache line) */
     for (uint32_t i = h & ft->mask, n = 0; ft->slots[i].f != NULL && n < 4;
          i = (i + 1) & ft->mask, n++) {
         if (ft->slots[i].hash == h) {
-            __builtin_prefetch(ft->slots[i].f);
-            __builtin_prefetch((const char *)ft->slots[i].f + 64);
+            const struct nw_flow *f = ft->slots[i].f;
+            /* key and counters, then the stream and parser state TCP needs */
+            NW_PREFETCH(f);
+            NW_PREFETCH((const char *)f + 64);
+            NW_PREFETCH(&f->st[0]);
+            NW_PREFETCH(&f->st[1]);
+            NW_PREFETCH(&f->al);
             return;
         }
     }
@@ -385,9 +390,9 @@ static void walk_ahead(const struct nw_flow_table *ft, const struct nw_flow *f)
     for (int k = 1; k < 4; k++) n[k] = n[k - 1] ? n[k - 1]->newer : NULL;
     if (n[3] != NULL)
         for (size_t off = 0; off < sizeof *n[3]; off += 64)
-            __builtin_prefetch((const char *)n[3] + off);
+            NW_PREFETCH((const char *)n[3] + off);
     if (n[2] != NULL) {
-        if (n[2]->al.state != NULL) __builtin_prefetch(n[2]->al.state);
+        if (n[2]->al.state != NULL) NW_PREFETCH(n[2]->al.state);
         nw_identity_prefetch(id, n[2]->t.family, n[2]->t.src, 0);
         nw_identity_prefetch(id, n[2]->t.family, n[2]->t.dst, 0);
     }

@@ -940,15 +940,15 @@ void nw_identity_prefetch(const struct nw_identity *id, int family, const uint8_
     h = (uint32_t)hash_key(family, addr);
     i = h & (id->nslots - 1);
     if (stage == 0) {
-        __builtin_prefetch(&id->slots[i]);
+        NW_PREFETCH(&id->slots[i]);
         return;
     }
     /* the first entry with this hash in the probe run (4 slots per cache line) */
     for (int n = 0; n < 4 && id->slots[i].e != NULL; n++, i = (i + 1) & (id->nslots - 1)) {
         const struct ipent *e = id->slots[i].e;
         if (id->slots[i].hash != h) continue;
-        if (stage == 1) __builtin_prefetch(e);
-        else if (e->uc != NULL) __builtin_prefetch(e->uc);
+        if (stage == 1) NW_PREFETCH(e);
+        else if (e->uc != NULL) NW_PREFETCH(e->uc);
         return;
     }
 }
