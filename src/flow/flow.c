@@ -25,6 +25,7 @@
 #include "flow_int.h"
 #include "nw/core.h"
 #include "nw/output.h"
+#include "nw/pool.h"
 
 enum { CLS_CLOSED, CLS_TCP, CLS_OTHER, NCLS };
 enum { ST_NEW, ST_ESTABLISHED, ST_CLOSING, ST_CLOSED };
@@ -69,6 +70,7 @@ struct nw_flow_table {
     uint64_t timeout_us[NCLS];
     size_t stream_used;
     struct nw_stream_limits lim;
+    struct nw_pool flows;          /* every struct nw_flow (huge-page backed: TLB) */
 };
 
 /* --- hashing and lists --------------------------------------------------- */
@@ -170,6 +172,7 @@ struct nw_flow_table *nw_flow_table_new(struct nw_engine *eng)
     ft->lim.memcap = c->stream_memcap;
     ft->lim.gaps = &eng->stats.stream_gaps;
     ft->lim.memcap_drops = &eng->stats.stream_memcap;
+    nw_pool_init(&ft->flows, sizeof(struct nw_flow));
     return ft;
 }
 
@@ -370,7 +373,7 @@ static void flow_end(struct nw_flow_table *ft, struct nw_flow *f, const char *re
     slot_remove(ft, f);
     list_unlink(ft, f);
     ft->count--;
-    nw_free(f);
+    nw_pool_free(&ft->flows, f);
 }
 
 /*
@@ -437,7 +440,7 @@ void nw_flow_flush(struct nw_flow_table *ft)
             walk_ahead(ft, f);
             flow_finish(ft, f, "shutdown");
             next = f->newer;
-            nw_free(f);
+            nw_pool_free(&ft->flows, f);
             ft->count--;
         }
         ft->oldest[c] = ft->newest[c] = NULL;
@@ -449,6 +452,7 @@ void nw_flow_table_free(struct nw_flow_table *ft)
 {
     if (ft == NULL) return;
     nw_flow_flush(ft);
+    nw_pool_fini(&ft->flows);
     nw_free(ft->slots);
     nw_free(ft);
 }
@@ -491,6 +495,7 @@ static void table_grow(struct nw_flow_table *ft)
     struct slot *ns;
 
     if (nb > (1u << 24) || (ns = nw_calloc(nb, sizeof *ns)) == NULL) return;
+    nw_hugepage_hint(ns, (size_t)nb * sizeof *ns);
     for (uint32_t i = 0; i <= ft->mask; i++) {
         uint32_t j;
         if (ft->slots[i].f == NULL) continue;
@@ -518,7 +523,7 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
     }
     if (ft->count * 2 >= ft->mask + 1) table_grow(ft);
     if (ft->count >= ft->mask) return NULL; /* full: keep one slot empty to end probes */
-    f = nw_calloc(1, sizeof *f);
+    f = nw_pool_alloc(&ft->flows);
     if (f == NULL) return NULL;
     if (client) {
         f->t = pkt->t;

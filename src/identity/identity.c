@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "nw/output.h"
+#include "nw/pool.h"
 
 #define IDENT_MAX_PER_IP 16
 #define IDENT_MIN_BUCKETS 1024u
@@ -115,7 +116,12 @@ struct nw_identity {
     uint64_t next_expiry; /* earliest lease expiry among open bindings; 0 = none */
     struct nw_identity_stats st;
     struct aux aux[NW_IDAUX_MAX];
+    /* entries and the usual cached user objects come from pools: every
+     * record looks one up, and packed they stay TLB- and cache-friendly */
+    struct nw_pool ents, ucs;
 };
+
+#define UC_POOLED 256 /* ucache sizes up to this come from id->ucs */
 
 static const char *const source_names[] = {"static", "dhcp", "radius", "pppoe"};
 
@@ -220,7 +226,7 @@ static struct ipent *ip_get(struct nw_identity *id, int family, const uint8_t *i
     if (e != NULL) return e;
     if ((id->nentries + 1) * 2 > id->nslots) ip_grow(id);
     if (id->nentries + 1 >= id->nslots) return NULL; /* full: keep a free slot to end probes */
-    e = nw_calloc(1, sizeof *e);
+    e = nw_pool_alloc(&id->ents);
     if (e == NULL) return NULL;
     e->family = (uint8_t)family;
     memcpy(e->ip, ip, key_len(family));
@@ -228,6 +234,14 @@ static struct ipent *ip_get(struct nw_identity *id, int family, const uint8_t *i
     id->nentries++;
     id->st.bytes += sizeof *e;
     return e;
+}
+
+static void uc_free(struct nw_identity *id, struct ucache *uc)
+{
+    if (uc == NULL) return;
+    id->st.bytes -= uc->size;
+    if (uc->size == UC_POOLED) nw_pool_free(&id->ucs, uc);
+    else nw_free(uc);
 }
 
 /* Free e once its last binding is gone; later entries of its probe run move
@@ -250,9 +264,8 @@ static void ip_release_if_empty(struct nw_identity *id, struct ipent *e)
     id->slots[i].e = NULL;
     id->nentries--;
     id->st.bytes -= sizeof *e;
-    if (e->uc) id->st.bytes -= e->uc->size;
-    nw_free(e->uc);
-    nw_free(e);
+    uc_free(id, e->uc);
+    nw_pool_free(&id->ents, e);
 }
 
 /* ------------------------------------------------------------------ bindings */
@@ -517,6 +530,8 @@ struct nw_identity *nw_identity_new(size_t memcap, struct nw_output *out)
         return NULL;
     }
     id->st.bytes = id->nslots * sizeof *id->slots;
+    nw_pool_init(&id->ents, sizeof(struct ipent));
+    nw_pool_init(&id->ucs, UC_POOLED);
     return id;
 }
 
@@ -531,9 +546,11 @@ void nw_identity_free(struct nw_identity *id)
             bn = b->next;
             nw_free(b);
         }
-        nw_free(e->uc);
-        nw_free(e);
+        uc_free(id, e->uc);
+        nw_pool_free(&id->ents, e);
     }
+    nw_pool_fini(&id->ents);
+    nw_pool_fini(&id->ucs);
     for (int i = 0; i < NW_IDAUX_MAX; i++) {
         if (id->aux[i].p == NULL) continue;
         if (id->aux[i].fini) id->aux[i].fini(id->aux[i].p);
@@ -890,13 +907,12 @@ static void cache_user(struct nw_identity *id, struct ipent *e, uint64_t ts, con
 
     if (len > UINT32_MAX) return;
     if (uc == NULL || uc->size < need) {
-        size_t size = (need + 63) & ~(size_t)63;
-        if (uc != NULL) {
-            id->st.bytes -= uc->size;
-            nw_free(uc);
-            e->uc = NULL;
-        }
-        if (id->st.bytes + size > id->memcap || (uc = nw_alloc(size)) == NULL) return;
+        size_t size = need <= UC_POOLED ? UC_POOLED : (need + 63) & ~(size_t)63;
+        uc_free(id, uc);
+        e->uc = NULL;
+        if (id->st.bytes + size > id->memcap) return;
+        uc = size == UC_POOLED ? nw_pool_alloc(&id->ucs) : nw_alloc(size);
+        if (uc == NULL) return;
         uc->size = size;
         id->st.bytes += size;
         e->uc = uc;
