@@ -193,6 +193,7 @@ static int run_store(struct query_args *a, struct run *r, const char *dir)
     struct nw_store_scan_stats st;
     struct nw_err err;
     struct stat sb;
+    const char *types[NW_QUERY_MAX_TYPES + 1];
     int rc;
 
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -214,6 +215,11 @@ static int run_store(struct query_args *a, struct run *r, const char *dir)
     s.on_record = on_record;
     s.arg = r;
     s.must_contain = nw__query_needle(&a->q);
+    /* --type: a scan for identity types reads only blocks' identity frames
+     * (store.h v4; the types are still matched exactly per record) */
+    for (size_t k = 0; k < a->q.ntypes && k < NW_QUERY_MAX_TYPES; k++) types[k] = a->q.types[k];
+    types[a->q.ntypes < NW_QUERY_MAX_TYPES ? a->q.ntypes : NW_QUERY_MAX_TYPES] = NULL;
+    if (a->q.ntypes) s.only_types = types;
     err.msg[0] = '\0';
     rc = nw_store_scan(dir, &s, &st, &err);
     nw_query_keys_free(&keys);
