@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct nw_err err;
     const char *g[] = {"type:dns", "ip:10.0.0.1", NULL};
     const char *const *groups[] = {g};
-    static const char *const idents[] = {"session", "radius", NULL};
+    static const char *const idents[] = {"session", "alarm", NULL};
     size_t sum = 0;
     int fd;
 

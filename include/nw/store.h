@@ -69,9 +69,9 @@ struct nw_store_scan {
     const char *must_contain;
     /* v4, optional event-type hint: a NULL-terminated list of `event_type`
      * names (NULL or empty = all types). When every name is an identity type
-     * (session, radius, dhcp, pppoe, alarm, maintenance), blocks written with
-     * the identity frame (docs/internals/store.md, enc 2) are read and
-     * decompressed only through that small frame, and only its records of
+     * (session, alarm, maintenance), blocks written with the identity frame
+     * (docs/internals/store.md, enc 2) are read and decompressed only
+     * through that small frame, and only its records of
      * those types are delivered — plus any record whose event_type the writer
      * could not name (escaped, repeated or missing), so the delivered set is
      * a SUPERSET: on_record must still check event_type exactly. Order stays
@@ -86,7 +86,7 @@ struct nw_store_scan_stats {
     uint64_t segments;           /* segments considered */
     uint64_t blocks;             /* blocks considered */
     uint64_t blocks_skipped_time;
-    uint64_t blocks_skipped_keys;
+    uint64_t blocks_skipped_keys; /* v4: also blocks holding no record of only_types */
     uint64_t blocks_read;        /* decompressed */
     uint64_t bytes_read;         /* compressed bytes read from disk (blocks + filters) */
     uint64_t bytes_decompressed; /* raw JSON bytes produced */

@@ -118,14 +118,19 @@ static void usage(void)
 
 void nw__query_print_scan_stats(FILE *out, const struct nw_store_scan_stats *st)
 {
+    char ident[64] = "";
+
+    if (st->blocks_ident_only) /* store.h v4: only their identity frame was read */
+        snprintf(ident, sizeof ident, " (%llu of them identity frame only)",
+                 (unsigned long long)st->blocks_ident_only);
     fprintf(out,
             "scan: %llu partitions, %llu segments, %llu blocks (%llu skipped by time, %llu by "
-            "index keys, %llu read, %llu damaged), %llu bytes read, %llu bytes decompressed, "
+            "index keys, %llu read%s, %llu damaged), %llu bytes read, %llu bytes decompressed, "
             "%llu records delivered\n",
             (unsigned long long)st->partitions, (unsigned long long)st->segments,
             (unsigned long long)st->blocks, (unsigned long long)st->blocks_skipped_time,
             (unsigned long long)st->blocks_skipped_keys, (unsigned long long)st->blocks_read,
-            (unsigned long long)st->damaged, (unsigned long long)st->bytes_read,
+            ident, (unsigned long long)st->damaged, (unsigned long long)st->bytes_read,
             (unsigned long long)st->bytes_decompressed, (unsigned long long)st->records);
 }
 

@@ -347,14 +347,16 @@ int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
 /* ------------------------------------------------------- identity frame -- */
 
 /*
- * The rare event types that tell who held an address (docs/internals/store.md):
- * records of these go to the identity frame so that `who` and `query --type
- * session` decompress only those. Not `login` (application logins, ~1 % of
- * the traffic: it would make the frame several times larger for `who`).
- * Order = class number; never reorder (classes are on disk).
+ * The rare event types whose records go to the identity frame, so that
+ * `who` and `query --type session` decompress only those: `session` (who
+ * held an address) and the store's own `alarm` and `maintenance` records
+ * (a handful a day). Not radius, dhcp, pppoe: all users log in within the
+ * same hour, so in the bench they fill whole blocks and made `who`
+ * decompress 2.5-3.3x more (docs/internals/store.md); not `login`
+ * (~1 % of the traffic). Order = class number; never reorder (on disk).
  */
 static const char *const ident_types[IDENT_CLASS_MAX] = {
-    "session", "radius", "dhcp", "pppoe", "alarm", "maintenance",
+    "session", "alarm", "maintenance",
 };
 
 int nw__ident_class(const char *type, size_t n)

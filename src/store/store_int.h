@@ -83,7 +83,7 @@ struct blk_hdr {
  * 32-byte identity directory, the identity frame (ident.comp bytes, none
  * when the block holds no identity record), then the bulk frame. The bulk
  * frame is a TMPL stream of the other records followed by the timestamps of
- * ALL nrec records; the records of identity types (session, radius, ...)
+ * ALL nrec records; the records of identity types (session, alarm, maintenance)
  * sit in the identity frame, which decompresses to: their TMPL stream, their
  * own timestamps (ident.tslen bytes, zigzag deltas from min_ts), their
  * ordinals in the block (ident.poslen bytes of varints: the first ordinal,
@@ -94,7 +94,7 @@ struct blk_hdr {
  */
 #define IDENT_DIR_LEN 32
 #define IDENT_CLASS_ANY 0 /* event_type unknown here (escaped, repeated, absent): any scan wants it */
-#define IDENT_CLASS_MAX 6 /* classes 1..6: nw__ident_class() */
+#define IDENT_CLASS_MAX 3 /* classes 1..3: nw__ident_class() */
 
 struct blk_ident {
     uint32_t comp, xlen, nrec, recs, tslen, poslen;

@@ -42,14 +42,15 @@ static void rm_rf(const char *d)
     }
 }
 
-/* What record i is: 0 traffic, 1 session, 2 radius, 3 an event_type only a
- * parser could name (escaped / repeated / absent: IDENT_CLASS_ANY). */
+/* What record i is: 0 traffic (radius included: not an identity type),
+ * 1 session, 2 alarm, 3 an event_type only a parser could name (escaped /
+ * repeated / absent: IDENT_CLASS_ANY). */
 static int kind_of(int i, int weird)
 {
     if (weird && (i == 50 || i == 51 || i == 52)) return 3;
     if (i >= 200 && i < 260) return 1;   /* blocks holding only identity records */
     if (i >= 260) return 0;              /* blocks holding none */
-    return i % 10 == 0 ? 1 : i % 10 == 1 ? 2 : 0;
+    return i % 10 == 0 ? 1 : i % 30 == 1 ? 2 : 0;
 }
 
 /* Record i of one day; every 7th is 5 s late (zigzag timestamps). */
@@ -69,6 +70,10 @@ static size_t make_rec(char *buf, size_t cap, int i, int weird, uint64_t *ts_us)
             "\"user\":{\"account\":\"u%d\",\"mac\":\"02:00:00:00:%02x:%02x\"}}",
             ts, i / 250, i % 250, i % 20 ? "start" : "end", ts, i, i / 256, i % 256);
     if (k == 2)
+        return (size_t)snprintf(buf, cap,
+            "{\"timestamp\":\"%s\",\"event_type\":\"alarm\",\"alarm\":{\"kind\":\"k%d\","
+            "\"severity\":\"critical\"}}", ts, i);
+    if (k == 0 && i % 10 == 1)
         return (size_t)snprintf(buf, cap,
             "{\"timestamp\":\"%s\",\"event_type\":\"radius\",\"src_ip\":\"10.0.0.1\","
             "\"radius\":{\"code\":4,\"user_name\":\"u%d\",\"framed_ip\":\"10.1.%d.%d\"}}",
@@ -244,8 +249,8 @@ static int census(const char *path, struct census *cs)
 TEST(ident_round_trip)
 {
     static const char *const sess[] = {"session", NULL};
-    static const char *const idents[] = {"session", "radius", NULL};
-    static const char *const mixed[] = {"session", "dns", NULL};
+    static const char *const idents[] = {"session", "alarm", NULL};
+    static const char *const mixed[] = {"session", "radius", NULL};
     static uint64_t ets[NREC];
     struct nw_store_opts o;
     struct nw_store_scan_stats st, full;
