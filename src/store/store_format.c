@@ -281,9 +281,10 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
     cls = nw_alloc((size_t)d.nrec + 1);
     pos = nw_alloc(((size_t)d.nrec + 1) * sizeof *pos);
     its = nw_alloc(((size_t)d.nrec + 1) * sizeof *its);
-    ts = nw_alloc((size_t)h->nrec * sizeof *ts);
+    ts = d.nrec ? nw_alloc((size_t)h->nrec * sizeof *ts) : NULL;
     x = nw_alloc(h->xlen);
-    if (ir == NULL || cls == NULL || pos == NULL || its == NULL || ts == NULL || x == NULL)
+    if (ir == NULL || cls == NULL || pos == NULL || its == NULL || (d.nrec && ts == NULL) ||
+        x == NULL)
         goto out;
     if ((rc = ident_decompress(dctx, h, comp, &d, ir, cls, pos)) != 0) goto out;
     rc = NW_EFORMAT;
@@ -297,8 +298,9 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
     m.ie = ir + d.recs;
     if ((rc = tmpl_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m)) != 0) goto out;
     rc = NW_EFORMAT;
-    if (nw__ts_decode(out + h->recs_len, h->raw_len - h->recs_len, ts, h->nrec, h->min_ts) != 0 ||
-        nw__ts_decode(ir + d.recs, d.tslen, its, d.nrec, h->min_ts) != 0)
+    if (d.nrec && /* most blocks hold no identity record: nothing to compare */
+        (nw__ts_decode(out + h->recs_len, h->raw_len - h->recs_len, ts, h->nrec, h->min_ts) != 0 ||
+         nw__ts_decode(ir + d.recs, d.tslen, its, d.nrec, h->min_ts) != 0))
         goto out;
     for (size_t k = 0; k < d.nrec; k++)
         if (its[k] != ts[pos[k]]) goto out;

@@ -462,6 +462,84 @@ TEST(ident_hash_checked_by_full_decode)
     rm_rf(dir);
 }
 
+/*
+ * Rebuild an IDENT block's frame area with its identity frame re-encoded
+ * (flip: one timestamp delta changed by 1 us), hashes made consistent, and
+ * decode it whole: the identity frame's timestamps must agree with the
+ * block's, else a frame-only scan would report other times than a full one.
+ */
+static int reencode_ident(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
+                          int flip, uint8_t *raw)
+{
+    struct blk_ident d;
+    struct blk_hdr h2 = *h;
+    uint8_t *x, *area;
+    size_t bulk, cap, nc, sl;
+    int rc;
+
+    if (nw__ident_dir_decode(comp, h, &d) != 0 || d.nrec == 0) return 1;
+    x = malloc(d.xlen);
+    bulk = h->comp_len - IDENT_DIR_LEN - d.comp;
+    cap = ZSTD_compressBound(d.xlen);
+    area = malloc(IDENT_DIR_LEN + cap + bulk);
+    if (ZSTD_decompressDCtx(dctx, x, d.xlen, comp + IDENT_DIR_LEN, d.comp) != d.xlen) return 2;
+    sl = (size_t)d.xlen - d.tslen - d.poslen - d.nrec;
+    if (flip) x[sl] ^= 0x02; /* the first delta's low bits: still one varint byte or more */
+    nc = ZSTD_compress(area + IDENT_DIR_LEN, cap, x, d.xlen, 3);
+    memcpy(area + IDENT_DIR_LEN + nc, comp + IDENT_DIR_LEN + d.comp, bulk);
+    d.comp = (uint32_t)nc;
+    h2.comp_len = (uint32_t)(IDENT_DIR_LEN + nc + bulk);
+    nw__ident_dir_encode(area, &d);
+    d.hash = nw__ident_hash(&h2, area, area + IDENT_DIR_LEN, d.comp);
+    nw__ident_dir_encode(area, &d);
+    rc = nw__blk_decompress(dctx, &h2, area, raw);
+    free(x);
+    free(area);
+    return rc;
+}
+
+TEST(ident_timestamps_must_agree)
+{
+    struct nw_store_opts o;
+    struct stat sb;
+    char path[512];
+    const char *dir = fresh_dir();
+    uint8_t *img, *raw;
+    size_t off = SEG_HDR_LEN;
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    int fd, checked = 0;
+
+    opts_small(&o);
+    CHECK_EQ(fill(dir, 0, &o), 0);
+    CHECK_EQ(seg_path(dir, path, sizeof path), 0);
+    fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && fstat(fd, &sb) == 0);
+    img = malloc((size_t)sb.st_size);
+    raw = malloc(1 << 20);
+    CHECK(pread(fd, img, (size_t)sb.st_size, 0) == sb.st_size);
+    close(fd);
+    for (int k = 0; k < 1000; k++) {
+        struct blk_hdr h;
+        struct blk_ident d;
+        const uint8_t *comp;
+        if (off + BLK_HDR_LEN > blocks_end(img, (size_t)sb.st_size) ||
+            nw__blk_hdr_decode(img + off, &h) != 0)
+            break;
+        comp = img + off + BLK_HDR_LEN + h.filter_len;
+        if (nw__ident_dir_decode(comp, &h, &d) == 0 && d.nrec > 0) {
+            CHECK_EQ(reencode_ident(dctx, &h, comp, 0, raw), 0); /* control */
+            CHECK_EQ(reencode_ident(dctx, &h, comp, 1, raw), NW_EFORMAT);
+            checked++;
+        }
+        off += BLK_HDR_LEN + h.filter_len + h.comp_len;
+    }
+    CHECK(checked >= 4);
+    ZSTD_freeDCtx(dctx);
+    free(img);
+    free(raw);
+    rm_rf(dir);
+}
+
 /* A crash with identity frames in the active segment, then a torn block: recovered. */
 TEST(ident_crash_recovery)
 {
@@ -521,4 +599,5 @@ TEST(ident_crash_recovery)
 
 NW_TEST_MAIN(NWT_ENTRY(ident_round_trip) NWT_ENTRY(ident_unknown_types_superset)
                  NWT_ENTRY(ident_old_encodings) NWT_ENTRY(ident_damaged_frame)
-                 NWT_ENTRY(ident_hash_checked_by_full_decode) NWT_ENTRY(ident_crash_recovery))
+                 NWT_ENTRY(ident_hash_checked_by_full_decode)
+                 NWT_ENTRY(ident_timestamps_must_agree) NWT_ENTRY(ident_crash_recovery))
