@@ -93,7 +93,8 @@ struct blk_hdr {
  * bytes 0..23 and the identity frame, so the frame is checked on its own.
  */
 #define IDENT_DIR_LEN 32
-#define IDENT_CLASS_ANY 0 /* event_type unknown here (escaped, repeated, absent): any scan wants it */
+/* class 0: event_type not named (escaped, repeated, absent); every identity scan wants it */
+#define IDENT_CLASS_ANY 0
 #define IDENT_CLASS_MAX 3 /* classes 1..3: nw__ident_class() */
 
 struct blk_ident {

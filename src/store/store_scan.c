@@ -442,13 +442,6 @@ static int want_dir(struct scan *sc, const struct blk_hdr *h, const uint8_t *buf
     return 1;
 }
 
-/*
- * Load the block sl->h at sl->off: read it, check it against its hash,
- * decompress it, decode its timestamps and run the must_contain search for
- * the first candidates. Returns 0, 1 (unreadable), 2 (damaged: hash,
- * frame or timestamps) or NW_ENOMEM. Touches nothing but sl (nd is
- * read-only), so it runs on any thread: the costly part of a scan.
- */
 /* must_contain: the first candidates of the records in raw */
 static void prefilter(const struct needle *nd, struct slot *sl)
 {
@@ -506,6 +499,15 @@ static int load_ident(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl,
     return 0;
 }
 
+/*
+ * Load the block sl->h at sl->off: read it, check it against its hash,
+ * decompress it, decode its timestamps and run the must_contain search for
+ * the first candidates; with ident_only, an enc 2 block through its
+ * identity frame alone (load_ident). Returns 0, 1 (unreadable), 2 (damaged:
+ * hash, frame or timestamps), 3 (ident_only: no identity record in the
+ * block) or NW_ENOMEM. Touches nothing but sl (nd is read-only), so it runs
+ * on any thread: the costly part of a scan.
+ */
 static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl, int fd,
                       int ident_only)
 {
@@ -687,14 +689,16 @@ static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t 
         struct blk_ident d;
         if (sc->ident_only && h->enc == BLK_ENC_IDENT) { /* the directory and identity frame */
             o += BLK_HDR_LEN + h->filter_len;
-            len = IDENT_DIR_LEN + (want[j].have_dir && nw__ident_dir_decode(want[j].idir, h, &d) == 0
-                                       ? d.comp : NW_MIN(h->comp_len - IDENT_DIR_LEN, 256u << 10));
+            int known = want[j].have_dir && nw__ident_dir_decode(want[j].idir, h, &d) == 0;
+            len = IDENT_DIR_LEN +
+                  (known ? d.comp : NW_MIN(h->comp_len - IDENT_DIR_LEN, 256u << 10));
         }
         posix_fadvise(fd, (off_t)o, (off_t)len, POSIX_FADV_WILLNEED);
     }
     if (nthr <= 1) {
         for (size_t j = 0; j < n && !sc->stop && rc == 0; j++)
-            rc = read_block(sc, fd, want[j].off, &want[j].h, want[j].have_dir ? want[j].idir : NULL);
+            rc = read_block(sc, fd, want[j].off, &want[j].h,
+                            want[j].have_dir ? want[j].idir : NULL);
         return rc;
     }
     memset(&pp, 0, sizeof pp);
@@ -836,7 +840,8 @@ static int scan_active(struct scan *sc, int fd, uint64_t size)
         sc->one.have_dir = 0;
         if (want_time(sc, &h) && want_keys(sc, &h, sc->buf) &&
             want_dir(sc, &h, sc->buf, rl, &sc->one) &&
-            (rc = read_block(sc, fd, off, &h, rl > h.filter_len ? sc->buf + h.filter_len : NULL)) != 0)
+            (rc = read_block(sc, fd, off, &h,
+                             rl > h.filter_len ? sc->buf + h.filter_len : NULL)) != 0)
             break;
         off += total;
     }

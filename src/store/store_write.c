@@ -103,7 +103,7 @@ struct nw_store {
     uint8_t *cbuf;
     size_t ccap;
     int tmpl;                 /* encode blocks as templates (NW_STORE_TMPL=0 turns it off) */
-    int ident;                /* identity frame, BLK_ENC_IDENT (needs tmpl; NW_STORE_IDENT=0: off) */
+    int ident;                /* identity frame, BLK_ENC_IDENT (needs tmpl; NW_STORE_IDENT=0) */
     int rcls;                 /* the record being appended: class of its type key, -1 = bulk */
     unsigned ntype;           /* its type keys (one expected) */
     uint32_t spanv[2 * 1024]; /* value spans of the record being appended */
