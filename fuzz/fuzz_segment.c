@@ -2,8 +2,9 @@
  * fuzz_segment.c - the segment reader on arbitrary bytes: the in-memory
  * walker used by recovery and verify (every block decompressed), and the
  * file reader of nw_store_scan (sealed footer path and active block walk,
- * with and without key filters), over a store holding the input as its one
- * segment. Neither may read out of bounds, loop without bound or crash.
+ * with and without key filters, whole blocks and identity frames alone:
+ * only_types), over a store holding the input as its one segment. Neither
+ * may read out of bounds, loop without bound or crash.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -55,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct nw_err err;
     const char *g[] = {"type:dns", "ip:10.0.0.1", NULL};
     const char *const *groups[] = {g};
+    static const char *const idents[] = {"session", "alarm", NULL};
     size_t sum = 0;
     int fd;
 
@@ -73,9 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         q.on_record = on_rec;
         q.arg = &sum;
         nw_store_scan(dir, &q, NULL, &err);
+        q.only_types = idents; /* enc 2: the identity frames alone */
+        nw_store_scan(dir, &q, NULL, &err);
         q.groups = groups;
         q.ngroups = 1;
         q.since_us = 1768003200000000ull;
+        nw_store_scan(dir, &q, NULL, &err);
+        q.only_types = NULL;
         nw_store_scan(dir, &q, NULL, &err);
     }
     free(img);

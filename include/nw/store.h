@@ -67,6 +67,18 @@ struct nw_store_scan {
      * candidate are never handed to on_record (on_record still applies the
      * exact filter). Must not contain '\n' (NW_EINVAL). */
     const char *must_contain;
+    /* v4, optional event-type hint: a NULL-terminated list of `event_type`
+     * names (NULL or empty = all types). When every name is an identity type
+     * (session, alarm, maintenance), blocks written with the identity frame
+     * (docs/internals/store.md, enc 2) are read and decompressed only
+     * through that small frame, and only its records of
+     * those types are delivered — plus any record whose event_type the writer
+     * could not name (escaped, repeated or missing), so the delivered set is
+     * a SUPERSET: on_record must still check event_type exactly. Order stays
+     * append order. Other blocks (enc 0/1, older stores) and lists naming
+     * any other type are read whole, and then every record is delivered as
+     * without only_types. */
+    const char *const *only_types;
 };
 
 struct nw_store_scan_stats {
@@ -74,13 +86,16 @@ struct nw_store_scan_stats {
     uint64_t segments;           /* segments considered */
     uint64_t blocks;             /* blocks considered */
     uint64_t blocks_skipped_time;
-    uint64_t blocks_skipped_keys;
+    uint64_t blocks_skipped_keys; /* v4: also blocks holding no record of only_types */
     uint64_t blocks_read;        /* decompressed */
     uint64_t bytes_read;         /* compressed bytes read from disk (blocks + filters) */
     uint64_t bytes_decompressed; /* raw JSON bytes produced */
     uint64_t records;            /* delivered to on_record */
     uint64_t damaged;            /* blocks that failed their checks and were skipped */
     uint64_t records_prefiltered; /* v3: records of read blocks skipped by must_contain */
+    uint64_t blocks_ident_only;   /* v4: read blocks of which only the identity frame was
+                                     read (included in blocks_read; bytes_read and
+                                     bytes_decompressed count that frame alone) */
 };
 
 /*
@@ -237,6 +252,10 @@ int nw_store_keygen(const char *path, struct nw_err *err);
  *  v3  struct nw_store_scan.must_contain (byte prefilter run once over each
  *      decompressed block; records with a backslash always pass) and
  *      nw_store_scan_stats.records_prefiltered.
+ *  v4  struct nw_store_scan.only_types (identity records have their own frame
+ *      in each block; a scan for those types reads only it) and
+ *      nw_store_scan_stats.blocks_ident_only. Blocks with no record of the
+ *      wanted types are then counted in blocks_skipped_keys.
  */
 
 #endif /* NW_STORE_H */

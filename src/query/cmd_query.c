@@ -118,14 +118,19 @@ static void usage(void)
 
 void nw__query_print_scan_stats(FILE *out, const struct nw_store_scan_stats *st)
 {
+    char ident[64] = "";
+
+    if (st->blocks_ident_only) /* store.h v4: only their identity frame was read */
+        snprintf(ident, sizeof ident, " (%llu of them identity frame only)",
+                 (unsigned long long)st->blocks_ident_only);
     fprintf(out,
             "scan: %llu partitions, %llu segments, %llu blocks (%llu skipped by time, %llu by "
-            "index keys, %llu read, %llu damaged), %llu bytes read, %llu bytes decompressed, "
+            "index keys, %llu read%s, %llu damaged), %llu bytes read, %llu bytes decompressed, "
             "%llu records delivered\n",
             (unsigned long long)st->partitions, (unsigned long long)st->segments,
             (unsigned long long)st->blocks, (unsigned long long)st->blocks_skipped_time,
             (unsigned long long)st->blocks_skipped_keys, (unsigned long long)st->blocks_read,
-            (unsigned long long)st->damaged, (unsigned long long)st->bytes_read,
+            ident, (unsigned long long)st->damaged, (unsigned long long)st->bytes_read,
             (unsigned long long)st->bytes_decompressed, (unsigned long long)st->records);
 }
 
@@ -193,6 +198,7 @@ static int run_store(struct query_args *a, struct run *r, const char *dir)
     struct nw_store_scan_stats st;
     struct nw_err err;
     struct stat sb;
+    const char *types[NW_QUERY_MAX_TYPES + 1];
     int rc;
 
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -214,6 +220,11 @@ static int run_store(struct query_args *a, struct run *r, const char *dir)
     s.on_record = on_record;
     s.arg = r;
     s.must_contain = nw__query_needle(&a->q);
+    /* --type: a scan for identity types reads only blocks' identity frames
+     * (store.h v4; the types are still matched exactly per record) */
+    for (size_t k = 0; k < a->q.ntypes && k < NW_QUERY_MAX_TYPES; k++) types[k] = a->q.types[k];
+    types[a->q.ntypes < NW_QUERY_MAX_TYPES ? a->q.ntypes : NW_QUERY_MAX_TYPES] = NULL;
+    if (a->q.ntypes) s.only_types = types;
     err.msg[0] = '\0';
     rc = nw_store_scan(dir, &s, &st, &err);
     nw_query_keys_free(&keys);

@@ -196,8 +196,10 @@ int nw__blk_hdr_decode(const uint8_t in[BLK_HDR_LEN], struct blk_hdr *h)
     h->enc = le32_get(in + 52);
     h->hash = le64_get(in + 56);
     if (h->enc == BLK_ENC_PLAIN ? h->xlen != 0
-        : h->enc != BLK_ENC_TMPL || h->xlen == 0 || h->xlen > BLOCK_MAX_RAW)
+        : (h->enc != BLK_ENC_TMPL && h->enc != BLK_ENC_IDENT) || h->xlen == 0 ||
+              h->xlen > BLOCK_MAX_RAW)
         return NW_EFORMAT;
+    if (h->enc == BLK_ENC_IDENT && h->comp_len <= IDENT_DIR_LEN) return NW_EFORMAT;
     if (h->nrec == 0 || h->nrec > BLOCK_MAX_RECS || h->raw_len > BLOCK_MAX_RAW ||
         h->comp_len == 0 || h->comp_len > BLOCK_MAX_COMP ||
         h->min_ts > h->max_ts)
@@ -244,12 +246,85 @@ int nw__trailer_decode(const uint8_t in[TRAILER_LEN], struct trailer *t)
     return 0;
 }
 
+/* The identity records being put back into the bulk stream (ident_block). */
+struct merge {
+    const uint32_t *pos; /* their ordinals in the block, increasing */
+    size_t k, n;         /* next one, how many */
+    const uint8_t *ip, *ie; /* their records, '\n'-terminated, in order */
+};
+
+static int tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                       size_t raw_len, size_t nrec, struct merge *m);
+static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *area,
+                            const struct blk_ident *d, uint8_t *out, uint8_t *cls, uint32_t *pos);
+
+/*
+ * An IDENT block whole: the identity frame first (its records, their
+ * ordinals), then the bulk stream, into which the identity records are put
+ * back at their ordinals while it is expanded. The identity frame's own
+ * timestamps must agree with the block's, so that a scan reading only that
+ * frame sees what a full scan sees (verify and recovery come through here).
+ */
+static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
+                       uint8_t *out)
+{
+    struct blk_ident d;
+    struct merge m;
+    uint8_t *ir = NULL, *cls = NULL, *x = NULL;
+    uint32_t *pos = NULL;
+    uint64_t *ts = NULL, *its = NULL;
+    size_t n;
+    int rc = NW_ENOMEM;
+
+    if (nw__ident_dir_decode(comp, h, &d) != 0) return NW_EFORMAT;
+    ir = nw_alloc((size_t)d.recs + d.tslen + 1);
+    cls = nw_alloc((size_t)d.nrec + 1);
+    pos = nw_alloc(((size_t)d.nrec + 1) * sizeof *pos);
+    its = nw_alloc(((size_t)d.nrec + 1) * sizeof *its);
+    ts = d.nrec ? nw_alloc((size_t)h->nrec * sizeof *ts) : NULL;
+    x = nw_alloc(h->xlen);
+    if (ir == NULL || cls == NULL || pos == NULL || its == NULL || (d.nrec && ts == NULL) ||
+        x == NULL)
+        goto out;
+    if ((rc = ident_decompress(dctx, h, comp, &d, ir, cls, pos)) != 0) goto out;
+    rc = NW_EFORMAT;
+    n = ZSTD_decompressDCtx(dctx, x, h->xlen, comp + IDENT_DIR_LEN + d.comp,
+                            h->comp_len - IDENT_DIR_LEN - d.comp);
+    if (ZSTD_isError(n) || n != h->xlen) goto out;
+    m.pos = pos;
+    m.n = d.nrec;
+    m.k = 0;
+    m.ip = ir;
+    m.ie = ir + d.recs;
+    if ((rc = tmpl_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m)) != 0) goto out;
+    rc = NW_EFORMAT;
+    if (d.nrec && /* most blocks hold no identity record: nothing to compare */
+        (nw__ts_decode(out + h->recs_len, h->raw_len - h->recs_len, ts, h->nrec, h->min_ts) != 0 ||
+         nw__ts_decode(ir + d.recs, d.tslen, its, d.nrec, h->min_ts) != 0))
+        goto out;
+    for (size_t k = 0; k < d.nrec; k++)
+        if (its[k] != ts[pos[k]]) goto out;
+    rc = 0;
+out:
+    nw_free(ir);
+    nw_free(cls);
+    nw_free(pos);
+    nw_free(its);
+    nw_free(ts);
+    nw_free(x);
+    return rc;
+}
+
 int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
                        uint8_t *out)
 {
     size_t n;
 
-    if (h->enc == BLK_ENC_TMPL) {
+    if (h->enc == BLK_ENC_IDENT) {
+        int rc = ident_block(dctx, h, comp, out);
+        if (rc != 0) return rc;
+        n = h->raw_len;
+    } else if (h->enc == BLK_ENC_TMPL) {
         /* malloc, not a cache: glibc keeps a freed block of this size in the
          * heap after the first (dynamic mmap threshold), so this stays cheap */
         uint8_t *x = nw_alloc(h->xlen);
@@ -269,6 +344,123 @@ int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
     /* records ('\n'-terminated), then the timestamps (nw__ts_decode) */
     if (out[h->recs_len - 1] != '\n') return NW_EFORMAT;
     return 0;
+}
+
+/* ------------------------------------------------------- identity frame -- */
+
+/*
+ * The rare event types whose records go to the identity frame, so that
+ * `who` and `query --type session` decompress only those: `session` (who
+ * held an address) and the store's own `alarm` and `maintenance` records
+ * (a handful a day). Not radius, dhcp, pppoe: all users log in within the
+ * same hour, so in the bench they fill whole blocks and made `who`
+ * decompress 2.5-3.3x more (docs/internals/store.md); not `login`
+ * (~1 % of the traffic). Order = class number; never reorder (on disk).
+ */
+static const char *const ident_types[IDENT_CLASS_MAX] = {
+    "session", "alarm", "maintenance",
+};
+
+int nw__ident_class(const char *type, size_t n)
+{
+    if (memchr(type, '\\', n) != NULL) return IDENT_CLASS_ANY; /* escaped: may be any name */
+    for (int c = 0; c < IDENT_CLASS_MAX; c++)
+        if (strlen(ident_types[c]) == n && memcmp(ident_types[c], type, n) == 0) return c + 1;
+    return -1;
+}
+
+void nw__ident_dir_encode(uint8_t o[IDENT_DIR_LEN], const struct blk_ident *d)
+{
+    le32_put(o, d->comp);
+    le32_put(o + 4, d->xlen);
+    le32_put(o + 8, d->nrec);
+    le32_put(o + 12, d->recs);
+    le32_put(o + 16, d->tslen);
+    le32_put(o + 20, d->poslen);
+    le64_put(o + 24, d->hash);
+}
+
+int nw__ident_dir_decode(const uint8_t in[IDENT_DIR_LEN], const struct blk_hdr *h,
+                         struct blk_ident *d)
+{
+    uint64_t n;
+
+    d->comp = le32_get(in);
+    d->xlen = le32_get(in + 4);
+    d->nrec = le32_get(in + 8);
+    d->recs = le32_get(in + 12);
+    d->tslen = le32_get(in + 16);
+    d->poslen = le32_get(in + 20);
+    d->hash = le64_get(in + 24);
+    n = d->nrec;
+    /* the bulk frame follows and is not empty; bulk records need a byte each */
+    if (h->comp_len <= IDENT_DIR_LEN || d->comp >= h->comp_len - IDENT_DIR_LEN ||
+        n > h->nrec || d->recs > h->recs_len || d->recs < n ||
+        h->recs_len - d->recs < h->nrec - n)
+        return NW_EFORMAT;
+    if (n == 0)
+        return d->comp || d->xlen || d->recs || d->tslen || d->poslen ? NW_EFORMAT : 0;
+    if (d->comp == 0 || d->xlen > BLOCK_MAX_RAW || d->tslen < n || d->tslen > 10 * n ||
+        d->poslen < n || d->poslen > 5 * n ||
+        (uint64_t)d->xlen < 2 * n + (uint64_t)d->tslen + d->poslen)
+        return NW_EFORMAT; /* each record: an id byte and its class byte at least */
+    return 0;
+}
+
+uint64_t nw__ident_hash(const struct blk_hdr *h, const uint8_t dir[IDENT_DIR_LEN],
+                        const uint8_t *frame, size_t n)
+{
+    uint8_t hb[BLK_HDR_LEN];
+
+    nw__blk_hdr_encode(hb, h);
+    return nw__store_hash64(frame, n, nw__store_hash64(dir, 24, nw__store_hash64(hb, 56, 6)));
+}
+
+static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *area,
+                            const struct blk_ident *d, uint8_t *out, uint8_t *cls, uint32_t *pos)
+{
+    const uint8_t *p, *pe;
+    uint8_t *x;
+    uint64_t prev = 0;
+    size_t n, sl;
+    int rc = NW_EFORMAT;
+
+    if (!NW_HASH_OK(d->hash, nw__ident_hash(h, area, area + IDENT_DIR_LEN, d->comp)))
+        return NW_EFORMAT;
+    if (d->nrec == 0) return 0;
+    if ((x = nw_alloc(d->xlen)) == NULL) return NW_ENOMEM;
+    n = ZSTD_decompressDCtx(dctx, x, d->xlen, area + IDENT_DIR_LEN, d->comp);
+    if (ZSTD_isError(n) || n != d->xlen) goto out;
+    sl = (size_t)d->xlen - d->tslen - d->poslen - d->nrec; /* dir_decode: no underflow */
+    memcpy(cls, x + d->xlen - d->nrec, d->nrec);
+    for (size_t k = 0; k < d->nrec; k++)
+        if (cls[k] > IDENT_CLASS_MAX) goto out;
+    /* ordinals: strictly increasing, inside the block, exactly poslen bytes */
+    p = x + sl + d->tslen;
+    pe = p + d->poslen;
+    for (size_t k = 0; k < d->nrec; k++) {
+        uint64_t g = 0;
+        for (int shift = 0;; shift += 7) {
+            if (p >= pe || shift > 28) goto out;
+            g |= (uint64_t)(*p & 0x7f) << shift;
+            if (!(*p++ & 0x80)) break;
+        }
+        g += k ? prev + 1 : 0;
+        if (g >= h->nrec) goto out;
+        prev = g;
+        if (pos) pos[k] = (uint32_t)g;
+    }
+    if (p != pe) goto out;
+    rc = tmpl_decode(x, sl + d->tslen, out, d->recs, (size_t)d->recs + d->tslen, d->nrec, NULL);
+out:
+    nw_free(x);
+    return rc;
+}
+
+int nw__blk_ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *area,
+                             const struct blk_ident *d, uint8_t *out, uint8_t *cls)
+{
+    return ident_decompress(dctx, h, area, d, out, cls, NULL);
 }
 
 /* ----------------------------------------------------------- templates -- */
@@ -434,6 +626,13 @@ static inline void copy_n(uint8_t *d, const uint8_t *dmem, const uint8_t *s, con
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
                     size_t nrec)
 {
+    return tmpl_decode(x, xlen, out, recs_len, raw_len, nrec, NULL);
+}
+
+/* With m: record r = m->pos[m->k] is the next record of m->ip (identity frame, IDENT). */
+static int tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                       size_t raw_len, size_t nrec, struct merge *m)
+{
     const uint8_t *xe = x + xlen, *omem = out + raw_len;
     const uint8_t *tp[TMPL_MAX + 1];
     uint16_t tl[TMPL_MAX + 1], np[TMPL_MAX + 1]; /* np: pieces (values + 1), 0 = too many */
@@ -445,6 +644,16 @@ int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len
     for (size_t r = 0; r < nrec; r++) {
         const uint8_t *t, *te;
         unsigned id;
+        if (m != NULL && m->k < m->n && m->pos[m->k] == r) { /* an identity record */
+            const uint8_t *nl = memchr(m->ip, '\n', (size_t)(m->ie - m->ip));
+            size_t n;
+            if (nl == NULL) goto out;
+            n = (size_t)(nl - m->ip) + 1;
+            if (n > recs_len - o) goto out;
+            memcpy(out + o, m->ip, n);
+            o += n, m->ip += n, m->k++;
+            continue;
+        }
         if (i >= xlen) goto out;
         id = x[i++];
         if (id == 0) { /* verbatim through '\n' */
@@ -532,6 +741,7 @@ int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len
         out[o++] = '\n';
     }
     if (o != recs_len || xlen - i != raw_len - recs_len) goto out;
+    if (m != NULL && (m->k != m->n || m->ip != m->ie)) goto out;
     memcpy(out + o, x + i, xlen - i);
     rc = 0;
 out:

@@ -56,8 +56,8 @@ struct blk_hdr {
     uint32_t recs_len;   /* raw bytes of records; timestamps follow */
     uint64_t min_ts, max_ts;
     uint64_t first_rec;  /* ordinal of the first record in the segment */
-    uint32_t xlen;       /* BLK_ENC_TMPL: bytes the frame decompresses to (else 0) */
-    uint32_t enc;        /* BLK_ENC_PLAIN or BLK_ENC_TMPL (header bytes 48..55) */
+    uint32_t xlen;       /* TMPL/IDENT: bytes the (bulk) frame decompresses to (else 0) */
+    uint32_t enc;        /* BLK_ENC_PLAIN, _TMPL or _IDENT (header bytes 48..55) */
     uint64_t hash;       /* over the header (0..55), filter and frame */
 };
 
@@ -74,8 +74,51 @@ struct blk_hdr {
  */
 #define BLK_ENC_PLAIN 0u
 #define BLK_ENC_TMPL 1u
+#define BLK_ENC_IDENT 2u
 #define TMPL_MAX 254       /* templates per block */
 #define TMPL_MAX_LEN 2048  /* longer skeletons: the record is kept verbatim */
+
+/*
+ * IDENT (docs/internals/store.md): the frame area (comp_len bytes) is a
+ * 32-byte identity directory, the identity frame (ident.comp bytes, none
+ * when the block holds no identity record), then the bulk frame. The bulk
+ * frame is a TMPL stream of the other records followed by the timestamps of
+ * ALL nrec records; the records of identity types (session, alarm, maintenance)
+ * sit in the identity frame, which decompresses to: their TMPL stream, their
+ * own timestamps (ident.tslen bytes, zigzag deltas from min_ts), their
+ * ordinals in the block (ident.poslen bytes of varints: the first ordinal,
+ * then each gap - 1) and one class byte each (IDENT_CLASS_*). Directory:
+ * comp, xlen, nrec, recs (bytes of the identity records, '\n' included),
+ * tslen, poslen (u32 each), hash u64 over header bytes 0..55, directory
+ * bytes 0..23 and the identity frame, so the frame is checked on its own.
+ */
+#define IDENT_DIR_LEN 32
+/* class 0: event_type not named (escaped, repeated, absent); every identity scan wants it */
+#define IDENT_CLASS_ANY 0
+#define IDENT_CLASS_MAX 3 /* classes 1..3: nw__ident_class() */
+
+struct blk_ident {
+    uint32_t comp, xlen, nrec, recs, tslen, poslen;
+    uint64_t hash;
+};
+
+/* Class 1..IDENT_CLASS_MAX of an identity event type (name without quotes, raw bytes), else 0. */
+int nw__ident_class(const char *type, size_t n);
+void nw__ident_dir_encode(uint8_t out[IDENT_DIR_LEN], const struct blk_ident *d);
+/* Decode and bound a directory against its block header. 0 or NW_EFORMAT. */
+int nw__ident_dir_decode(const uint8_t in[IDENT_DIR_LEN], const struct blk_hdr *h,
+                         struct blk_ident *d);
+uint64_t nw__ident_hash(const struct blk_hdr *h, const uint8_t dir[IDENT_DIR_LEN],
+                        const uint8_t *frame, size_t n);
+/*
+ * Decode only the identity frame of an IDENT block: area = the directory
+ * followed by the frame (IDENT_DIR_LEN + d->comp bytes, checked against
+ * d->hash). out gets d->recs bytes of records ('\n'-terminated) then
+ * d->tslen bytes of their timestamps; cls gets d->nrec class bytes.
+ * 0, NW_EFORMAT or NW_ENOMEM.
+ */
+int nw__blk_ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *area,
+                             const struct blk_ident *d, uint8_t *out, uint8_t *cls);
 
 /*
  * Where a record's JSON values are: pairs [begin, end) of byte offsets, in

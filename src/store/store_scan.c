@@ -44,6 +44,16 @@ struct slot {
     uint64_t off;
     size_t hit, bs;        /* first needle / backslash offset in raw (recs_len = none) */
     size_t anc_a, anc_b;   /* find(): anchor positions in the needle, picked per block */
+    /* what load_block made of the block: the records in raw (all of them, or
+     * only those of the identity frame, with their classes in cls) */
+    uint32_t vnrec;
+    size_t vrecs;          /* bytes of those records in raw */
+    uint8_t *cls;          /* ident: the records' classes (else unused) */
+    size_t clscap;
+    int ident;             /* 1: raw holds the identity frame only */
+    int have_dir;          /* idir was read with the block's filter */
+    uint8_t idir[IDENT_DIR_LEN];
+    uint64_t nread, ndec;  /* bytes read from disk / record bytes produced */
     int state; /* parallel scan: SLOT_EMPTY, SLOT_BUSY, SLOT_READY */
     int rc;    /* load_block's result */
 };
@@ -67,6 +77,8 @@ struct scan {
     size_t npool;
     struct needle nd;
     int nthreads;          /* decompression threads (scan_threads()) */
+    int ident_only;        /* only_types all live in identity frames: read those alone */
+    uint8_t want_cls[IDENT_CLASS_MAX + 1]; /* classes delivered from an identity frame */
     int prefetched;        /* prefetch() announced the filters' reads already */
     int stop;
 };
@@ -335,12 +347,12 @@ static void first_hits(const struct needle *nd, struct slot *sl, size_t recs_len
  */
 static int deliver(struct scan *sc, struct slot *sl)
 {
-    const struct blk_hdr *h = &sl->h;
     const uint8_t *raw = sl->raw;
-    size_t recs_len = h->recs_len, off = 0, nlen = sc->nd.len;
+    size_t recs_len = sl->vrecs, off = 0, nlen = sc->nd.len;
     size_t hit = sl->hit, bs = sl->bs;
+    uint32_t nrec = sl->vnrec;
 
-    for (uint32_t i = 0; i < h->nrec; i++) {
+    for (uint32_t i = 0; i < nrec; i++) {
         const uint8_t *nl;
         if (nlen) {
             size_t c;
@@ -348,13 +360,13 @@ static int deliver(struct scan *sc, struct slot *sl)
             if (bs < off) bs = off + find_bs(raw + off, recs_len - off);
             c = hit < bs ? hit : bs;
             if (c >= recs_len) { /* no candidate left in the block */
-                sc->st->records_prefiltered += h->nrec - i;
+                sc->st->records_prefiltered += nrec - i;
                 return 0;
             }
             if (c > off && (nl = memrchr(raw + off, '\n', c - off)) != NULL) {
                 /* skip the records that end before the candidate */
                 size_t skip = (size_t)(nl - raw) + 1 - off, k = count_nl(raw + off, skip);
-                if (k >= h->nrec - i) {
+                if (k >= nrec - i) {
                     sc->st->damaged++;
                     return 0;
                 }
@@ -369,7 +381,8 @@ static int deliver(struct scan *sc, struct slot *sl)
         }
         size_t len = (size_t)(nl - (raw + off));
         uint64_t ts = sl->ts[i];
-        if (ts >= sc->q->since_us && ts < sc->q->until_us) {
+        if (ts >= sc->q->since_us && ts < sc->q->until_us &&
+            (!sl->ident || sc->want_cls[sl->cls[i]])) {
             sc->st->records++;
             if (sc->q->on_record(sc->q->arg, (const char *)raw + off, len, ts) != 0) {
                 sc->stop = 1;
@@ -400,20 +413,113 @@ static int want_keys(struct scan *sc, const struct blk_hdr *h, const uint8_t *fi
     return 1;
 }
 
+/* Bytes to read after a block's header for its filter: with the identity
+ * directory too when only that frame will be read (same pages, one pread). */
+static size_t dir_len(const struct scan *sc, const struct blk_hdr *h)
+{
+    return h->filter_len + (sc->ident_only && h->enc == BLK_ENC_IDENT ? IDENT_DIR_LEN : 0);
+}
+
+/*
+ * With the directory read (buf: filter then directory, rl bytes): keep it
+ * for load_block, and skip a block whose directory says it holds no
+ * identity record (counted as skipped by keys). 1 = read the block.
+ */
+static int want_dir(struct scan *sc, const struct blk_hdr *h, const uint8_t *buf, size_t rl,
+                    struct slot *sl)
+{
+    const uint8_t *dir = buf + h->filter_len;
+    struct blk_ident d;
+
+    if (rl <= h->filter_len) return 1;
+    memcpy(sl->idir, dir, IDENT_DIR_LEN);
+    sl->have_dir = 1;
+    if (nw__ident_dir_decode(dir, h, &d) == 0 && d.nrec == 0 &&
+        NW_HASH_OK(d.hash, nw__ident_hash(h, dir, dir, 0))) {
+        sc->st->blocks_skipped_keys++;
+        return 0;
+    }
+    return 1;
+}
+
+/* must_contain: the first candidates of the records in raw */
+static void prefilter(const struct needle *nd, struct slot *sl)
+{
+    sl->hit = sl->bs = 0;
+    if (nd->len) {
+        if (nd->len > 1) pick_anchors(nd, sl, sl->raw, sl->vrecs);
+        first_hits(nd, sl, sl->vrecs);
+    }
+}
+
+/*
+ * load_block for a scan of identity types only, on a BLK_ENC_IDENT block:
+ * read the directory (unless it came with the filter) and the identity
+ * frame, check the frame against its own hash, decompress it. Returns as
+ * load_block, and 3 when the block holds no identity record.
+ */
+static int load_ident(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl, int fd)
+{
+    const struct blk_hdr *h = &sl->h;
+    uint64_t doff = sl->off + BLK_HDR_LEN + h->filter_len;
+    struct blk_ident d;
+    int dr;
+
+    sl->nread = 0;
+    if (!sl->have_dir) {
+        if (pread(fd, sl->idir, IDENT_DIR_LEN, (off_t)doff) != IDENT_DIR_LEN) return 1;
+        sl->nread += IDENT_DIR_LEN;
+    }
+    sl->have_dir = 0;
+    if (nw__ident_dir_decode(sl->idir, h, &d) != 0) return 2;
+    if (d.nrec == 0) return NW_HASH_OK(d.hash, nw__ident_hash(h, sl->idir, sl->idir, 0)) ? 3 : 2;
+    if (bigbuf(&sl->bufbase, &sl->buf, &sl->bufcap, IDENT_DIR_LEN + (size_t)d.comp) ||
+        bigbuf(&sl->rawbase, &sl->raw, &sl->rawcap, (size_t)d.recs + d.tslen) ||
+        grow(&sl->cls, &sl->clscap, d.nrec))
+        return NW_ENOMEM;
+    if (d.nrec > sl->tscap) {
+        uint64_t *nt = nw_realloc(sl->ts, d.nrec * sizeof *nt);
+        if (nt == NULL) return NW_ENOMEM;
+        sl->ts = nt;
+        sl->tscap = d.nrec;
+    }
+    memcpy(sl->buf, sl->idir, IDENT_DIR_LEN);
+    if (pread(fd, sl->buf + IDENT_DIR_LEN, d.comp, (off_t)(doff + IDENT_DIR_LEN)) !=
+        (ssize_t)d.comp)
+        return 1;
+    sl->nread += d.comp;
+    dr = nw__blk_ident_decompress(dctx, h, sl->buf, &d, sl->raw, sl->cls);
+    if (dr == NW_ENOMEM) return NW_ENOMEM;
+    if (dr != 0 || nw__ts_decode(sl->raw + d.recs, d.tslen, sl->ts, d.nrec, h->min_ts) != 0)
+        return 2;
+    sl->ident = 1;
+    sl->vnrec = d.nrec;
+    sl->vrecs = sl->ndec = d.recs;
+    prefilter(nd, sl);
+    return 0;
+}
+
 /*
  * Load the block sl->h at sl->off: read it, check it against its hash,
  * decompress it, decode its timestamps and run the must_contain search for
- * the first candidates. Returns 0, 1 (unreadable), 2 (damaged: hash,
- * frame or timestamps) or NW_ENOMEM. Touches nothing but sl (nd is
- * read-only), so it runs on any thread: the costly part of a scan.
+ * the first candidates; with ident_only, an enc 2 block through its
+ * identity frame alone (load_ident). Returns 0, 1 (unreadable), 2 (damaged:
+ * hash, frame or timestamps), 3 (ident_only: no identity record in the
+ * block) or NW_ENOMEM. Touches nothing but sl (nd is read-only), so it runs
+ * on any thread: the costly part of a scan.
  */
-static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl, int fd)
+static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl, int fd,
+                      int ident_only)
 {
     const struct blk_hdr *h = &sl->h;
     size_t n = (size_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
     struct blk_hdr h2;
     int dr;
 
+    sl->ident = 0;
+    if (ident_only && h->enc == BLK_ENC_IDENT) return load_ident(dctx, nd, sl, fd);
+    sl->have_dir = 0;
+    sl->nread = n;
     if (bigbuf(&sl->bufbase, &sl->buf, &sl->bufcap, n) ||
         bigbuf(&sl->rawbase, &sl->raw, &sl->rawcap, h->raw_len))
         return NW_ENOMEM;
@@ -434,40 +540,46 @@ static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl,
     if (dr != 0 || nw__ts_decode(sl->raw + h->recs_len, h->raw_len - h->recs_len, sl->ts, h->nrec,
                                  h->min_ts) != 0)
         return 2;
-    sl->hit = sl->bs = 0;
-    if (nd->len) {
-        if (nd->len > 1) pick_anchors(nd, sl, sl->raw, h->recs_len);
-        first_hits(nd, sl, h->recs_len);
-    }
+    sl->vnrec = h->nrec;
+    sl->vrecs = sl->ndec = h->recs_len;
+    prefilter(nd, sl);
     return 0;
 }
 
 /* Account for a loaded block (rc of load_block) and deliver its records. */
 static int finish_block(struct scan *sc, int rc, struct slot *sl)
 {
-    const struct blk_hdr *h = &sl->h;
-
     if (rc < 0) return rc;
     if (rc == 1) { /* unreadable */
         sc->st->damaged++;
         return 0;
     }
-    sc->st->bytes_read += (uint64_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
+    sc->st->bytes_read += sl->nread;
+    if (rc == 3) { /* identity frame wanted, and the block has none */
+        sc->st->blocks_skipped_keys++;
+        return 0;
+    }
     if (rc != 0) {
         sc->st->damaged++;
         return 0;
     }
     sc->st->blocks_read++;
-    sc->st->bytes_decompressed += h->recs_len;
+    sc->st->blocks_ident_only += (uint64_t)sl->ident;
+    sc->st->bytes_decompressed += sl->ndec;
     return deliver(sc, sl);
 }
 
-/* Read, check and deliver the block at off on this thread. */
-static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hdr *h)
+/* Read, check and deliver the block at off on this thread; dir: its identity
+ * directory when already read (or NULL). */
+static int read_block(struct scan *sc, int fd, uint64_t off, const struct blk_hdr *h,
+                      const uint8_t *dir)
 {
     sc->one.h = *h;
     sc->one.off = off;
-    return finish_block(sc, load_block(sc->dctx, &sc->nd, &sc->one, fd), &sc->one);
+    sc->one.have_dir = dir != NULL;
+    if (dir) memcpy(sc->one.idir, dir, IDENT_DIR_LEN);
+    return finish_block(sc, load_block(sc->dctx, &sc->nd, &sc->one, fd, sc->ident_only),
+                        &sc->one);
 }
 
 /* --------------------------------------------------------- parallel read -- */
@@ -500,6 +612,7 @@ struct par {
     const struct needle *nd;
     size_t n, next;          /* next: first block not yet claimed */
     int fd, quit;
+    int ident_only;
 };
 
 static void par_load(struct par *pp, ZSTD_DCtx *dctx, size_t j)
@@ -509,7 +622,9 @@ static void par_load(struct par *pp, ZSTD_DCtx *dctx, size_t j)
 
     sl->h = pp->want[j].h;
     sl->off = pp->want[j].off;
-    rc = load_block(dctx, pp->nd, sl, pp->fd);
+    sl->have_dir = pp->want[j].have_dir;
+    memcpy(sl->idir, pp->want[j].idir, IDENT_DIR_LEN);
+    rc = load_block(dctx, pp->nd, sl, pp->fd, pp->ident_only);
     pthread_mutex_lock(&pp->mu);
     sl->rc = rc;
     sl->state = SLOT_READY;
@@ -568,13 +683,22 @@ static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t 
     pthread_t th[MAX_HELPERS];
     struct par pp;
 
-    for (size_t j = 0; j < n; j++) /* start the disk reads of every wanted block (cold cache) */
-        posix_fadvise(fd, (off_t)want[j].off,
-                      (off_t)BLK_HDR_LEN + want[j].h.filter_len + want[j].h.comp_len,
-                      POSIX_FADV_WILLNEED);
+    for (size_t j = 0; j < n; j++) { /* start the disk reads of every wanted block (cold cache) */
+        const struct blk_hdr *h = &want[j].h;
+        uint64_t o = want[j].off, len = BLK_HDR_LEN + (uint64_t)h->filter_len + h->comp_len;
+        struct blk_ident d;
+        if (sc->ident_only && h->enc == BLK_ENC_IDENT) { /* the directory and identity frame */
+            o += BLK_HDR_LEN + h->filter_len;
+            int known = want[j].have_dir && nw__ident_dir_decode(want[j].idir, h, &d) == 0;
+            len = IDENT_DIR_LEN +
+                  (known ? d.comp : NW_MIN(h->comp_len - IDENT_DIR_LEN, 256u << 10));
+        }
+        posix_fadvise(fd, (off_t)o, (off_t)len, POSIX_FADV_WILLNEED);
+    }
     if (nthr <= 1) {
         for (size_t j = 0; j < n && !sc->stop && rc == 0; j++)
-            rc = read_block(sc, fd, want[j].off, &want[j].h);
+            rc = read_block(sc, fd, want[j].off, &want[j].h,
+                            want[j].have_dir ? want[j].idir : NULL);
         return rc;
     }
     memset(&pp, 0, sizeof pp);
@@ -586,6 +710,7 @@ static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t 
     for (size_t k = 0; k < pp.nslot; k++) pp.slots[k].state = SLOT_EMPTY;
     pp.want = want;
     pp.nd = &sc->nd;
+    pp.ident_only = sc->ident_only;
     pp.n = n;
     pp.fd = fd;
     pthread_mutex_init(&pp.mu, NULL);
@@ -656,7 +781,7 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
             struct blk_hdr h;
             if (nw__blk_hdr_decode(footer + (size_t)b * BLK_HDR_LEN, &h) != 0) break;
             if (!(h.max_ts < sc->q->since_us || h.min_ts >= sc->q->until_us))
-                posix_fadvise(fd, (off_t)(o + BLK_HDR_LEN), (off_t)h.filter_len,
+                posix_fadvise(fd, (off_t)(o + BLK_HDR_LEN), (off_t)dir_len(sc, &h),
                               POSIX_FADV_WILLNEED);
             o += BLK_HDR_LEN + h.filter_len + h.comp_len;
         }
@@ -670,15 +795,16 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
         }
         if (want_time(sc, &h)) {
             int w = 1;
-            if (sc->q->ngroups) { /* the filter sits after the block's header */
-                if ((rc = grow(&sc->buf, &sc->bufcap, h.filter_len)) != 0) break;
-                if (pread(fd, sc->buf, h.filter_len, (off_t)(off + BLK_HDR_LEN)) !=
-                    (ssize_t)h.filter_len) {
+            size_t rl = dir_len(sc, &h);
+            want[nwant].have_dir = 0;
+            if (sc->q->ngroups) { /* the filter (and directory) sit after the block's header */
+                if ((rc = grow(&sc->buf, &sc->bufcap, rl)) != 0) break;
+                if (pread(fd, sc->buf, rl, (off_t)(off + BLK_HDR_LEN)) != (ssize_t)rl) {
                     sc->st->damaged++;
                     break;
                 }
-                sc->st->bytes_read += h.filter_len;
-                w = want_keys(sc, &h, sc->buf);
+                sc->st->bytes_read += rl;
+                w = want_keys(sc, &h, sc->buf) && want_dir(sc, &h, sc->buf, rl, &want[nwant]);
             }
             if (w) {
                 want[nwant].h = h;
@@ -707,11 +833,15 @@ static int scan_active(struct scan *sc, int fd, uint64_t size)
             break; /* end of blocks (footer being written) or torn tail */
         total = BLK_HDR_LEN + (uint64_t)h.filter_len + h.comp_len;
         if (off + total > size) break; /* incomplete: being written, or torn */
-        if (grow(&sc->buf, &sc->bufcap, h.filter_len)) return NW_ENOMEM;
-        if (pread(fd, sc->buf, h.filter_len, (off_t)(off + BLK_HDR_LEN)) != (ssize_t)h.filter_len)
-            break;
-        sc->st->bytes_read += BLK_HDR_LEN + h.filter_len;
-        if (want_time(sc, &h) && want_keys(sc, &h, sc->buf) && (rc = read_block(sc, fd, off, &h)) != 0)
+        size_t rl = dir_len(sc, &h);
+        if (grow(&sc->buf, &sc->bufcap, rl)) return NW_ENOMEM;
+        if (pread(fd, sc->buf, rl, (off_t)(off + BLK_HDR_LEN)) != (ssize_t)rl) break;
+        sc->st->bytes_read += BLK_HDR_LEN + rl;
+        sc->one.have_dir = 0;
+        if (want_time(sc, &h) && want_keys(sc, &h, sc->buf) &&
+            want_dir(sc, &h, sc->buf, rl, &sc->one) &&
+            (rc = read_block(sc, fd, off, &h,
+                             rl > h.filter_len ? sc->buf + h.filter_len : NULL)) != 0)
             break;
         off += total;
     }
@@ -891,7 +1021,7 @@ static void prefetch(const struct scan *sc, const char *dir, const uint32_t *day
                 struct blk_hdr h;
                 if (nw__blk_hdr_decode(footer + (size_t)b * BLK_HDR_LEN, &h) != 0) break;
                 if (!(h.max_ts < sc->q->since_us || h.min_ts >= sc->q->until_us))
-                    posix_fadvise(fds[k], (off_t)(o + BLK_HDR_LEN), (off_t)h.filter_len,
+                    posix_fadvise(fds[k], (off_t)(o + BLK_HDR_LEN), (off_t)dir_len(sc, &h),
                                   POSIX_FADV_WILLNEED);
                 o += BLK_HDR_LEN + h.filter_len + h.comp_len;
             }
@@ -931,6 +1061,18 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
             return nw_err_set(err, NW_EINVAL, "scan: must_contain holds a newline");
         sc.nd.p = (const uint8_t *)q->must_contain;
         sc.nd.len = strlen(q->must_contain);
+    }
+    if (q->only_types && q->only_types[0]) {
+        /* read identity frames alone only when every wanted type lives there */
+        size_t k;
+        sc.ident_only = 1;
+        sc.want_cls[IDENT_CLASS_ANY] = 1;
+        for (k = 0; k < 64 && q->only_types[k]; k++) {
+            int c = nw__ident_class(q->only_types[k], strlen(q->only_types[k]));
+            if (c <= 0) sc.ident_only = 0;
+            else sc.want_cls[c] = 1;
+        }
+        if (k == 64) sc.ident_only = 0;
     }
     snprintf(path, sizeof path, "%s/STORE", dir);
     if (access(path, F_OK) != 0)
@@ -1018,10 +1160,12 @@ out:
     nw_free(sc.one.bufbase);
     nw_free(sc.one.rawbase);
     nw_free(sc.one.ts);
+    nw_free(sc.one.cls);
     for (size_t k = 0; k < sc.npool; k++) {
         nw_free(sc.pool[k].bufbase);
         nw_free(sc.pool[k].rawbase);
         nw_free(sc.pool[k].ts);
+        nw_free(sc.pool[k].cls);
     }
     nw_free(sc.pool);
     ZSTD_freeDCtx(sc.dctx);

@@ -75,6 +75,15 @@ struct active {
     size_t xlen, xcap;
     int xbad;                 /* out of memory for x: this block is stored plain */
     struct tmpl_enc te;
+    /* BLK_ENC_IDENT (store.ident): the identity records' own stream (x then
+     * holds the others), their ordinals in the block, classes, timestamps */
+    uint8_t *ix;
+    size_t ixlen, ixcap;
+    struct tmpl_enc ite;
+    uint32_t *ipos;
+    uint8_t *icls;
+    uint64_t *its;
+    size_t ni, nicap, irecs;
     uint64_t pending_since;   /* clock time of the first pending record */
     uint64_t last_use;
 };
@@ -94,6 +103,9 @@ struct nw_store {
     uint8_t *cbuf;
     size_t ccap;
     int tmpl;                 /* encode blocks as templates (NW_STORE_TMPL=0 turns it off) */
+    int ident;                /* identity frame, BLK_ENC_IDENT (needs tmpl; NW_STORE_IDENT=0) */
+    int rcls;                 /* the record being appended: class of its type key, -1 = bulk */
+    unsigned ntype;           /* its type keys (one expected) */
     uint32_t spanv[2 * 1024]; /* value spans of the record being appended */
     struct nw__spans spans;
     uint8_t *filter;
@@ -230,6 +242,7 @@ static void alarm_record(struct nw_store *s, const char *kind, const char *msg)
 
 static int seal(struct nw_store *s, int idx, struct nw_err *err);
 static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err);
+static size_t ident_finish(struct active *a, struct blk_ident *d);
 
 /*
  * Writing failed (disk full or I/O error). Stop cleanly: nothing on disk is
@@ -354,6 +367,10 @@ static void active_free(struct active *a)
     nw_buf_fini(&a->footer);
     nw_free(a->data);
     nw_free(a->x);
+    nw_free(a->ix);
+    nw_free(a->ipos);
+    nw_free(a->icls);
+    nw_free(a->its);
     nw_free(a->ts);
     nw_free(a->set);
     memset(a, 0, sizeof *a);
@@ -397,10 +414,11 @@ static int set_add(struct active *a, uint64_t h)
 static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
 {
     struct blk_hdr h;
+    struct blk_ident d;
     uint8_t hb[BLK_HDR_LEN];
     struct iovec iov[3];
     uint32_t bits;
-    size_t flen, need, clen, xlen;
+    size_t flen, need, clen, xlen, ixl = 0, cneed;
     uint64_t t;
 
     if (a->nts == 0) return 0;
@@ -419,12 +437,14 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     memset(s->filter, 0, flen);
     for (size_t i = 0; i < a->setcap; i++)
         if (a->set[i]) nw__bloom_add(s->filter, bits, nw__bloom_salt(a->set[i], a->pmin));
-    if (ZSTD_compressBound(need) > s->ccap) {
-        size_t nc = ZSTD_compressBound(need);
-        uint8_t *nb = nw_realloc(s->cbuf, nc);
+    memset(&d, 0, sizeof d);
+    /* an IDENT block has two frames after the directory: room for both */
+    cneed = ZSTD_compressBound(need) + (s->ident ? IDENT_DIR_LEN + 2 * ZSTD_compressBound(0) : 0);
+    if (cneed > s->ccap) {
+        uint8_t *nb = nw_realloc(s->cbuf, cneed);
         if (nb == NULL) return nw_err_set(err, NW_ENOMEM, "out of memory cutting a block");
         s->cbuf = nb;
-        s->ccap = nc;
+        s->ccap = cneed;
     }
     xlen = 0;
     if (s->tmpl && !a->xbad) {
@@ -437,16 +457,30 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
             memcpy(a->x + a->xlen, a->data + a->dlen, tsl);
             xlen = a->xlen + tsl;
         }
-        if (xlen >= need || xlen > BLOCK_MAX_RAW) xlen = 0; /* no gain: plain */
+        if (xlen && s->ident && a->ni && (ixl = ident_finish(a, &d)) == 0) xlen = 0; /* no memory */
+        if (xlen + ixl >= need || xlen > BLOCK_MAX_RAW) xlen = 0; /* no gain: plain */
     }
-    if (xlen)
+    if (xlen && s->ident) {
+        /* directory, identity frame (none without identity records), bulk frame */
+        size_t ic = 0, bc;
+        if (ixl) {
+            ic = ZSTD_compress2(s->cctx, s->cbuf + IDENT_DIR_LEN, s->ccap - IDENT_DIR_LEN, a->ix,
+                                ixl);
+            if (ZSTD_isError(ic)) return nw_err_set(err, NW_EIO, "zstd: %s", ZSTD_getErrorName(ic));
+        }
+        bc = ZSTD_compress2(s->cctx, s->cbuf + IDENT_DIR_LEN + ic, s->ccap - IDENT_DIR_LEN - ic,
+                            a->x, xlen);
+        d.comp = (uint32_t)ic;
+        clen = ZSTD_isError(bc) ? bc : IDENT_DIR_LEN + ic + bc;
+    } else if (xlen) {
         clen = ZSTD_compress2(s->cctx, s->cbuf, s->ccap, a->x, xlen);
-    else
+    } else {
         clen = ZSTD_compress2(s->cctx, s->cbuf, s->ccap, a->data, need);
+    }
     if (ZSTD_isError(clen))
         return nw_err_set(err, NW_EIO, "zstd: %s", ZSTD_getErrorName(clen));
     memset(&h, 0, sizeof h);
-    h.enc = xlen ? BLK_ENC_TMPL : BLK_ENC_PLAIN;
+    h.enc = xlen ? (s->ident ? BLK_ENC_IDENT : BLK_ENC_TMPL) : BLK_ENC_PLAIN;
     h.xlen = (uint32_t)xlen;
     h.comp_len = (uint32_t)clen;
     h.raw_len = (uint32_t)need;
@@ -456,6 +490,11 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     h.min_ts = a->pmin;
     h.max_ts = a->pmax;
     h.first_rec = a->nrec;
+    if (h.enc == BLK_ENC_IDENT) { /* its own hash: a scan may read only this frame */
+        nw__ident_dir_encode(s->cbuf, &d);
+        d.hash = nw__ident_hash(&h, s->cbuf, s->cbuf + IDENT_DIR_LEN, d.comp);
+        nw__ident_dir_encode(s->cbuf, &d);
+    }
     nw__blk_hdr_encode(hb, &h);
     h.hash = nw__blk_hash(hb, s->filter, flen, s->cbuf, clen);
     nw__blk_hdr_encode(hb, &h);
@@ -491,6 +530,8 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     a->xlen = 0;
     a->xbad = 0;
     nw__tmpl_reset(&a->te);
+    if (a->ni || a->ixlen) nw__tmpl_reset(&a->ite);
+    a->ixlen = a->ni = a->irecs = 0;
     a->nts = 0;
     a->pmin = UINT64_MAX;
     a->pmax = 0;
@@ -852,6 +893,8 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
     {
         const char *e = getenv("NW_STORE_TMPL");
         s->tmpl = !(e && e[0] == '0');
+        e = getenv("NW_STORE_IDENT");
+        s->ident = s->tmpl && !(e && e[0] == '0');
         s->spans.v = s->spanv;
         s->spans.cap = NW_ARRAY_LEN(s->spanv);
     }
@@ -947,10 +990,98 @@ fail:
 
 /* -------------------------------------------------------------- append -- */
 
+/* A "type:" key: which frame the record goes to (kept out of collect_key,
+ * which runs for every key: its fast path stays a leaf function). */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static void type_key(struct nw_store *s, const char *key, size_t n)
+{
+    if (n >= 5 && memcmp(key, "type:", 5) == 0) {
+        s->ntype++;
+        s->rcls = nw__ident_class(key + 5, n - 5);
+    }
+}
+
 static void collect_key(void *arg, const char *key, size_t n)
 {
     struct nw_store *s = arg;
+    if (key[0] == 't') type_key(s, key, n); /* no other key starts with a 't' */
     if (s->nrec_keys < MAX_REC_KEYS) s->rec_keys[s->nrec_keys++] = nw__key_hash(key, n);
+}
+
+/*
+ * Put a record of an identity type into the block's identity stream, at
+ * ordinal a->nts. 0, or NW_ENOMEM (the caller then stores the block plain).
+ */
+static int ident_add(struct nw_store *s, struct active *a, const char *line, size_t len, int cls,
+                     uint64_t ts)
+{
+    size_t room = a->ixlen + len + TMPL_MAX_LEN + 32;
+
+    if (room > a->ixcap) {
+        size_t nc = NW_MAX(a->ixcap * 2, NW_MAX((size_t)64 << 10, room));
+        uint8_t *nx = nw_realloc(a->ix, nc);
+        if (nx == NULL) return NW_ENOMEM;
+        a->ix = nx, a->ixcap = nc;
+    }
+    if (a->ni == a->nicap) {
+        size_t nc = a->nicap ? a->nicap * 2 : 256;
+        uint32_t *np = nw_realloc(a->ipos, nc * sizeof *np);
+        uint8_t *ncl;
+        uint64_t *nt;
+        if (np == NULL) return NW_ENOMEM;
+        a->ipos = np;
+        if ((ncl = nw_realloc(a->icls, nc)) == NULL) return NW_ENOMEM;
+        a->icls = ncl;
+        if ((nt = nw_realloc(a->its, nc * sizeof *nt)) == NULL) return NW_ENOMEM;
+        a->its = nt;
+        a->nicap = nc;
+    }
+    a->ixlen = nw__tmpl_add(&a->ite, a->ix, a->ixlen, line, len, &s->spans);
+    a->ipos[a->ni] = (uint32_t)a->nts;
+    a->icls[a->ni] = (uint8_t)cls;
+    a->its[a->ni++] = ts;
+    a->irecs += len + 1;
+    return 0;
+}
+
+/*
+ * Finish the identity frame's raw bytes in a->ix: after the stream, the
+ * timestamps, the ordinals, the classes (docs/internals/store.md). Returns
+ * its length (d filled but for comp and hash), or 0 when out of memory.
+ */
+static size_t ident_finish(struct active *a, struct blk_ident *d)
+{
+    size_t need = a->ixlen + 16 * a->ni, o, tsl;
+    uint32_t prev = 0;
+
+    memset(d, 0, sizeof *d);
+    if (a->ni == 0) return 0;
+    if (need > a->ixcap) {
+        uint8_t *nx = nw_realloc(a->ix, need);
+        if (nx == NULL) return 0;
+        a->ix = nx, a->ixcap = need;
+    }
+    tsl = nw__ts_encode(a->ix + a->ixlen, a->its, a->ni, a->pmin);
+    o = a->ixlen + tsl;
+    for (size_t k = 0; k < a->ni; k++) {
+        uint32_t g = k ? a->ipos[k] - prev - 1 : a->ipos[k];
+        prev = a->ipos[k];
+        while (g >= 0x80) {
+            a->ix[o++] = (uint8_t)(g | 0x80);
+            g >>= 7;
+        }
+        a->ix[o++] = (uint8_t)g;
+    }
+    d->poslen = (uint32_t)(o - a->ixlen - tsl);
+    memcpy(a->ix + o, a->icls, a->ni);
+    o += a->ni;
+    d->xlen = (uint32_t)o;
+    d->nrec = (uint32_t)a->ni;
+    d->recs = (uint32_t)a->irecs;
+    d->tslen = (uint32_t)tsl;
+    return o;
 }
 
 static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err)
@@ -962,6 +1093,7 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
 
     if (len && line[len - 1] == '\n') len--;
     s->nrec_keys = 0;
+    s->ntype = 0;
     /* the index pass also rejects a '\n' anywhere (not one line) */
     if (len == 0 || len > NW_RECORD_MAX ||
         (rc = nw__index_record(line, len, &ts, collect_key, s, s->tmpl ? &s->spans : NULL)) != 0) {
@@ -1023,7 +1155,12 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     }
     for (size_t i = 0; i < s->nrec_keys; i++)
         if (set_add(a, s->rec_keys[i]) != 0) break; /* a smaller filter only costs skips */
-    if (s->tmpl && !a->xbad) {
+    /* one event_type that is not an identity type: bulk; else (identity, or
+     * unknown here: escaped, repeated, absent) the identity frame */
+    if (s->ident && (s->ntype != 1 || s->rcls >= 0) && !a->xbad) {
+        if (ident_add(s, a, line, len, s->ntype == 1 ? s->rcls : IDENT_CLASS_ANY, ts) != 0)
+            a->xbad = 1; /* this block is stored plain */
+    } else if (s->tmpl && !a->xbad) {
         size_t room = a->xlen + len + TMPL_MAX_LEN + 32;
         if (room > a->xcap) {
             size_t nc = NW_MAX(a->xcap * 2, NW_MAX(s->o.block_bytes + s->o.block_bytes / 8, room));
