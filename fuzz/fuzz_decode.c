@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 DLT_IPV4,   DLT_IPV6,      DLT_NULL,       DLT_LOOP};
     struct nw_engine_config cfg;
     struct nw_output out;
-    struct nw_sink sink = {"null", null_write, NULL, NULL, NULL};
+    struct nw_sink sink = {.name = "null", .write = null_write};
     struct nw_engine *e;
     struct nw_decoder dec;
     uint64_t ts = 1700000000000000ull;

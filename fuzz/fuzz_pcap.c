@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[] = "/tmp/nw-fuzz-pcap-XXXXXX";
     struct nw_engine_config cfg;
     struct nw_output out;
-    struct nw_sink sink = {"null", null_write, NULL, NULL, NULL};
+    struct nw_sink sink = {.name = "null", .write = null_write};
     struct nw_engine *e;
     int fd = mkstemp(path), end1, end2;
     long n1, n2;

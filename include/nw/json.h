@@ -32,6 +32,8 @@ void nw_buf_init(struct nw_buf *b, size_t max);
 void nw_buf_init_with(struct nw_buf *b, char *storage, size_t size, size_t max);
 void nw_buf_fini(struct nw_buf *b);
 static inline void nw_buf_reset(struct nw_buf *b) { b->len = 0; b->oom = 0; }
+/* Cut b back to its first len bytes (len <= b->len) and clear oom. */
+static inline void nw_buf_truncate(struct nw_buf *b, size_t len) { b->len = len; b->oom = 0; }
 static inline int nw_buf_ok(const struct nw_buf *b) { return !b->oom; }
 int nw_buf_reserve(struct nw_buf *b, size_t extra);
 void nw__buf_append_slow(struct nw_buf *b, const void *p, size_t n);

@@ -19,13 +19,21 @@
 #define NW_OUTPUT_MAX_TYPES 32
 #define NW_OUTPUT_MAX_SINKS 4
 #define NW_RECORD_MAX (1u << 20) /* a record larger than 1 MiB is dropped and counted */
+/* Records for write_batch sinks collect in the output's buffer up to this:
+ * small enough that the kernel's copy of a write finds it in L2. */
+#define NW_OUTPUT_BATCH (256u << 10)
 
-/* A destination for finished record lines. */
+/* A destination for finished record lines: it takes each record (write) or
+ * whole batches of them (write_batch), one of the two. */
 struct nw_sink {
     const char *name;
     /* line includes the trailing '\n'. Returns 0 or NW_E*; on error the sink
      * keeps counting failures and the pipeline continues. */
     int (*write)(void *self, const char *event_type, const char *line, size_t len);
+    /* Whole lines, in order, straight from the output's buffer (no copy):
+     * up to NW_OUTPUT_BATCH bytes and at least one record, or what is
+     * pending at a flush. Returns 0 or NW_E*, as write. */
+    int (*write_batch)(void *self, const char *data, size_t len);
     int (*flush)(void *self);
     void (*close)(void *self);
     void *self;
@@ -36,6 +44,9 @@ struct nw_output {
     const char *cur_type;
     struct nw_sink sinks[NW_OUTPUT_MAX_SINKS];
     int nsinks;
+    int nbatch;           /* sinks taking write_batch */
+    size_t rec_start;     /* the current record's offset in buf */
+    uint64_t batch_recs;  /* records in buf not yet given to batch sinks */
     uint64_t write_errors;
     uint64_t too_large;
     /* per event type counters, for the end-of-run summary */
@@ -56,6 +67,7 @@ struct nw_buf *nw_output_begin(struct nw_output *o, const char *event_type, uint
                                uint64_t flow_id);
 /* Close the object, count it and pass it to the sinks. */
 void nw_output_end(struct nw_output *o);
+/* Hand pending batches over, then flush every sink. */
 int nw_output_flush(struct nw_output *o);
 
 /* The EVE JSON-lines file sink. path "-" = stdout. Caller frees with close. */

@@ -31,7 +31,7 @@ int nw_testctx_init(struct nw_testctx *t, const char *name, int ipproto, const c
                     uint16_t sport, const char *dst, uint16_t dport)
 {
     struct nw_engine_config cfg;
-    struct nw_sink sink = {"test", capture_write, NULL, NULL, NULL};
+    struct nw_sink sink = {.name = "test", .write = capture_write};
     const struct nw_proto_parser *p = name ? nw_proto_find(name) : NULL;
     int fam1 = 0, fam2 = 0;
 

@@ -23,13 +23,10 @@
 
 #include "nw/core.h"
 
-/* sanitizer builds allocate objects one by one (each_alone) by default */
-#if defined(__SANITIZE_ADDRESS__)
+/* sanitizer builds (CMake defines NW_POOL_PASSTHROUGH for them) allocate
+ * objects one by one (each_alone) by default */
+#if !defined(NW_POOL_PASSTHROUGH) && defined(__SANITIZE_ADDRESS__)
 #define NW_POOL_PASSTHROUGH 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NW_POOL_PASSTHROUGH 1
-#endif
 #endif
 
 #define FIRST_CHUNK (64u << 10)

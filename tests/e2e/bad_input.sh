@@ -140,6 +140,15 @@ run both_sources 2 "give either -r FILE" -r "$PCAP" -i lo
 run unknown_option 2 "unknown option '--bogus'; see 'netwarden audit --help'" --bogus
 run missing_value 2 "option '-r' needs a value" -r
 run unwritable_eve 2 "cannot open $T/no/such/dir/x.json for writing" -r "$PCAP" --eve "$T/no/such/dir/x.json"
+# a device that is full: one error line naming it (the failed writes are
+# counted, not repeated), exit code 3 (runtime failure)
+if [ -w /dev/full ]; then
+    run eve_device_full 3 "writing records to /dev/full failed: No space left on device; check free space" \
+        -r "$PCAP" --eve /dev/full
+    if [ "$(grep -c 'writing records to' "$T/err")" -ne 1 ]; then
+        echo "FAIL eve_device_full: want one error line, not one per write:"; cat "$T/err"; fail=1
+    fi
+fi
 
 # configuration: wrong key and bad value name file:line and the fix; a valid one passes
 printf '[audit]\nflow_memcap = 1G\nudp_idle = 5m\n' > "$T/bad.conf"

@@ -134,7 +134,7 @@ struct eng {
 static int eng_init(struct eng *g, size_t flow_memcap)
 {
     struct nw_engine_config cfg;
-    struct nw_sink s = {"t", capture_write, NULL, NULL, NULL};
+    struct nw_sink s = {.name = "t", .write = capture_write};
     nw_buf_init(&g->recs, 0);
     nw_output_init(&g->out);
     s.self = &g->recs;

@@ -25,7 +25,7 @@ static int cap_write(void *self, const char *type, const char *line, size_t len)
 
 static int fix_init(struct fix *f, size_t memcap)
 {
-    struct nw_sink s = {"test", cap_write, NULL, NULL, NULL};
+    struct nw_sink s = {.name = "test", .write = cap_write};
     nw_buf_init(&f->rec, 0);
     nw_output_init(&f->out);
     s.self = &f->rec;
