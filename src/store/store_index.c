@@ -35,11 +35,21 @@
 
 enum kind { K_NONE, K_IP, K_MAC, K_USER, K_CALLING, K_DOM };
 
+/*
+ * What a string value means for the index (its "action"): the first six are
+ * the kinds of emit_val, the rest the root members root_str acts on. The
+ * action of a value depends only on the member names and nesting above it,
+ * never on values, which is what lets a record shape (below) carry them.
+ */
+enum act { A_NONE, A_IP, A_MAC, A_USER, A_CALLING, A_DOM, A_TS, A_TYPE, A_SRC_IP, A_SRC_MAC,
+           A_DEST_IP, A_DEST_MAC };
+
 struct ctx {
     void (*on_key)(void *arg, const char *key, size_t keylen);
     void *arg;
     int nl_ws; /* '\n' accepted as whitespace (nw_store_index_keys) or not (append) */
     struct nw__spans *sp; /* where the values are (NULL: not wanted) */
+    uint8_t *acts;        /* with sp: the action of each span (NULL: not wanted) */
 };
 
 /* Note the value at [b, e) of the line (a string's bytes inside its quotes). */
@@ -51,8 +61,15 @@ static inline void span(const struct ctx *c, size_t b, size_t e)
         sp->over = 1;
         return;
     }
+    if (c->acts) c->acts[sp->n / 2] = A_NONE;
     sp->v[sp->n++] = (uint32_t)b;
     sp->v[sp->n++] = (uint32_t)e;
+}
+
+/* The action of the span noted last. */
+static inline void span_act(const struct ctx *c, enum act a)
+{
+    if (c->acts && !c->sp->over && c->sp->n) c->acts[c->sp->n / 2 - 1] = (uint8_t)a;
 }
 
 /*
@@ -394,10 +411,14 @@ static long walk_obj(struct ctx *c, const char *p, size_t i, size_t len, int dep
             if ((n = sk_str(p, i, len, &esc)) < 0) return -1;
             span(c, v, (size_t)n - 1);
             if (dns) {
-                if (KEQ(k, kl, "rrname")) emit_val(c, K_DOM, p + v, (size_t)n - v - 1, esc);
+                if (KEQ(k, kl, "rrname")) {
+                    span_act(c, A_DOM);
+                    emit_val(c, K_DOM, p + v, (size_t)n - v - 1, esc);
+                }
             } else {
                 for (const struct field *x = f; x->name; x++)
                     if (kl == x->len && memcmp(k, x->name, kl) == 0) {
+                        span_act(c, (enum act)x->kind);
                         emit_val(c, x->kind, p + v, (size_t)n - v - 1, esc);
                         break;
                     }
@@ -449,53 +470,59 @@ struct root_state {
     size_t src_ip_len;
 };
 
-/* A string member of the root: k/kl the key token, v/n the value token. */
-static void root_str(struct ctx *c, const char *k, size_t kl, const char *v, size_t n, int esc,
-                     struct root_state *rs)
+/* The action of a string member of the root named by the key token k/kl. */
+static enum act root_act(const char *k, size_t kl)
 {
-    if (kl < 6) return;
+    if (kl < 6) return A_NONE;
     switch (k[0]) {
-    case 't':
-        if (!rs->have_ts && KEQ(k, kl, "timestamp") && nw_json_parse_time(v, n, rs->ts_us) == 0)
-            rs->have_ts = 1;
+    case 't': return KEQ(k, kl, "timestamp") ? A_TS : A_NONE;
+    case 'e': return KEQ(k, kl, "event_type") ? A_TYPE : A_NONE;
+    case 's': return KEQ(k, kl, "src_ip") ? A_SRC_IP : KEQ(k, kl, "src_mac") ? A_SRC_MAC : A_NONE;
+    case 'd': return KEQ(k, kl, "dest_ip") ? A_DEST_IP : KEQ(k, kl, "dest_mac") ? A_DEST_MAC : A_NONE;
+    default: return A_NONE;
+    }
+}
+
+/* Apply action a to the string value token v/n (esc: it holds a backslash). */
+static void act_apply(struct ctx *c, enum act a, const char *v, size_t n, int esc,
+                      struct root_state *rs)
+{
+    switch (a) {
+    case A_NONE: break;
+    case A_IP: case A_MAC: case A_USER: case A_CALLING: case A_DOM:
+        emit_val(c, (enum kind)a, v, n, esc);
         break;
-    case 'e':
-        if (KEQ(k, kl, "event_type") && n <= 64) {
+    case A_TS:
+        if (!rs->have_ts && nw_json_parse_time(v, n, rs->ts_us) == 0) rs->have_ts = 1;
+        break;
+    case A_TYPE:
+        if (n <= 64) {
             char kb[64 + KB_PRE];
             memcpy(kb + KB_PRE, v, n);
             EMIT(c, kb + KB_PRE, n, "type:");
             rs->is_session = n == 7 && memcmp(v, "session", 7) == 0;
         }
         break;
-    case 's':
-        if (KEQ(k, kl, "src_ip")) {
-            emit_val(c, K_IP, v, n, esc);
-            rs->src_ip = v;
-            rs->src_ip_len = n;
-        } else if (KEQ(k, kl, "src_mac")) {
-            emit_val(c, K_MAC, v, n, esc);
-        }
+    case A_SRC_IP:
+        emit_val(c, K_IP, v, n, esc);
+        rs->src_ip = v;
+        rs->src_ip_len = n;
         break;
-    case 'd':
-        if (KEQ(k, kl, "dest_ip")) emit_val(c, K_IP, v, n, esc);
-        else if (KEQ(k, kl, "dest_mac")) emit_val(c, K_MAC, v, n, esc);
-        break;
-    default: break;
+    case A_SRC_MAC: emit_val(c, K_MAC, v, n, esc); break;
+    case A_DEST_IP: emit_val(c, K_IP, v, n, esc); break;
+    case A_DEST_MAC: emit_val(c, K_MAC, v, n, esc); break;
     }
 }
 
-static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws,
-                        void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
-                        struct nw__spans *sp)
+/* The root object at line[0..len) (the whole line), validated; keys go to c->on_key. */
+static int index_root(struct ctx *c, const char *line, size_t len, struct root_state *rs)
 {
-    struct ctx c = {on_key, arg, nl_ws, sp};
-    struct root_state rs = {ts_us, 0, 0, NULL, 0};
-    size_t i = (size_t)sk_ws(&c, line, 0, len);
+    size_t i = (size_t)sk_ws(c, line, 0, len);
     int dns;
     long n;
 
     if (i >= len || line[i] != '{') return NW_EFORMAT;
-    i = (size_t)sk_ws(&c, line, i + 1, len);
+    i = (size_t)sk_ws(c, line, i + 1, len);
     if (i < len && line[i] == '}') {
         i++;
     } else {
@@ -508,26 +535,28 @@ static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws
                 return NW_EFORMAT;
             k = line + i + 1;
             kl = (size_t)n - i - 2;
-            i = (size_t)sk_ws(&c, line, (size_t)n, len);
+            i = (size_t)sk_ws(c, line, (size_t)n, len);
             if (i >= len || line[i] != ':') return NW_EFORMAT;
-            i = (size_t)sk_ws(&c, line, i + 1, len);
+            i = (size_t)sk_ws(c, line, i + 1, len);
             if (i >= len) return NW_EFORMAT;
             if (line[i] == '"') {
                 size_t v = i + 1;
+                enum act a = root_act(k, kl);
                 esc = 0;
                 if ((n = sk_str(line, i, len, &esc)) < 0) return NW_EFORMAT;
-                span(&c, v, (size_t)n - 1);
-                root_str(&c, k, kl, line + v, (size_t)n - v - 1, esc, &rs);
+                span(c, v, (size_t)n - 1);
+                span_act(c, a);
+                act_apply(c, a, line + v, (size_t)n - v - 1, esc, rs);
             } else if (line[i] == '{' && (f = nested(k, kl, &dns)) != NULL) {
-                n = walk_obj(&c, line, i, len, 1, f, dns);
+                n = walk_obj(c, line, i, len, 1, f, dns);
             } else {
-                n = sk_val(&c, line, i, len, 1);
+                n = sk_val(c, line, i, len, 1);
             }
             if (n < 0) return NW_EFORMAT;
-            i = (size_t)sk_ws(&c, line, (size_t)n, len);
+            i = (size_t)sk_ws(c, line, (size_t)n, len);
             if (i >= len) return NW_EFORMAT;
             if (line[i] == ',') {
-                i = (size_t)sk_ws(&c, line, i + 1, len);
+                i = (size_t)sk_ws(c, line, i + 1, len);
                 continue;
             }
             if (line[i] != '}') return NW_EFORMAT;
@@ -535,9 +564,19 @@ static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws
             break;
         }
     }
-    if ((size_t)sk_ws(&c, line, i, len) != len) return NW_EFORMAT;
-    if (rs.is_session) emit_session_ip(&c, rs.src_ip, rs.src_ip_len);
-    return rs.have_ts ? 0 : NW_ENOENT;
+    if ((size_t)sk_ws(c, line, i, len) != len) return NW_EFORMAT;
+    if (rs->is_session) emit_session_ip(c, rs->src_ip, rs->src_ip_len);
+    return rs->have_ts ? 0 : NW_ENOENT;
+}
+
+static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws,
+                        void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
+                        struct nw__spans *sp)
+{
+    struct ctx c = {on_key, arg, nl_ws, sp, NULL};
+    struct root_state rs = {ts_us, 0, 0, NULL, 0};
+
+    return index_root(&c, line, len, &rs);
 }
 
 /*
@@ -567,4 +606,294 @@ int nw_store_index_keys(const char *line, size_t len,
     int rc = index_record(line, len, &ts, 1, on_key ? on_key : count_key, arg, NULL);
 
     return rc == NW_EFORMAT ? rc : 0;
+}
+
+/* ------------------------------------------------------- record shapes -- */
+
+/*
+ * A writer sees a few record shapes over and over: the same member names,
+ * nesting, punctuation and whitespace; only the values differ (they are the
+ * block templates of store_format.c). The shapes seen form a trie: an edge
+ * is the literal text up to the next value plus that value's kind (string
+ * body or bare scalar) and index action; an END edge is the text after the
+ * last value. A record that follows a known path is checked against it:
+ * every literal byte is compared and every value is validated as a JSON
+ * string body or a scalar (number, true, false, null). That makes it exactly
+ * as valid as the record the path was learnt from - the same structure with
+ * other scalars in the same places - without the grammar, the member-name
+ * matching or the template assembly. Paths are unambiguous: two edges out
+ * of one node whose texts both match can only differ in where the value
+ * starts, and only one of them then finds a value there, so the first edge
+ * that matches is the only one that can. A record that leaves every path
+ * gets the full pass, which adds its shape.
+ *
+ * Bounds: SHAPE_NODES nodes and SHAPE_ARENA bytes of text; when either is
+ * full the trie is emptied and relearnt (a stream of ever-new shapes then
+ * costs the full pass plus the learning, nothing worse).
+ */
+enum { S_STR, S_BARE, S_END };
+
+struct shape_node {
+    uint32_t piece, plen; /* the literal before the value (S_END: to the end), arena offset */
+    uint32_t child, sib;  /* first child, next sibling; 0 = none (node 0 is the root) */
+    uint8_t kind;         /* S_STR (piece ends with the opening '"'), S_BARE, S_END */
+    uint8_t act;          /* enum act of the value */
+    uint8_t tmpl_ok;      /* S_END: the template fits TMPL_MAX_LEN */
+    uint32_t sk, sklen;   /* S_END: the block template, arena offset */
+    uint64_t h;           /* S_END: its hash as nw__tmpl_add computes it */
+};
+
+#define SHAPE_NODES 16384u
+#define SHAPE_ARENA (1u << 20)
+#define SHAPE_ACTS 128 /* values with an action per record; more: the full pass */
+#define SHAPE_VALS 1024
+
+struct nw__shapes {
+    struct shape_node *node;
+    uint32_t nnode;
+    uint8_t *arena;             /* SHAPE_ARENA + 16: 16-byte loads past a piece stay inside */
+    uint32_t alen;
+    uint64_t hits, misses;      /* records that followed a known shape / did not */
+    uint8_t acts[SHAPE_VALS];   /* the full pass's action per value */
+    uint8_t sk[TMPL_MAX_LEN];   /* a template being learnt */
+};
+
+struct nw__shapes *nw__shapes_new(void)
+{
+    struct nw__shapes *sh = nw_calloc(1, sizeof *sh);
+
+    if (sh == NULL) return NULL;
+    sh->node = nw_calloc(SHAPE_NODES, sizeof *sh->node);
+    sh->arena = nw_calloc(1, SHAPE_ARENA + 16);
+    if (sh->node == NULL || sh->arena == NULL) {
+        nw__shapes_free(sh);
+        return NULL;
+    }
+    sh->nnode = 1;
+    return sh;
+}
+
+void nw__shapes_free(struct nw__shapes *sh)
+{
+    if (sh == NULL) return;
+
+    nw_free(sh->node);
+    nw_free(sh->arena);
+    nw_free(sh);
+}
+
+/* x[0..n) (arena, 16 bytes of slack) equals p[i..i+n), within len? */
+static inline int lit_eq(const uint8_t *x, size_t n, const char *p, size_t i, size_t len)
+{
+    size_t k = 0;
+
+    if (n > len - i) return 0;
+#ifdef __SSE2__
+    for (; k < n && i + k + 16 <= len; k += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(x + k)),
+            _mm_loadu_si128((const __m128i *)(const void *)(p + i + k))));
+        unsigned need = n - k >= 16 ? 0xffffu : (1u << (n - k)) - 1;
+        if ((m & need) != need) return 0;
+    }
+    if (k >= n) return 1;
+#endif
+    return memcmp(x + k, p + i + k, n - k) == 0;
+}
+
+/* A bare scalar at p[i]: number, true, false, null. Index past it or -1. */
+static inline long sk_scalar(const char *p, size_t i, size_t len)
+{
+    if (i >= len) return -1;
+    switch (p[i]) {
+    case 't': return len - i >= 4 && memcmp(p + i, "true", 4) == 0 ? (long)i + 4 : -1;
+    case 'f': return len - i >= 5 && memcmp(p + i, "false", 5) == 0 ? (long)i + 5 : -1;
+    case 'n': return len - i >= 4 && memcmp(p + i, "null", 4) == 0 ? (long)i + 4 : -1;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return sk_num(p, i, len);
+    default: return -1;
+    }
+}
+
+/*
+ * Follow the trie along the line. On a full match: spans noted, actions
+ * applied (only then, so a record that leaves the path half way has emitted
+ * nothing), *end the END node; returns 0 or NW_ENOENT like index_root.
+ * 1: no known shape fits.
+ */
+static int shape_match(const struct nw__shapes *sh, struct ctx *c, const char *p, size_t len,
+                       struct root_state *rs, uint32_t *end)
+{
+    struct nw__spans *sp = c->sp;
+    struct {
+        uint32_t b, e;
+        uint8_t act, esc;
+    } pend[SHAPE_ACTS];
+    unsigned np = 0;
+    uint32_t cur = 0, ch;
+    size_t i = 0;
+
+    sp->n = 0;
+    sp->over = 0;
+    for (;;) { /* bounded: every step goes one node deeper in a finite trie */
+        const struct shape_node *x = NULL;
+        size_t b = 0, e = 0;
+        int esc = 0;
+        for (ch = sh->node[cur].child; ch; ch = sh->node[ch].sib) {
+            long n;
+            x = &sh->node[ch];
+            if (!lit_eq(sh->arena + x->piece, x->plen, p, i, len)) continue;
+            b = i + x->plen;
+            if (x->kind == S_END) {
+                if (b == len) goto done;
+                continue;
+            }
+            if (x->kind == S_STR) {
+                n = sk_str(p, b - 1, len, &esc); /* the piece ends with the opening quote */
+                if (n < 0) continue;
+                e = (size_t)n - 1;
+            } else {
+                if ((n = sk_scalar(p, b, len)) < 0) continue;
+                e = (size_t)n;
+            }
+            break;
+        }
+        if (ch == 0 || sp->n + 2 > sp->cap) return 1;
+        sp->v[sp->n++] = (uint32_t)b;
+        sp->v[sp->n++] = (uint32_t)e;
+        if (x->act != A_NONE) {
+            if (np == SHAPE_ACTS) return 1;
+            pend[np].b = (uint32_t)b;
+            pend[np].e = (uint32_t)e;
+            pend[np].act = x->act;
+            pend[np++].esc = (uint8_t)esc;
+        }
+        i = e;
+        cur = ch;
+    }
+done:
+    *end = ch;
+    for (unsigned k = 0; k < np; k++)
+        act_apply(c, (enum act)pend[k].act, p + pend[k].b, pend[k].e - pend[k].b, pend[k].esc, rs);
+    if (rs->is_session) emit_session_ip(c, rs->src_ip, rs->src_ip_len);
+    return rs->have_ts ? 0 : NW_ENOENT;
+}
+
+/* The child of node cur with this kind and literal; created when absent (0: no room). */
+static uint32_t shape_child(struct nw__shapes *sh, uint32_t cur, int kind, const char *lit,
+                            size_t n, int act)
+{
+    struct shape_node *x;
+    uint32_t ch;
+
+    for (ch = sh->node[cur].child; ch; ch = sh->node[ch].sib) {
+        x = &sh->node[ch];
+        if (x->kind == kind && x->plen == n && memcmp(sh->arena + x->piece, lit, n) == 0)
+            return x->act == act ? ch : 0; /* a different action here would be a bug */
+    }
+    if (sh->nnode >= SHAPE_NODES || n > SHAPE_ARENA - sh->alen) return 0;
+    ch = sh->nnode++;
+    x = &sh->node[ch];
+    memset(x, 0, sizeof *x);
+    x->piece = sh->alen;
+    x->plen = (uint32_t)n;
+    x->kind = (uint8_t)kind;
+    x->act = (uint8_t)act;
+    memcpy(sh->arena + sh->alen, lit, n);
+    sh->alen += (uint32_t)n;
+    x->sib = sh->node[cur].child;
+    sh->node[cur].child = ch;
+    return ch;
+}
+
+void nw__shapes_reset(struct nw__shapes *sh)
+{
+    sh->nnode = 1;
+    sh->alen = 0;
+    memset(&sh->node[0], 0, sizeof sh->node[0]);
+}
+
+uint64_t nw__shapes_hits(const struct nw__shapes *sh, uint64_t *misses)
+{
+    if (misses) *misses = sh->misses;
+    return sh->hits;
+}
+
+/* Add the path of a record the full pass accepted (spans and sh->acts filled). 0: none. */
+static uint32_t shape_learn(struct nw__shapes *sh, const char *p, size_t len,
+                            const struct nw__spans *sp)
+{
+    size_t nv = sp->n / 2, prev = 0, s = 0;
+    uint32_t cur = 0;
+    int fits = 1;
+
+    if (sp->over || nv > SHAPE_VALS) return 0;
+    if (sh->nnode + nv + 1 > SHAPE_NODES || len + TMPL_MAX_LEN > SHAPE_ARENA - sh->alen)
+        nw__shapes_reset(sh);
+    if (sh->nnode + nv + 1 > SHAPE_NODES || len + TMPL_MAX_LEN > SHAPE_ARENA - sh->alen)
+        return 0; /* one record larger than the trie */
+    for (size_t k = 0; k < nv; k++) {
+        size_t b = sp->v[2 * k], e = sp->v[2 * k + 1];
+        int kind = b > prev && p[b - 1] == '"' ? S_STR : S_BARE;
+        if (b < prev || e < b || e > len) return 0;
+        if ((cur = shape_child(sh, cur, kind, p + prev, b - prev, sh->acts[k])) == 0) return 0;
+        if (fits && s + (b - prev) + 1 <= TMPL_MAX_LEN) {
+            memcpy(sh->sk + s, p + prev, b - prev);
+            s += b - prev;
+            sh->sk[s++] = 1;
+        } else {
+            fits = 0;
+        }
+        prev = e;
+    }
+    {
+        uint32_t ch = shape_child(sh, cur, S_END, p + prev, len - prev, A_NONE);
+        struct shape_node *x;
+        if (ch == 0) return 0;
+        x = &sh->node[ch];
+        if (x->sk == 0 && x->sklen == 0 && !x->tmpl_ok) { /* new: its template */
+            if (fits && s + (len - prev) <= TMPL_MAX_LEN) {
+                memcpy(sh->sk + s, p + prev, len - prev);
+                s += len - prev;
+                x->tmpl_ok = 1;
+                x->sk = sh->alen;
+                x->sklen = (uint32_t)s;
+                x->h = nw__store_hash64(sh->sk, s, 5);
+                memcpy(sh->arena + sh->alen, sh->sk, s);
+                sh->alen += (uint32_t)s;
+            }
+        }
+        return ch;
+    }
+}
+
+int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len, uint64_t *ts_us,
+                            void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
+                            struct nw__spans *sp, struct nw__shape_tmpl *t)
+{
+    struct ctx c = {on_key, arg, 0, sp, NULL};
+    struct root_state rs = {ts_us, 0, 0, NULL, 0};
+    uint32_t end = 0;
+    int rc;
+
+    t->sk = NULL;
+    t->len = 0;
+    t->h = 0;
+    rc = shape_match(sh, &c, line, len, &rs, &end);
+    if (rc != 1) sh->hits++;
+    if (rc == 1) {
+        sh->misses++;
+        sp->n = 0;
+        sp->over = 0;
+        c.acts = sp->cap / 2 <= SHAPE_VALS ? sh->acts : NULL;
+        rc = index_root(&c, line, len, &rs);
+        end = rc == 0 && c.acts ? shape_learn(sh, line, len, sp) : 0;
+    }
+    if (end && sh->node[end].tmpl_ok) {
+        t->sk = sh->arena + sh->node[end].sk;
+        t->len = sh->node[end].sklen;
+        t->h = sh->node[end].h;
+    }
+    return rc;
 }

@@ -96,6 +96,7 @@ struct nw_store {
     int tmpl;                 /* encode blocks as templates (NW_STORE_TMPL=0 turns it off) */
     uint32_t spanv[2 * 1024]; /* value spans of the record being appended */
     struct nw__spans spans;
+    struct nw__shapes *shapes; /* record shapes seen (NULL: out of memory, full pass only) */
     uint8_t *filter;
     uint64_t rec_keys[MAX_REC_KEYS];
     size_t nrec_keys;
@@ -854,6 +855,7 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         s->tmpl = !(e && e[0] == '0');
         s->spans.v = s->spanv;
         s->spans.cap = NW_ARRAY_LEN(s->spanv);
+        s->shapes = nw__shapes_new(); /* an optimisation: without it, the full pass */
     }
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opts->level);
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0); /* the block hash covers it */
@@ -956,6 +958,7 @@ static void collect_key(void *arg, const char *key, size_t n)
 static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err)
 {
     struct active *a = NULL;
+    struct nw__shape_tmpl tk = {NULL, 0, 0};
     uint64_t ts = 0, t;
     uint32_t day;
     int rc = 0;
@@ -964,7 +967,10 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     s->nrec_keys = 0;
     /* the index pass also rejects a '\n' anywhere (not one line) */
     if (len == 0 || len > NW_RECORD_MAX ||
-        (rc = nw__index_record(line, len, &ts, collect_key, s, s->tmpl ? &s->spans : NULL)) != 0) {
+        (rc = s->shapes ? nw__index_record_shaped(s->shapes, line, len, &ts, collect_key, s,
+                                                  &s->spans, &tk)
+                        : nw__index_record(line, len, &ts, collect_key, s,
+                                           s->tmpl ? &s->spans : NULL)) != 0) {
         s->st.rejected++;
         return nw_err_set(err, NW_EFORMAT, "%s", len == 0 ? "empty line"
                           : len > NW_RECORD_MAX ? "record longer than 1 MiB"
@@ -1031,7 +1037,13 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
             if (nx == NULL) a->xbad = 1; /* this block is stored plain */
             else a->x = nx, a->xcap = nc;
         }
-        if (!a->xbad) a->xlen = nw__tmpl_add(&a->te, a->x, a->xlen, line, len, &s->spans);
+        if (a->xbad) {
+        } else if (tk.sk) {
+            a->xlen = nw__tmpl_add_known(&a->te, a->x, a->xlen, line, len, &s->spans, tk.sk,
+                                         tk.len, tk.h);
+        } else {
+            a->xlen = nw__tmpl_add(&a->te, a->x, a->xlen, line, len, &s->spans);
+        }
     }
     memcpy(a->data + a->dlen, line, len);
     a->data[a->dlen + len] = '\n';
@@ -1261,6 +1273,7 @@ int nw_store_close(struct nw_store *s, struct nw_err *err)
     }
     if (s->lockfd >= 0) close(s->lockfd);
     nw__chain_free(&s->chain);
+    nw__shapes_free(s->shapes);
     ZSTD_freeCCtx(s->cctx);
     nw_free(s->cbuf);
     nw_free(s->filter);
