@@ -44,13 +44,21 @@ enum kind { K_NONE, K_IP, K_MAC, K_USER, K_CALLING, K_DOM };
 enum act { A_NONE, A_IP, A_MAC, A_USER, A_CALLING, A_DOM, A_TS, A_TYPE, A_SRC_IP, A_SRC_MAC,
            A_DEST_IP, A_DEST_MAC };
 
+struct kc_ent;
+
 struct ctx {
     void (*on_key)(void *arg, const char *key, size_t keylen);
     void *arg;
     int nl_ws; /* '\n' accepted as whitespace (nw_store_index_keys) or not (append) */
     struct nw__spans *sp; /* where the values are (NULL: not wanted) */
     uint8_t *acts;        /* with sp: the action of each span (NULL: not wanted) */
+    /* the writer: keys are delivered as nw__key_hash values, through the cache */
+    void (*on_hash)(void *arg, uint64_t h); /* NULL: keys as text to on_key */
+    struct nw__shapes *kc;                  /* owner of the key cache */
+    struct kc_ent *rec;                     /* the cache entry being filled, or NULL */
 };
+
+static void key_hash_out(struct ctx *c, uint64_t h);
 
 /* Note the value at [b, e) of the line (a string's bytes inside its quotes). */
 static inline void span(const struct ctx *c, size_t b, size_t e)
@@ -82,7 +90,8 @@ static inline void span_act(const struct ctx *c, enum act a)
 static inline void emit_at(struct ctx *c, char *v, size_t n, const char *prefix, size_t pl)
 {
     memcpy(v - pl, prefix, pl);
-    c->on_key(c->arg, v - pl, pl + n);
+    if (c->on_hash) key_hash_out(c, nw__key_hash(v - pl, pl + n));
+    else c->on_key(c->arg, v - pl, pl + n);
 }
 #define EMIT(c, v, n, lit) emit_at((c), (v), (n), lit, sizeof lit - 1)
 
@@ -483,34 +492,159 @@ static enum act root_act(const char *k, size_t kl)
     }
 }
 
+/*
+ * Key cache of the writer: the keys a string value gives depend only on its
+ * kind and its raw bytes, and the same values come back all the time (a
+ * user's address, MAC and account in every record of theirs, the resolver,
+ * popular names). Direct-mapped on (kind, bytes); an entry holds the hashes
+ * of the keys, in emission order, so a hit replays them without unescaping,
+ * parsing an address, lower-casing or hashing. The cache is only ever a
+ * shortcut to what emit_val would deliver (tests compare the two).
+ */
+#define KC_SLOTS 8192
+#define KC_VMAX 46
+#define KC_HMAX 8
+enum { KC_TYPE = K_DOM + 1 }; /* the kinds: enum kind, plus the type: key */
+
+struct kc_ent {
+    uint64_t tag;       /* mix of kind and bytes; 0 = empty */
+    uint8_t kind, vlen, nh, bad; /* bad: more than KC_HMAX keys (not stored) */
+    char v[KC_VMAX];
+    uint64_t h[KC_HMAX];
+};
+
+static void key_hash_out(struct ctx *c, uint64_t h)
+{
+    struct kc_ent *e = c->rec;
+    if (e) {
+        if (e->nh < KC_HMAX) e->h[e->nh++] = h;
+        else e->bad = 1;
+    }
+    c->on_hash(c->arg, h);
+}
+
+static void emit_kind(struct ctx *c, int kind, const char *v, size_t n, int esc)
+{
+    if (kind == KC_TYPE) {
+        char kb[64 + KB_PRE];
+        memcpy(kb + KB_PRE, v, n);
+        EMIT(c, kb + KB_PRE, n, "type:");
+    } else {
+        emit_val(c, (enum kind)kind, v, n, esc);
+    }
+}
+
+/* The keys of value v/n of this kind: from the cache when there is one. */
+static void emit_cached(struct ctx *c, struct kc_ent *tab, int kind, const char *v, size_t n,
+                        int esc)
+{
+    struct kc_ent *e;
+    uint64_t tag;
+
+    if (tab == NULL || n > KC_VMAX) {
+        emit_kind(c, kind, v, n, esc);
+        return;
+    }
+    tag = nw__key_hash(v, n) ^ ((uint64_t)kind << 56) ^ 1; /* never 0 for a kind >= 1 */
+    e = &tab[tag & (KC_SLOTS - 1)];
+    if (e->tag == tag && e->kind == kind && e->vlen == n && memcmp(e->v, v, n) == 0) {
+        for (unsigned k = 0; k < e->nh; k++) c->on_hash(c->arg, e->h[k]);
+        return;
+    }
+    e->tag = 0; /* refilled below; stays empty if it overflows */
+    e->kind = (uint8_t)kind;
+    e->vlen = (uint8_t)n;
+    e->nh = 0;
+    e->bad = 0;
+    memcpy(e->v, v, n);
+    c->rec = e;
+    emit_kind(c, kind, v, n, esc);
+    c->rec = NULL;
+    if (!e->bad) e->tag = tag;
+}
+
+static struct kc_ent *kc_table(const struct nw__shapes *sh);
+
+/*
+ * Timestamps of one writer share their date, hour, minute and offset for
+ * long runs. The last valid one of the form "YYYY-MM-DDTHH:MM:SS.ffffff"
+ * plus "Z" or "+HH:MM" is remembered with its value less the seconds; a
+ * timestamp with the same first 16 bytes and the same suffix then only needs
+ * its seconds and fraction checked and added - the result nw_json_parse_time
+ * gives, which fills the cache (so the date math is not repeated here).
+ */
+struct ts_cache {
+    char pre[16], suf[6];
+    size_t n;     /* 0: empty; 27 or 32 */
+    int64_t base; /* seconds since the epoch of pre + suf with seconds 0 */
+};
+
+static struct ts_cache *ts_cache_of(const struct nw__shapes *sh);
+
+static inline int dig(char ch) { return ch >= '0' && ch <= '9'; }
+
+static int parse_time_cached(struct ts_cache *tc, const char *v, size_t n, uint64_t *us)
+{
+    if (tc && n == tc->n && v[16] == ':' && v[19] == '.' && dig(v[17]) && dig(v[18]) &&
+        memcmp(v, tc->pre, 16) == 0 && memcmp(v + 26, tc->suf, n - 26) == 0) {
+        unsigned sec = (unsigned)(v[17] - '0') * 10 + (unsigned)(v[18] - '0'), frac = 0;
+        int ok = sec <= 60;
+        for (int k = 20; k < 26; k++) {
+            ok &= dig(v[k]);
+            frac = frac * 10 + (unsigned)(v[k] - '0');
+        }
+        if (ok && tc->base + (sec == 60 ? 59 : sec) >= 0) { /* leap second: clamped */
+            *us = (uint64_t)(tc->base + (sec == 60 ? 59 : sec)) * 1000000u + frac;
+            return 0;
+        }
+    }
+    if (nw_json_parse_time(v, n, us) != 0) return NW_EFORMAT;
+    if (tc && (n == 27 || n == 32) && v[16] == ':' && v[19] == '.' && dig(v[17]) && dig(v[18]) &&
+        (n == 27 ? v[26] == 'Z' : (v[26] == '+' || v[26] == '-') && v[29] == ':')) {
+        unsigned sec = (unsigned)(v[17] - '0') * 10 + (unsigned)(v[18] - '0');
+        int k;
+        for (k = 20; k < 26 && dig(v[k]); k++) {
+        }
+        if (k == 26) {
+            memcpy(tc->pre, v, 16);
+            memcpy(tc->suf, v + 26, n - 26);
+            tc->n = n;
+            tc->base = (int64_t)(*us / 1000000u) - (sec == 60 ? 59 : sec);
+        }
+    }
+    return 0;
+}
+
 /* Apply action a to the string value token v/n (esc: it holds a backslash). */
 static void act_apply(struct ctx *c, enum act a, const char *v, size_t n, int esc,
                       struct root_state *rs)
 {
+    struct kc_ent *tab = c->on_hash ? kc_table(c->kc) : NULL;
+
     switch (a) {
     case A_NONE: break;
     case A_IP: case A_MAC: case A_USER: case A_CALLING: case A_DOM:
-        emit_val(c, (enum kind)a, v, n, esc);
+        emit_cached(c, tab, (int)a, v, n, esc);
         break;
     case A_TS:
-        if (!rs->have_ts && nw_json_parse_time(v, n, rs->ts_us) == 0) rs->have_ts = 1;
+        if (!rs->have_ts &&
+            parse_time_cached(c->on_hash ? ts_cache_of(c->kc) : NULL, v, n, rs->ts_us) == 0)
+            rs->have_ts = 1;
         break;
     case A_TYPE:
         if (n <= 64) {
-            char kb[64 + KB_PRE];
-            memcpy(kb + KB_PRE, v, n);
-            EMIT(c, kb + KB_PRE, n, "type:");
+            emit_cached(c, tab, KC_TYPE, v, n, esc);
             rs->is_session = n == 7 && memcmp(v, "session", 7) == 0;
         }
         break;
     case A_SRC_IP:
-        emit_val(c, K_IP, v, n, esc);
+        emit_cached(c, tab, K_IP, v, n, esc);
         rs->src_ip = v;
         rs->src_ip_len = n;
         break;
-    case A_SRC_MAC: emit_val(c, K_MAC, v, n, esc); break;
-    case A_DEST_IP: emit_val(c, K_IP, v, n, esc); break;
-    case A_DEST_MAC: emit_val(c, K_MAC, v, n, esc); break;
+    case A_SRC_MAC: emit_cached(c, tab, K_MAC, v, n, esc); break;
+    case A_DEST_IP: emit_cached(c, tab, K_IP, v, n, esc); break;
+    case A_DEST_MAC: emit_cached(c, tab, K_MAC, v, n, esc); break;
     }
 }
 
@@ -573,7 +707,7 @@ static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws
                         void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
                         struct nw__spans *sp)
 {
-    struct ctx c = {on_key, arg, nl_ws, sp, NULL};
+    struct ctx c = {on_key, arg, nl_ws, sp, NULL, NULL, NULL, NULL};
     struct root_state rs = {ts_us, 0, 0, NULL, 0};
 
     return index_root(&c, line, len, &rs);
@@ -655,6 +789,8 @@ struct nw__shapes {
     uint32_t alen;
     uint64_t hits, misses;      /* records that followed a known shape / did not */
     uint8_t acts[SHAPE_VALS];   /* the full pass's action per value */
+    struct kc_ent *kc;          /* KC_SLOTS entries: the key cache (store_index.c, above) */
+    struct ts_cache tc;         /* the last timestamp's date and offset */
     uint8_t sk[TMPL_MAX_LEN];   /* a template being learnt */
 };
 
@@ -665,7 +801,8 @@ struct nw__shapes *nw__shapes_new(void)
     if (sh == NULL) return NULL;
     sh->node = nw_calloc(SHAPE_NODES, sizeof *sh->node);
     sh->arena = nw_calloc(1, SHAPE_ARENA + 16);
-    if (sh->node == NULL || sh->arena == NULL) {
+    sh->kc = nw_calloc(KC_SLOTS, sizeof *sh->kc);
+    if (sh->node == NULL || sh->arena == NULL || sh->kc == NULL) {
         nw__shapes_free(sh);
         return NULL;
     }
@@ -679,6 +816,7 @@ void nw__shapes_free(struct nw__shapes *sh)
 
     nw_free(sh->node);
     nw_free(sh->arena);
+    nw_free(sh->kc);
     nw_free(sh);
 }
 
@@ -689,14 +827,18 @@ static inline int lit_eq(const uint8_t *x, size_t n, const char *p, size_t i, si
 
     if (n > len - i) return 0;
 #ifdef __SSE2__
-    for (; k < n && i + k + 16 <= len; k += 16) {
+    if (n <= 16 && i + 16 <= len) { /* most pieces: one compare */
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)x),
+            _mm_loadu_si128((const __m128i *)(const void *)(p + i))));
+        return ((m | (0xffffu << n)) & 0xffffu) == 0xffffu;
+    }
+    for (; k + 16 <= n && i + k + 16 <= len; k += 16) {
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
             _mm_loadu_si128((const __m128i *)(const void *)(x + k)),
             _mm_loadu_si128((const __m128i *)(const void *)(p + i + k))));
-        unsigned need = n - k >= 16 ? 0xffffu : (1u << (n - k)) - 1;
-        if ((m & need) != need) return 0;
+        if (m != 0xffffu) return 0;
     }
-    if (k >= n) return 1;
 #endif
     return memcmp(x + k, p + i + k, n - k) == 0;
 }
@@ -709,8 +851,14 @@ static inline long sk_scalar(const char *p, size_t i, size_t len)
     case 't': return len - i >= 4 && memcmp(p + i, "true", 4) == 0 ? (long)i + 4 : -1;
     case 'f': return len - i >= 5 && memcmp(p + i, "false", 5) == 0 ? (long)i + 5 : -1;
     case 'n': return len - i >= 4 && memcmp(p + i, "null", 4) == 0 ? (long)i + 4 : -1;
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+        /* the common plain integer without a call; anything else: the full grammar */
+        size_t k = i + 1;
+        while (k < len && p[k] >= '0' && p[k] <= '9') k++;
+        if (k >= len || (p[k] != '.' && p[k] != 'e' && p[k] != 'E')) return (long)k;
+        return sk_num(p, i, len);
+    }
+    case '-': case '0':
         return sk_num(p, i, len);
     default: return -1;
     }
@@ -809,9 +957,17 @@ static uint32_t shape_child(struct nw__shapes *sh, uint32_t cur, int kind, const
 
 void nw__shapes_reset(struct nw__shapes *sh)
 {
+    sh->tc.n = 0;
     sh->nnode = 1;
     sh->alen = 0;
     memset(&sh->node[0], 0, sizeof sh->node[0]);
+}
+
+static struct kc_ent *kc_table(const struct nw__shapes *sh) { return sh ? sh->kc : NULL; }
+
+static struct ts_cache *ts_cache_of(const struct nw__shapes *sh)
+{
+    return sh ? (struct ts_cache *)&sh->tc : NULL;
 }
 
 uint64_t nw__shapes_hits(const struct nw__shapes *sh, uint64_t *misses)
@@ -869,10 +1025,10 @@ static uint32_t shape_learn(struct nw__shapes *sh, const char *p, size_t len,
 }
 
 int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len, uint64_t *ts_us,
-                            void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
+                            void (*on_hash)(void *arg, uint64_t h), void *arg,
                             struct nw__spans *sp, struct nw__shape_tmpl *t)
 {
-    struct ctx c = {on_key, arg, 0, sp, NULL};
+    struct ctx c = {NULL, arg, 0, sp, NULL, on_hash, sh, NULL};
     struct root_state rs = {ts_us, 0, 0, NULL, 0};
     uint32_t end = 0;
     int rc;

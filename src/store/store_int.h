@@ -218,7 +218,8 @@ int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
 
 /*
  * The writer's form of nw__index_record: the same result, the same keys in
- * the same order and the same spans, but records of a shape seen before
+ * the same order (delivered as their nw__key_hash, from a cache of the keys
+ * of recent values) and the same spans, but records of a shape seen before
  * (the trie sh, store_index.c) are checked against that shape instead of
  * parsed. t gets the record's block template (the bytes nw__tmpl_add would
  * build, and their hash) when its shape is known and the template fits;
@@ -237,7 +238,7 @@ void nw__shapes_reset(struct nw__shapes *sh); /* forget every shape (tests, fuzz
 /* Records that followed a known shape (and, in *misses, those that took the full pass). */
 uint64_t nw__shapes_hits(const struct nw__shapes *sh, uint64_t *misses);
 int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len, uint64_t *ts_us,
-                            void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
+                            void (*on_hash)(void *arg, uint64_t h), void *arg,
                             struct nw__spans *sp, struct nw__shape_tmpl *t);
 
 /* store_chain.c */

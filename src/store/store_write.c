@@ -955,6 +955,12 @@ static void collect_key(void *arg, const char *key, size_t n)
     if (s->nrec_keys < MAX_REC_KEYS) s->rec_keys[s->nrec_keys++] = nw__key_hash(key, n);
 }
 
+static void collect_hash(void *arg, uint64_t h)
+{
+    struct nw_store *s = arg;
+    if (s->nrec_keys < MAX_REC_KEYS) s->rec_keys[s->nrec_keys++] = h;
+}
+
 static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err)
 {
     struct active *a = NULL;
@@ -967,7 +973,7 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
     s->nrec_keys = 0;
     /* the index pass also rejects a '\n' anywhere (not one line) */
     if (len == 0 || len > NW_RECORD_MAX ||
-        (rc = s->shapes ? nw__index_record_shaped(s->shapes, line, len, &ts, collect_key, s,
+        (rc = s->shapes ? nw__index_record_shaped(s->shapes, line, len, &ts, collect_hash, s,
                                                   &s->spans, &tk)
                         : nw__index_record(line, len, &ts, collect_key, s,
                                            s->tmpl ? &s->spans : NULL)) != 0) {
