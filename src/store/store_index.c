@@ -56,6 +56,7 @@ struct ctx {
     void (*on_hash)(void *arg, uint64_t h); /* NULL: keys as text to on_key */
     struct nw__shapes *kc;                  /* owner of the key cache */
     struct kc_ent *rec;                     /* the cache entry being filled, or NULL */
+    const char *end;                        /* the line's end (the cache's loads stop there) */
 };
 
 static void key_hash_out(struct ctx *c, uint64_t h);
@@ -501,17 +502,18 @@ static enum act root_act(const char *k, size_t kl)
  * parsing an address, lower-casing or hashing. The cache is only ever a
  * shortcut to what emit_val would deliver (tests compare the two).
  */
-#define KC_SLOTS 8192
-#define KC_VMAX 46
-#define KC_HMAX 8
+#define KC_SLOTS 8192 /* x 64 bytes: fits L2 with the rest of the writer's hot data */
+#define KC_VMAX 32
+#define KC_HMAX 3     /* an address gives 3 keys; names of 4+ labels are not cached */
 enum { KC_TYPE = K_DOM + 1 }; /* the kinds: enum kind, plus the type: key */
 
-struct kc_ent {
-    uint64_t tag;       /* mix of kind and bytes; 0 = empty */
-    uint8_t kind, vlen, nh, bad; /* bad: more than KC_HMAX keys (not stored) */
-    char v[KC_VMAX];
+struct kc_ent {            /* one cache line */
+    uint8_t v[KC_VMAX];    /* the value's bytes, zero-padded */
     uint64_t h[KC_HMAX];
+    uint32_t tag;          /* mix of kind and bytes; 0 = empty */
+    uint8_t kind, vlen, nh, bad; /* bad: more than KC_HMAX keys (not stored) */
 };
+_Static_assert(sizeof(struct kc_ent) == 64, "a key cache entry is one cache line");
 
 static void key_hash_out(struct ctx *c, uint64_t h)
 {
@@ -534,20 +536,72 @@ static void emit_kind(struct ctx *c, int kind, const char *v, size_t n, int esc)
     }
 }
 
+#ifdef __SSE2__
+static const uint8_t kc_ones[48] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+#endif
+
+#ifdef __SSE2__
+/*
+ * The cache slot of value v/n of this kind: values of up to 32 bytes with 32
+ * readable bytes (the line goes on). Two loads masked to n bytes are the
+ * tag's input and, in *a and *b, the comparison's. 0: not cacheable.
+ */
+static inline int kc_slot(const struct ctx *c, int kind, const char *v, size_t n, __m128i *a,
+                          __m128i *b, uint64_t *t)
+{
+    __m128i x;
+    uint64_t m;
+
+    if (n > KC_VMAX || (size_t)(c->end - v) < 32) return 0;
+    *a = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)v),
+                       _mm_loadu_si128((const __m128i *)(const void *)(kc_ones + 32 - n)));
+    *b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(v + 16)),
+                       _mm_loadu_si128((const __m128i *)(const void *)
+                                       (kc_ones + 32 - (n > 16 ? n - 16 : 0))));
+    x = _mm_xor_si128(*a, _mm_slli_epi64(*b, 1));
+    m = (uint64_t)_mm_cvtsi128_si64(x) * 0x9e3779b97f4a7c15ull ^
+        (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)) * 0xc2b2ae3d27d4eb4full;
+    m ^= m >> 31;
+    m += n * 0x165667b19e3779f9ull + (uint64_t)kind;
+    *t = m * 0x9e3779b97f4a7c15ull;
+    return 1;
+}
+#endif
+
+/* The cache kind of the keys of action a (0: none). */
+static inline int act_kind(enum act a)
+{
+    static const uint8_t k[] = {[A_IP] = K_IP, [A_MAC] = K_MAC, [A_USER] = K_USER,
+                                [A_CALLING] = K_CALLING, [A_DOM] = K_DOM, [A_TYPE] = KC_TYPE,
+                                [A_SRC_IP] = K_IP, [A_SRC_MAC] = K_MAC, [A_DEST_IP] = K_IP,
+                                [A_DEST_MAC] = K_MAC};
+    return (unsigned)a < sizeof k ? k[a] : 0;
+}
+
 /* The keys of value v/n of this kind: from the cache when there is one. */
 static void emit_cached(struct ctx *c, struct kc_ent *tab, int kind, const char *v, size_t n,
                         int esc)
 {
+#ifdef __SSE2__
     struct kc_ent *e;
-    uint64_t tag;
+    __m128i a, b;
+    uint64_t t;
+    uint32_t tag;
 
-    if (tab == NULL || n > KC_VMAX) {
+    if (tab == NULL || !kc_slot(c, kind, v, n, &a, &b, &t)) {
         emit_kind(c, kind, v, n, esc);
         return;
     }
-    tag = nw__key_hash(v, n) ^ ((uint64_t)kind << 56) ^ 1; /* never 0 for a kind >= 1 */
-    e = &tab[tag & (KC_SLOTS - 1)];
-    if (e->tag == tag && e->kind == kind && e->vlen == n && memcmp(e->v, v, n) == 0) {
+    tag = (uint32_t)(t >> 32) | 1;
+    e = &tab[(t >> 8) & (KC_SLOTS - 1)];
+    if (e->tag == tag && e->kind == kind && e->vlen == n &&
+        _mm_movemask_epi8(_mm_and_si128(
+            _mm_cmpeq_epi8(a, _mm_load_si128((const __m128i *)(const void *)e->v)),
+            _mm_cmpeq_epi8(b, _mm_load_si128((const __m128i *)(const void *)(e->v + 16))))) ==
+            0xffff) {
         for (unsigned k = 0; k < e->nh; k++) c->on_hash(c->arg, e->h[k]);
         return;
     }
@@ -556,11 +610,16 @@ static void emit_cached(struct ctx *c, struct kc_ent *tab, int kind, const char 
     e->vlen = (uint8_t)n;
     e->nh = 0;
     e->bad = 0;
-    memcpy(e->v, v, n);
+    _mm_store_si128((__m128i *)(void *)e->v, a);
+    _mm_store_si128((__m128i *)(void *)(e->v + 16), b);
     c->rec = e;
     emit_kind(c, kind, v, n, esc);
     c->rec = NULL;
     if (!e->bad) e->tag = tag;
+#else
+    (void)tab;
+    emit_kind(c, kind, v, n, esc);
+#endif
 }
 
 static struct kc_ent *kc_table(const struct nw__shapes *sh);
@@ -707,7 +766,7 @@ static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws
                         void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
                         struct nw__spans *sp)
 {
-    struct ctx c = {on_key, arg, nl_ws, sp, NULL, NULL, NULL, NULL};
+    struct ctx c = {on_key, arg, nl_ws, sp, NULL, NULL, NULL, NULL, line + len};
     struct root_state rs = {ts_us, 0, 0, NULL, 0};
 
     return index_root(&c, line, len, &rs);
@@ -789,7 +848,8 @@ struct nw__shapes {
     uint32_t alen;
     uint64_t hits, misses;      /* records that followed a known shape / did not */
     uint8_t acts[SHAPE_VALS];   /* the full pass's action per value */
-    struct kc_ent *kc;          /* KC_SLOTS entries: the key cache (store_index.c, above) */
+    struct kc_ent *kc;          /* KC_SLOTS entries, 64-byte aligned: the key cache (above) */
+    void *kc_mem;               /* its allocation */
     struct ts_cache tc;         /* the last timestamp's date and offset */
     uint8_t sk[TMPL_MAX_LEN];   /* a template being learnt */
 };
@@ -801,7 +861,8 @@ struct nw__shapes *nw__shapes_new(void)
     if (sh == NULL) return NULL;
     sh->node = nw_calloc(SHAPE_NODES, sizeof *sh->node);
     sh->arena = nw_calloc(1, SHAPE_ARENA + 16);
-    sh->kc = nw_calloc(KC_SLOTS, sizeof *sh->kc);
+    sh->kc_mem = nw_calloc(KC_SLOTS + 1, sizeof *sh->kc);
+    if (sh->kc_mem) sh->kc = (struct kc_ent *)(((uintptr_t)sh->kc_mem + 63) & ~(uintptr_t)63);
     if (sh->node == NULL || sh->arena == NULL || sh->kc == NULL) {
         nw__shapes_free(sh);
         return NULL;
@@ -816,7 +877,7 @@ void nw__shapes_free(struct nw__shapes *sh)
 
     nw_free(sh->node);
     nw_free(sh->arena);
-    nw_free(sh->kc);
+    nw_free(sh->kc_mem);
     nw_free(sh);
 }
 
@@ -1028,7 +1089,7 @@ int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len,
                             void (*on_hash)(void *arg, uint64_t h), void *arg,
                             struct nw__spans *sp, struct nw__shape_tmpl *t)
 {
-    struct ctx c = {NULL, arg, 0, sp, NULL, on_hash, sh, NULL};
+    struct ctx c = {NULL, arg, 0, sp, NULL, on_hash, sh, NULL, line + len};
     struct root_state rs = {ts_us, 0, 0, NULL, 0};
     uint32_t end = 0;
     int rc;

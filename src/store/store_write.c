@@ -52,6 +52,7 @@
 #define DAY_US 86400000000ull
 #define MAX_REC_KEYS 256      /* keys kept per record; more are not indexed */
 #define RESUME_CHECK_US 5000000ull
+#define RECENT_KEYS 4096      /* per active day: keys surely in the block's set already */
 
 struct active {
     int fd;
@@ -69,6 +70,9 @@ struct active {
     size_t nts, tscap;
     uint64_t *set;            /* open-addressing set of key hashes (0 = empty) */
     size_t nset, setcap;      /* setcap a power of two */
+    /* direct-mapped front of set: most keys repeat within a block (type:flow, the same
+     * users), and set is too large for the cache; a hit here skips the probe */
+    uint64_t recent[RECENT_KEYS];
     uint64_t pmin, pmax;
     /* the pending block as BLK_ENC_TMPL (store.tmpl), built record by record */
     uint8_t *x;
@@ -365,6 +369,7 @@ static void set_clear(struct active *a)
 {
     if (a->set) memset(a->set, 0, a->setcap * sizeof *a->set);
     a->nset = 0;
+    memset(a->recent, 0, sizeof a->recent);
 }
 
 static int set_add(struct active *a, uint64_t h)
@@ -1033,8 +1038,13 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
         a->ts = nt;
         a->tscap = nc;
     }
-    for (size_t i = 0; i < s->nrec_keys; i++)
-        if (set_add(a, s->rec_keys[i]) != 0) break; /* a smaller filter only costs skips */
+    for (size_t i = 0; i < s->nrec_keys; i++) {
+        uint64_t h = s->rec_keys[i] ? s->rec_keys[i] : 1, *r; /* set_add's mapping of 0 */
+        r = &a->recent[(h ^ (h >> 29)) & (RECENT_KEYS - 1)];
+        if (*r == h) continue; /* added to this block's set already */
+        if (set_add(a, h) != 0) break; /* a smaller filter only costs skips */
+        *r = h;
+    }
     if (s->tmpl && !a->xbad) {
         size_t room = a->xlen + len + TMPL_MAX_LEN + 32;
         if (room > a->xcap) {
