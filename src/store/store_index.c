@@ -20,6 +20,10 @@
  *   session.ip:<canonical address> for the src_ip of `session` records only, so that
  *       "who had IP X" skips every block without a session record for X (the pair
  *       type:session AND ip:X cannot: blocks hold both, in different records)
+ *
+ * The writer (nw__index_record_shaped) first tries the record shapes it has
+ * seen (a trie, "record shapes" below) and uses the full pass only for a new
+ * shape; its keys come as hashes, from a cache of the keys of recent values.
  */
 #include "store_int.h"
 
@@ -644,7 +648,7 @@ static inline int dig(char ch) { return ch >= '0' && ch <= '9'; }
 
 static int parse_time_cached(struct ts_cache *tc, const char *v, size_t n, uint64_t *us)
 {
-    if (tc && n == tc->n && v[16] == ':' && v[19] == '.' && dig(v[17]) && dig(v[18]) &&
+    if (tc && n == tc->n && n != 0 && v[16] == ':' && v[19] == '.' && dig(v[17]) && dig(v[18]) &&
         memcmp(v, tc->pre, 16) == 0 && memcmp(v + 26, tc->suf, n - 26) == 0) {
         unsigned sec = (unsigned)(v[17] - '0') * 10 + (unsigned)(v[18] - '0'), frac = 0;
         int ok = sec <= 60;
