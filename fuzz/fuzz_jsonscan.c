@@ -2,7 +2,9 @@
  * fuzz_jsonscan.c - the bounded JSON reader on arbitrary bytes: validation,
  * path lookups, iteration, unescaping and the store's index-key walker
  * (nw_store_index_keys) must never read out of bounds, recurse without
- * bound or disagree with each other.
+ * bound or disagree with each other. The input's lines, in order, also go
+ * through the writer's shape path (shapes learnt from the earlier lines of
+ * the same input), which must agree with the full pass (shape_check.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "nw/jsonscan.h"
 #include "nw/store.h"
+#include "shape_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,6 +58,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t sum = 0;
         int rc = nw_store_index_keys(line, size, on_key, &sum);
         if (valid != (rc == 0)) abort();
+    }
+    {   /* the shape path: each line of the input, exact size */
+        static struct nw__shapes *sh;
+        size_t b = 0;
+        if (sh == NULL && (sh = nw__shapes_new()) == NULL) abort();
+        nw__shapes_reset(sh);
+        while (b <= size) {
+            const char *nl = b < size ? memchr(line + b, '\n', size - b) : NULL;
+            size_t e = nl ? (size_t)(nl - line) : size;
+            char *one = malloc(e - b ? e - b : 1);
+            if (one == NULL) abort();
+            memcpy(one, line + b, e - b);
+            if (!shape_check(sh, one, e - b)) abort();
+            free(one);
+            b = e + 1;
+        }
     }
     free(line);
     return 0;

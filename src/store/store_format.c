@@ -547,6 +547,47 @@ verbatim:
     return o + len + 2;
 }
 
+size_t nw__tmpl_add_known(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec,
+                          size_t len, const struct nw__spans *sp, const uint8_t *sk, size_t s,
+                          uint64_t h)
+{
+    uint8_t *val = out + o + 1;
+    size_t v = 0, prev = 0, slot;
+
+    /* the same conditions as nw__tmpl_add (its checks are on running totals) */
+    if (sp->over || s > TMPL_MAX_LEN) goto verbatim;
+    for (size_t i = 0; i + 1 < sp->n; i += 2) {
+        size_t b = sp->v[i], e = sp->v[i + 1];
+        if (b < prev || e < b || e > len || v + (e - b) + 1 > len) goto verbatim;
+        rec_copy(val + v, rec, b, e - b, len);
+        v += e - b;
+        val[v++] = 0;
+        prev = e;
+    }
+    for (slot = h & 511; te->tab[slot].id; slot = (slot + 1) & 511)
+        if (te->tab[slot].h == h && te->tab[slot].len == s &&
+            memcmp(out + te->tab[slot].off, sk, s) == 0) {
+            out[o] = te->tab[slot].id;
+            return o + 1 + v;
+        }
+    if (te->ntmpl >= TMPL_MAX) goto verbatim;
+    memmove(out + o + 3 + s, val, v);
+    out[o] = 0xff;
+    out[o + 1] = (uint8_t)s;
+    out[o + 2] = (uint8_t)(s >> 8);
+    memcpy(out + o + 3, sk, s);
+    te->tab[slot].h = h;
+    te->tab[slot].off = (uint32_t)(o + 3);
+    te->tab[slot].len = (uint16_t)s;
+    te->tab[slot].id = (uint8_t)++te->ntmpl;
+    return o + 3 + s + v;
+verbatim:
+    out[o] = 0;
+    memcpy(out + o + 1, rec, len);
+    out[o + 1 + len] = '\n';
+    return o + len + 2;
+}
+
 /*
  * Copy s[0..) to o until byte b or send; *n gets the bytes copied. Returns 1
  * when b ended it, 0 at send, -1 when that needs more than room bytes. Reads

@@ -20,6 +20,10 @@
  *   session.ip:<canonical address> for the src_ip of `session` records only, so that
  *       "who had IP X" skips every block without a session record for X (the pair
  *       type:session AND ip:X cannot: blocks hold both, in different records)
+ *
+ * The writer (nw__index_record_shaped) first tries the record shapes it has
+ * seen (a trie, "record shapes" below) and uses the full pass only for a new
+ * shape; its keys come as hashes, from a cache of the keys of recent values.
  */
 #include "store_int.h"
 
@@ -35,12 +39,31 @@
 
 enum kind { K_NONE, K_IP, K_MAC, K_USER, K_CALLING, K_DOM };
 
+/*
+ * What a string value means for the index (its "action"): the first six are
+ * the kinds of emit_val, the rest the root members root_str acts on. The
+ * action of a value depends only on the member names and nesting above it,
+ * never on values, which is what lets a record shape (below) carry them.
+ */
+enum act { A_NONE, A_IP, A_MAC, A_USER, A_CALLING, A_DOM, A_TS, A_TYPE, A_SRC_IP, A_SRC_MAC,
+           A_DEST_IP, A_DEST_MAC };
+
+struct kc_ent;
+
 struct ctx {
     void (*on_key)(void *arg, const char *key, size_t keylen);
     void *arg;
     int nl_ws; /* '\n' accepted as whitespace (nw_store_index_keys) or not (append) */
     struct nw__spans *sp; /* where the values are (NULL: not wanted) */
+    uint8_t *acts;        /* with sp: the action of each span (NULL: not wanted) */
+    /* the writer: keys are delivered as nw__key_hash values, through the cache */
+    void (*on_hash)(void *arg, uint64_t h); /* NULL: keys as text to on_key */
+    struct nw__shapes *kc;                  /* owner of the key cache */
+    struct kc_ent *rec;                     /* the cache entry being filled, or NULL */
+    const char *end;                        /* the line's end (the cache's loads stop there) */
 };
+
+static void key_hash_out(struct ctx *c, uint64_t h);
 
 /* Note the value at [b, e) of the line (a string's bytes inside its quotes). */
 static inline void span(const struct ctx *c, size_t b, size_t e)
@@ -51,8 +74,15 @@ static inline void span(const struct ctx *c, size_t b, size_t e)
         sp->over = 1;
         return;
     }
+    if (c->acts) c->acts[sp->n / 2] = A_NONE;
     sp->v[sp->n++] = (uint32_t)b;
     sp->v[sp->n++] = (uint32_t)e;
+}
+
+/* The action of the span noted last. */
+static inline void span_act(const struct ctx *c, enum act a)
+{
+    if (c->acts && !c->sp->over && c->sp->n) c->acts[c->sp->n / 2 - 1] = (uint8_t)a;
 }
 
 /*
@@ -65,7 +95,8 @@ static inline void span(const struct ctx *c, size_t b, size_t e)
 static inline void emit_at(struct ctx *c, char *v, size_t n, const char *prefix, size_t pl)
 {
     memcpy(v - pl, prefix, pl);
-    c->on_key(c->arg, v - pl, pl + n);
+    if (c->on_hash) key_hash_out(c, nw__key_hash(v - pl, pl + n));
+    else c->on_key(c->arg, v - pl, pl + n);
 }
 #define EMIT(c, v, n, lit) emit_at((c), (v), (n), lit, sizeof lit - 1)
 
@@ -394,10 +425,14 @@ static long walk_obj(struct ctx *c, const char *p, size_t i, size_t len, int dep
             if ((n = sk_str(p, i, len, &esc)) < 0) return -1;
             span(c, v, (size_t)n - 1);
             if (dns) {
-                if (KEQ(k, kl, "rrname")) emit_val(c, K_DOM, p + v, (size_t)n - v - 1, esc);
+                if (KEQ(k, kl, "rrname")) {
+                    span_act(c, A_DOM);
+                    emit_val(c, K_DOM, p + v, (size_t)n - v - 1, esc);
+                }
             } else {
                 for (const struct field *x = f; x->name; x++)
                     if (kl == x->len && memcmp(k, x->name, kl) == 0) {
+                        span_act(c, (enum act)x->kind);
                         emit_val(c, x->kind, p + v, (size_t)n - v - 1, esc);
                         break;
                     }
@@ -449,53 +484,246 @@ struct root_state {
     size_t src_ip_len;
 };
 
-/* A string member of the root: k/kl the key token, v/n the value token. */
-static void root_str(struct ctx *c, const char *k, size_t kl, const char *v, size_t n, int esc,
-                     struct root_state *rs)
+/* The action of a string member of the root named by the key token k/kl. */
+static enum act root_act(const char *k, size_t kl)
 {
-    if (kl < 6) return;
+    if (kl < 6) return A_NONE;
     switch (k[0]) {
-    case 't':
-        if (!rs->have_ts && KEQ(k, kl, "timestamp") && nw_json_parse_time(v, n, rs->ts_us) == 0)
-            rs->have_ts = 1;
-        break;
-    case 'e':
-        if (KEQ(k, kl, "event_type") && n <= 64) {
-            char kb[64 + KB_PRE];
-            memcpy(kb + KB_PRE, v, n);
-            EMIT(c, kb + KB_PRE, n, "type:");
-            rs->is_session = n == 7 && memcmp(v, "session", 7) == 0;
-        }
-        break;
-    case 's':
-        if (KEQ(k, kl, "src_ip")) {
-            emit_val(c, K_IP, v, n, esc);
-            rs->src_ip = v;
-            rs->src_ip_len = n;
-        } else if (KEQ(k, kl, "src_mac")) {
-            emit_val(c, K_MAC, v, n, esc);
-        }
-        break;
-    case 'd':
-        if (KEQ(k, kl, "dest_ip")) emit_val(c, K_IP, v, n, esc);
-        else if (KEQ(k, kl, "dest_mac")) emit_val(c, K_MAC, v, n, esc);
-        break;
-    default: break;
+    case 't': return KEQ(k, kl, "timestamp") ? A_TS : A_NONE;
+    case 'e': return KEQ(k, kl, "event_type") ? A_TYPE : A_NONE;
+    case 's': return KEQ(k, kl, "src_ip") ? A_SRC_IP : KEQ(k, kl, "src_mac") ? A_SRC_MAC : A_NONE;
+    case 'd': return KEQ(k, kl, "dest_ip") ? A_DEST_IP : KEQ(k, kl, "dest_mac") ? A_DEST_MAC : A_NONE;
+    default: return A_NONE;
     }
 }
 
-static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws,
-                        void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
-                        struct nw__spans *sp)
+/*
+ * Key cache of the writer: the keys a string value gives depend only on its
+ * kind and its raw bytes, and the same values come back all the time (a
+ * user's address, MAC and account in every record of theirs, the resolver,
+ * popular names). Direct-mapped on (kind, bytes); an entry holds the hashes
+ * of the keys, in emission order, so a hit replays them without unescaping,
+ * parsing an address, lower-casing or hashing. The cache is only ever a
+ * shortcut to what emit_val would deliver (tests compare the two).
+ */
+#define KC_SLOTS 8192 /* x 64 bytes: fits L2 with the rest of the writer's hot data */
+#define KC_VMAX 32
+#define KC_HMAX 3     /* an address gives 3 keys; names of 4+ labels are not cached */
+enum { KC_TYPE = K_DOM + 1 }; /* the kinds: enum kind, plus the type: key */
+
+struct kc_ent {            /* one cache line */
+    uint8_t v[KC_VMAX];    /* the value's bytes, zero-padded */
+    uint64_t h[KC_HMAX];
+    uint32_t tag;          /* mix of kind and bytes; 0 = empty */
+    uint8_t kind, vlen, nh, bad; /* bad: more than KC_HMAX keys (not stored) */
+};
+_Static_assert(sizeof(struct kc_ent) == 64, "a key cache entry is one cache line");
+
+static void key_hash_out(struct ctx *c, uint64_t h)
 {
-    struct ctx c = {on_key, arg, nl_ws, sp};
-    struct root_state rs = {ts_us, 0, 0, NULL, 0};
-    size_t i = (size_t)sk_ws(&c, line, 0, len);
+    struct kc_ent *e = c->rec;
+    if (e) {
+        if (e->nh < KC_HMAX) e->h[e->nh++] = h;
+        else e->bad = 1;
+    }
+    c->on_hash(c->arg, h);
+}
+
+static void emit_kind(struct ctx *c, int kind, const char *v, size_t n, int esc)
+{
+    if (kind == KC_TYPE) {
+        char kb[64 + KB_PRE];
+        memcpy(kb + KB_PRE, v, n);
+        EMIT(c, kb + KB_PRE, n, "type:");
+    } else {
+        emit_val(c, (enum kind)kind, v, n, esc);
+    }
+}
+
+#ifdef __SSE2__
+static const uint8_t kc_ones[48] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+#endif
+
+#ifdef __SSE2__
+/*
+ * The cache slot of value v/n of this kind: values of up to 32 bytes with 32
+ * readable bytes (the line goes on). Two loads masked to n bytes are the
+ * tag's input and, in *a and *b, the comparison's. 0: not cacheable.
+ */
+static inline int kc_slot(const struct ctx *c, int kind, const char *v, size_t n, __m128i *a,
+                          __m128i *b, uint64_t *t)
+{
+    __m128i x;
+    uint64_t m;
+
+    if (n > KC_VMAX || (size_t)(c->end - v) < 32) return 0;
+    *a = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)v),
+                       _mm_loadu_si128((const __m128i *)(const void *)(kc_ones + 32 - n)));
+    *b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(v + 16)),
+                       _mm_loadu_si128((const __m128i *)(const void *)
+                                       (kc_ones + 32 - (n > 16 ? n - 16 : 0))));
+    x = _mm_xor_si128(*a, _mm_slli_epi64(*b, 1));
+    m = (uint64_t)_mm_cvtsi128_si64(x) * 0x9e3779b97f4a7c15ull ^
+        (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)) * 0xc2b2ae3d27d4eb4full;
+    m ^= m >> 31;
+    m += n * 0x165667b19e3779f9ull + (uint64_t)kind;
+    *t = m * 0x9e3779b97f4a7c15ull;
+    return 1;
+}
+#endif
+
+/* The cache kind of the keys of action a (0: none). */
+static inline int act_kind(enum act a)
+{
+    static const uint8_t k[] = {[A_IP] = K_IP, [A_MAC] = K_MAC, [A_USER] = K_USER,
+                                [A_CALLING] = K_CALLING, [A_DOM] = K_DOM, [A_TYPE] = KC_TYPE,
+                                [A_SRC_IP] = K_IP, [A_SRC_MAC] = K_MAC, [A_DEST_IP] = K_IP,
+                                [A_DEST_MAC] = K_MAC};
+    return (unsigned)a < sizeof k ? k[a] : 0;
+}
+
+/* The keys of value v/n of this kind: from the cache when there is one. */
+static void emit_cached(struct ctx *c, struct kc_ent *tab, int kind, const char *v, size_t n,
+                        int esc)
+{
+#ifdef __SSE2__
+    struct kc_ent *e;
+    __m128i a, b;
+    uint64_t t;
+    uint32_t tag;
+
+    if (tab == NULL || !kc_slot(c, kind, v, n, &a, &b, &t)) {
+        emit_kind(c, kind, v, n, esc);
+        return;
+    }
+    tag = (uint32_t)(t >> 32) | 1;
+    e = &tab[(t >> 8) & (KC_SLOTS - 1)];
+    if (e->tag == tag && e->kind == kind && e->vlen == n &&
+        _mm_movemask_epi8(_mm_and_si128(
+            _mm_cmpeq_epi8(a, _mm_load_si128((const __m128i *)(const void *)e->v)),
+            _mm_cmpeq_epi8(b, _mm_load_si128((const __m128i *)(const void *)(e->v + 16))))) ==
+            0xffff) {
+        for (unsigned k = 0; k < e->nh; k++) c->on_hash(c->arg, e->h[k]);
+        return;
+    }
+    e->tag = 0; /* refilled below; stays empty if it overflows */
+    e->kind = (uint8_t)kind;
+    e->vlen = (uint8_t)n;
+    e->nh = 0;
+    e->bad = 0;
+    _mm_store_si128((__m128i *)(void *)e->v, a);
+    _mm_store_si128((__m128i *)(void *)(e->v + 16), b);
+    c->rec = e;
+    emit_kind(c, kind, v, n, esc);
+    c->rec = NULL;
+    if (!e->bad) e->tag = tag;
+#else
+    (void)tab;
+    emit_kind(c, kind, v, n, esc);
+#endif
+}
+
+static struct kc_ent *kc_table(const struct nw__shapes *sh);
+
+/*
+ * Timestamps of one writer share their date, hour, minute and offset for
+ * long runs. The last valid one of the form "YYYY-MM-DDTHH:MM:SS.ffffff"
+ * plus "Z" or "+HH:MM" is remembered with its value less the seconds; a
+ * timestamp with the same first 16 bytes and the same suffix then only needs
+ * its seconds and fraction checked and added - the result nw_json_parse_time
+ * gives, which fills the cache (so the date math is not repeated here).
+ */
+struct ts_cache {
+    char pre[16], suf[6];
+    size_t n;     /* 0: empty; 27 or 32 */
+    int64_t base; /* seconds since the epoch of pre + suf with seconds 0 */
+};
+
+static struct ts_cache *ts_cache_of(const struct nw__shapes *sh);
+
+static inline int dig(char ch) { return ch >= '0' && ch <= '9'; }
+
+static int parse_time_cached(struct ts_cache *tc, const char *v, size_t n, uint64_t *us)
+{
+    if (tc && n == tc->n && n != 0 && v[16] == ':' && v[19] == '.' && dig(v[17]) && dig(v[18]) &&
+        memcmp(v, tc->pre, 16) == 0 && memcmp(v + 26, tc->suf, n - 26) == 0) {
+        unsigned sec = (unsigned)(v[17] - '0') * 10 + (unsigned)(v[18] - '0'), frac = 0;
+        int ok = sec <= 60;
+        for (int k = 20; k < 26; k++) {
+            ok &= dig(v[k]);
+            frac = frac * 10 + (unsigned)(v[k] - '0');
+        }
+        if (ok && tc->base + (sec == 60 ? 59 : sec) >= 0) { /* leap second: clamped */
+            *us = (uint64_t)(tc->base + (sec == 60 ? 59 : sec)) * 1000000u + frac;
+            return 0;
+        }
+    }
+    if (nw_json_parse_time(v, n, us) != 0) return NW_EFORMAT;
+    if (tc && (n == 27 || n == 32) && v[16] == ':' && v[19] == '.' && dig(v[17]) && dig(v[18]) &&
+        (n == 27 ? v[26] == 'Z' : (v[26] == '+' || v[26] == '-') && v[29] == ':')) {
+        unsigned sec = (unsigned)(v[17] - '0') * 10 + (unsigned)(v[18] - '0');
+        int k;
+        for (k = 20; k < 26 && dig(v[k]); k++) {
+        }
+        if (k == 26) {
+            memcpy(tc->pre, v, 16);
+            memcpy(tc->suf, v + 26, n - 26);
+            tc->n = n;
+            tc->base = (int64_t)(*us / 1000000u) - (sec == 60 ? 59 : sec);
+        }
+    }
+    return 0;
+}
+
+/* Apply action a to the string value token v/n (esc: it holds a backslash). */
+static void act_apply(struct ctx *c, enum act a, const char *v, size_t n, int esc,
+                      struct root_state *rs)
+{
+    struct kc_ent *tab = c->on_hash ? kc_table(c->kc) : NULL;
+
+    switch (a) {
+    case A_NONE: break;
+    case A_IP: case A_MAC: case A_USER: case A_CALLING: case A_DOM:
+        emit_cached(c, tab, (int)a, v, n, esc);
+        break;
+    case A_TS:
+        if (!rs->have_ts &&
+            parse_time_cached(c->on_hash ? ts_cache_of(c->kc) : NULL, v, n, rs->ts_us) == 0)
+            rs->have_ts = 1;
+        break;
+    case A_TYPE:
+        if (n <= 64) {
+            emit_cached(c, tab, KC_TYPE, v, n, esc);
+            rs->is_session = n == 7 && memcmp(v, "session", 7) == 0;
+            if (c->sp) { /* the writer's frame choice (store_write.c) */
+                c->sp->ntype++;
+                c->sp->tcls = esc ? IDENT_CLASS_ANY : nw__ident_class(v, n);
+            }
+        }
+        break;
+    case A_SRC_IP:
+        emit_cached(c, tab, K_IP, v, n, esc);
+        rs->src_ip = v;
+        rs->src_ip_len = n;
+        break;
+    case A_SRC_MAC: emit_cached(c, tab, K_MAC, v, n, esc); break;
+    case A_DEST_IP: emit_cached(c, tab, K_IP, v, n, esc); break;
+    case A_DEST_MAC: emit_cached(c, tab, K_MAC, v, n, esc); break;
+    }
+}
+
+/* The root object at line[0..len) (the whole line), validated; keys go to c->on_key. */
+static int index_root(struct ctx *c, const char *line, size_t len, struct root_state *rs)
+{
+    size_t i = (size_t)sk_ws(c, line, 0, len);
     int dns;
     long n;
 
     if (i >= len || line[i] != '{') return NW_EFORMAT;
-    i = (size_t)sk_ws(&c, line, i + 1, len);
+    i = (size_t)sk_ws(c, line, i + 1, len);
     if (i < len && line[i] == '}') {
         i++;
     } else {
@@ -508,26 +736,28 @@ static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws
                 return NW_EFORMAT;
             k = line + i + 1;
             kl = (size_t)n - i - 2;
-            i = (size_t)sk_ws(&c, line, (size_t)n, len);
+            i = (size_t)sk_ws(c, line, (size_t)n, len);
             if (i >= len || line[i] != ':') return NW_EFORMAT;
-            i = (size_t)sk_ws(&c, line, i + 1, len);
+            i = (size_t)sk_ws(c, line, i + 1, len);
             if (i >= len) return NW_EFORMAT;
             if (line[i] == '"') {
                 size_t v = i + 1;
+                enum act a = root_act(k, kl);
                 esc = 0;
                 if ((n = sk_str(line, i, len, &esc)) < 0) return NW_EFORMAT;
-                span(&c, v, (size_t)n - 1);
-                root_str(&c, k, kl, line + v, (size_t)n - v - 1, esc, &rs);
+                span(c, v, (size_t)n - 1);
+                span_act(c, a);
+                act_apply(c, a, line + v, (size_t)n - v - 1, esc, rs);
             } else if (line[i] == '{' && (f = nested(k, kl, &dns)) != NULL) {
-                n = walk_obj(&c, line, i, len, 1, f, dns);
+                n = walk_obj(c, line, i, len, 1, f, dns);
             } else {
-                n = sk_val(&c, line, i, len, 1);
+                n = sk_val(c, line, i, len, 1);
             }
             if (n < 0) return NW_EFORMAT;
-            i = (size_t)sk_ws(&c, line, (size_t)n, len);
+            i = (size_t)sk_ws(c, line, (size_t)n, len);
             if (i >= len) return NW_EFORMAT;
             if (line[i] == ',') {
-                i = (size_t)sk_ws(&c, line, i + 1, len);
+                i = (size_t)sk_ws(c, line, i + 1, len);
                 continue;
             }
             if (line[i] != '}') return NW_EFORMAT;
@@ -535,9 +765,19 @@ static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws
             break;
         }
     }
-    if ((size_t)sk_ws(&c, line, i, len) != len) return NW_EFORMAT;
-    if (rs.is_session) emit_session_ip(&c, rs.src_ip, rs.src_ip_len);
-    return rs.have_ts ? 0 : NW_ENOENT;
+    if ((size_t)sk_ws(c, line, i, len) != len) return NW_EFORMAT;
+    if (rs->is_session) emit_session_ip(c, rs->src_ip, rs->src_ip_len);
+    return rs->have_ts ? 0 : NW_ENOENT;
+}
+
+static int index_record(const char *line, size_t len, uint64_t *ts_us, int nl_ws,
+                        void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
+                        struct nw__spans *sp)
+{
+    struct ctx c = {on_key, arg, nl_ws, sp, NULL, NULL, NULL, NULL, line + len};
+    struct root_state rs = {ts_us, 0, 0, NULL, 0};
+
+    return index_root(&c, line, len, &rs);
 }
 
 /*
@@ -551,7 +791,7 @@ int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
                      void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
                      struct nw__spans *sp)
 {
-    if (sp) sp->n = 0, sp->over = 0;
+    if (sp) sp->n = 0, sp->over = 0, sp->ntype = 0, sp->tcls = -1;
     return index_record(line, len, ts_us, 0, on_key, arg, sp);
 }
 
@@ -567,4 +807,322 @@ int nw_store_index_keys(const char *line, size_t len,
     int rc = index_record(line, len, &ts, 1, on_key ? on_key : count_key, arg, NULL);
 
     return rc == NW_EFORMAT ? rc : 0;
+}
+
+/* ------------------------------------------------------- record shapes -- */
+
+/*
+ * A writer sees a few record shapes over and over: the same member names,
+ * nesting, punctuation and whitespace; only the values differ (they are the
+ * block templates of store_format.c). The shapes seen form a trie: an edge
+ * is the literal text up to the next value plus that value's kind (string
+ * body or bare scalar) and index action; an END edge is the text after the
+ * last value. A record that follows a known path is checked against it:
+ * every literal byte is compared and every value is validated as a JSON
+ * string body or a scalar (number, true, false, null). That makes it exactly
+ * as valid as the record the path was learnt from - the same structure with
+ * other scalars in the same places - without the grammar, the member-name
+ * matching or the template assembly. Paths are unambiguous: two edges out
+ * of one node whose texts both match can only differ in where the value
+ * starts, and only one of them then finds a value there, so the first edge
+ * that matches is the only one that can. A record that leaves every path
+ * gets the full pass, which adds its shape.
+ *
+ * Bounds: SHAPE_NODES nodes and SHAPE_ARENA bytes of text; when either is
+ * full the trie is emptied and relearnt (a stream of ever-new shapes then
+ * costs the full pass plus the learning, nothing worse).
+ */
+enum { S_STR, S_BARE, S_END };
+
+struct shape_node {
+    uint32_t piece, plen; /* the literal before the value (S_END: to the end), arena offset */
+    uint32_t child, sib;  /* first child, next sibling; 0 = none (node 0 is the root) */
+    uint8_t kind;         /* S_STR (piece ends with the opening '"'), S_BARE, S_END */
+    uint8_t act;          /* enum act of the value */
+    uint8_t tmpl_ok;      /* S_END: the template fits TMPL_MAX_LEN */
+    uint32_t sk, sklen;   /* S_END: the block template, arena offset */
+    uint64_t h;           /* S_END: its hash as nw__tmpl_add computes it */
+};
+
+#define SHAPE_NODES 16384u
+#define SHAPE_ARENA (1u << 20)
+#define SHAPE_ACTS 128 /* values with an action per record; more: the full pass */
+#define SHAPE_VALS 1024
+
+struct nw__shapes {
+    struct shape_node *node;
+    uint32_t nnode;
+    uint8_t *arena;             /* SHAPE_ARENA + 16: 16-byte loads past a piece stay inside */
+    uint32_t alen;
+    uint64_t hits, misses;      /* records that followed a known shape / did not */
+    uint8_t acts[SHAPE_VALS];   /* the full pass's action per value */
+    struct kc_ent *kc;          /* KC_SLOTS entries, 64-byte aligned: the key cache (above) */
+    void *kc_mem;               /* its allocation */
+    struct ts_cache tc;         /* the last timestamp's date and offset */
+    uint8_t sk[TMPL_MAX_LEN];   /* a template being learnt */
+};
+
+struct nw__shapes *nw__shapes_new(void)
+{
+    struct nw__shapes *sh = nw_calloc(1, sizeof *sh);
+
+    if (sh == NULL) return NULL;
+    sh->node = nw_calloc(SHAPE_NODES, sizeof *sh->node);
+    sh->arena = nw_calloc(1, SHAPE_ARENA + 16);
+    sh->kc_mem = nw_calloc(KC_SLOTS + 1, sizeof *sh->kc);
+    if (sh->kc_mem) sh->kc = (struct kc_ent *)(((uintptr_t)sh->kc_mem + 63) & ~(uintptr_t)63);
+    if (sh->node == NULL || sh->arena == NULL || sh->kc == NULL) {
+        nw__shapes_free(sh);
+        return NULL;
+    }
+    sh->nnode = 1;
+    return sh;
+}
+
+void nw__shapes_free(struct nw__shapes *sh)
+{
+    if (sh == NULL) return;
+
+    nw_free(sh->node);
+    nw_free(sh->arena);
+    nw_free(sh->kc_mem);
+    nw_free(sh);
+}
+
+/* x[0..n) (arena, 16 bytes of slack) equals p[i..i+n), within len? */
+static inline int lit_eq(const uint8_t *x, size_t n, const char *p, size_t i, size_t len)
+{
+    size_t k = 0;
+
+    if (n > len - i) return 0;
+#ifdef __SSE2__
+    if (n <= 16 && i + 16 <= len) { /* most pieces: one compare */
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)x),
+            _mm_loadu_si128((const __m128i *)(const void *)(p + i))));
+        return ((m | (0xffffu << n)) & 0xffffu) == 0xffffu;
+    }
+    for (; k + 16 <= n && i + k + 16 <= len; k += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128((const __m128i *)(const void *)(x + k)),
+            _mm_loadu_si128((const __m128i *)(const void *)(p + i + k))));
+        if (m != 0xffffu) return 0;
+    }
+#endif
+    return memcmp(x + k, p + i + k, n - k) == 0;
+}
+
+/* A bare scalar at p[i]: number, true, false, null. Index past it or -1. */
+static inline long sk_scalar(const char *p, size_t i, size_t len)
+{
+    if (i >= len) return -1;
+    switch (p[i]) {
+    case 't': return len - i >= 4 && memcmp(p + i, "true", 4) == 0 ? (long)i + 4 : -1;
+    case 'f': return len - i >= 5 && memcmp(p + i, "false", 5) == 0 ? (long)i + 5 : -1;
+    case 'n': return len - i >= 4 && memcmp(p + i, "null", 4) == 0 ? (long)i + 4 : -1;
+    case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+        /* the common plain integer without a call; anything else: the full grammar */
+        size_t k = i + 1;
+        while (k < len && p[k] >= '0' && p[k] <= '9') k++;
+        if (k >= len || (p[k] != '.' && p[k] != 'e' && p[k] != 'E')) return (long)k;
+        return sk_num(p, i, len);
+    }
+    case '-': case '0':
+        return sk_num(p, i, len);
+    default: return -1;
+    }
+}
+
+/*
+ * Follow the trie along the line. On a full match: spans noted, actions
+ * applied (only then, so a record that leaves the path half way has emitted
+ * nothing), *end the END node; returns 0 or NW_ENOENT like index_root.
+ * 1: no known shape fits.
+ */
+static int shape_match(const struct nw__shapes *sh, struct ctx *c, const char *p, size_t len,
+                       struct root_state *rs, uint32_t *end)
+{
+    struct nw__spans *sp = c->sp;
+    struct {
+        uint32_t b, e;
+        uint8_t act, esc;
+    } pend[SHAPE_ACTS];
+    unsigned np = 0;
+    uint32_t cur = 0, ch;
+    size_t i = 0;
+
+    sp->n = 0;
+    sp->over = 0;
+    sp->ntype = 0;
+    sp->tcls = -1;
+    for (;;) { /* bounded: every step goes one node deeper in a finite trie */
+        const struct shape_node *x = NULL;
+        size_t b = 0, e = 0;
+        int esc = 0;
+        for (ch = sh->node[cur].child; ch; ch = sh->node[ch].sib) {
+            long n;
+            x = &sh->node[ch];
+            if (!lit_eq(sh->arena + x->piece, x->plen, p, i, len)) continue;
+            b = i + x->plen;
+            if (x->kind == S_END) {
+                if (b == len) goto done;
+                continue;
+            }
+            if (x->kind == S_STR) {
+                n = sk_str(p, b - 1, len, &esc); /* the piece ends with the opening quote */
+                if (n < 0) continue;
+                e = (size_t)n - 1;
+            } else {
+                if ((n = sk_scalar(p, b, len)) < 0) continue;
+                e = (size_t)n;
+            }
+            break;
+        }
+        if (ch == 0 || sp->n + 2 > sp->cap) return 1;
+        sp->v[sp->n++] = (uint32_t)b;
+        sp->v[sp->n++] = (uint32_t)e;
+        if (x->act != A_NONE) {
+            if (np == SHAPE_ACTS) return 1;
+            pend[np].b = (uint32_t)b;
+            pend[np].e = (uint32_t)e;
+            pend[np].act = x->act;
+            pend[np++].esc = (uint8_t)esc;
+        }
+        i = e;
+        cur = ch;
+    }
+done:
+    *end = ch;
+    for (unsigned k = 0; k < np; k++)
+        act_apply(c, (enum act)pend[k].act, p + pend[k].b, pend[k].e - pend[k].b, pend[k].esc, rs);
+    if (rs->is_session) emit_session_ip(c, rs->src_ip, rs->src_ip_len);
+    return rs->have_ts ? 0 : NW_ENOENT;
+}
+
+/* The child of node cur with this kind and literal; created when absent (0: no room). */
+static uint32_t shape_child(struct nw__shapes *sh, uint32_t cur, int kind, const char *lit,
+                            size_t n, int act)
+{
+    struct shape_node *x;
+    uint32_t ch;
+
+    for (ch = sh->node[cur].child; ch; ch = sh->node[ch].sib) {
+        x = &sh->node[ch];
+        if (x->kind == kind && x->plen == n && memcmp(sh->arena + x->piece, lit, n) == 0)
+            return x->act == act ? ch : 0; /* a different action here would be a bug */
+    }
+    if (sh->nnode >= SHAPE_NODES || n > SHAPE_ARENA - sh->alen) return 0;
+    ch = sh->nnode++;
+    x = &sh->node[ch];
+    memset(x, 0, sizeof *x);
+    x->piece = sh->alen;
+    x->plen = (uint32_t)n;
+    x->kind = (uint8_t)kind;
+    x->act = (uint8_t)act;
+    memcpy(sh->arena + sh->alen, lit, n);
+    sh->alen += (uint32_t)n;
+    x->sib = sh->node[cur].child;
+    sh->node[cur].child = ch;
+    return ch;
+}
+
+void nw__shapes_reset(struct nw__shapes *sh)
+{
+    sh->tc.n = 0;
+    sh->nnode = 1;
+    sh->alen = 0;
+    memset(&sh->node[0], 0, sizeof sh->node[0]);
+}
+
+static struct kc_ent *kc_table(const struct nw__shapes *sh) { return sh ? sh->kc : NULL; }
+
+static struct ts_cache *ts_cache_of(const struct nw__shapes *sh)
+{
+    return sh ? (struct ts_cache *)&sh->tc : NULL;
+}
+
+uint64_t nw__shapes_hits(const struct nw__shapes *sh, uint64_t *misses)
+{
+    if (misses) *misses = sh->misses;
+    return sh->hits;
+}
+
+/* Add the path of a record the full pass accepted (spans and sh->acts filled). 0: none. */
+static uint32_t shape_learn(struct nw__shapes *sh, const char *p, size_t len,
+                            const struct nw__spans *sp)
+{
+    size_t nv = sp->n / 2, prev = 0, s = 0;
+    uint32_t cur = 0;
+    int fits = 1;
+
+    if (sp->over || nv > SHAPE_VALS) return 0;
+    if (sh->nnode + nv + 1 > SHAPE_NODES || len + TMPL_MAX_LEN > SHAPE_ARENA - sh->alen)
+        nw__shapes_reset(sh);
+    if (sh->nnode + nv + 1 > SHAPE_NODES || len + TMPL_MAX_LEN > SHAPE_ARENA - sh->alen)
+        return 0; /* one record larger than the trie */
+    for (size_t k = 0; k < nv; k++) {
+        size_t b = sp->v[2 * k], e = sp->v[2 * k + 1];
+        int kind = b > prev && p[b - 1] == '"' ? S_STR : S_BARE;
+        if (b < prev || e < b || e > len) return 0;
+        if ((cur = shape_child(sh, cur, kind, p + prev, b - prev, sh->acts[k])) == 0) return 0;
+        if (fits && s + (b - prev) + 1 <= TMPL_MAX_LEN) {
+            memcpy(sh->sk + s, p + prev, b - prev);
+            s += b - prev;
+            sh->sk[s++] = 1;
+        } else {
+            fits = 0;
+        }
+        prev = e;
+    }
+    {
+        uint32_t ch = shape_child(sh, cur, S_END, p + prev, len - prev, A_NONE);
+        struct shape_node *x;
+        if (ch == 0) return 0;
+        x = &sh->node[ch];
+        if (x->sk == 0 && x->sklen == 0 && !x->tmpl_ok) { /* new: its template */
+            if (fits && s + (len - prev) <= TMPL_MAX_LEN) {
+                memcpy(sh->sk + s, p + prev, len - prev);
+                s += len - prev;
+                x->tmpl_ok = 1;
+                x->sk = sh->alen;
+                x->sklen = (uint32_t)s;
+                x->h = nw__store_hash64(sh->sk, s, 5);
+                memcpy(sh->arena + sh->alen, sh->sk, s);
+                sh->alen += (uint32_t)s;
+            }
+        }
+        return ch;
+    }
+}
+
+int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len, uint64_t *ts_us,
+                            void (*on_hash)(void *arg, uint64_t h), void *arg,
+                            struct nw__spans *sp, struct nw__shape_tmpl *t)
+{
+    struct ctx c = {NULL, arg, 0, sp, NULL, on_hash, sh, NULL, line + len};
+    struct root_state rs = {ts_us, 0, 0, NULL, 0};
+    uint32_t end = 0;
+    int rc;
+
+    t->sk = NULL;
+    t->len = 0;
+    t->h = 0;
+    rc = shape_match(sh, &c, line, len, &rs, &end);
+    if (rc != 1) sh->hits++;
+    if (rc == 1) {
+        sh->misses++;
+        sp->n = 0;
+        sp->over = 0;
+        sp->ntype = 0;
+        sp->tcls = -1;
+        c.acts = sp->cap / 2 <= SHAPE_VALS ? sh->acts : NULL;
+        rc = index_root(&c, line, len, &rs);
+        end = rc == 0 && c.acts ? shape_learn(sh, line, len, sp) : 0;
+    }
+    if (end && sh->node[end].tmpl_ok) {
+        t->sk = sh->arena + sh->node[end].sk;
+        t->len = sh->node[end].sklen;
+        t->h = sh->node[end].h;
+    }
+    return rc;
 }

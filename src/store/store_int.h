@@ -129,6 +129,10 @@ struct nw__spans {
     uint32_t *v;
     size_t n, cap;
     int over;
+    /* the record's type keys (event_type members of at most 64 bytes; one
+     * expected) and the identity class of the last (nw__ident_class) */
+    unsigned ntype;
+    int tcls;
 };
 
 /*
@@ -149,6 +153,11 @@ struct tmpl_enc {
 void nw__tmpl_reset(struct tmpl_enc *te);
 size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
                     const struct nw__spans *sp);
+/* nw__tmpl_add for a record whose template sk[0..s) (hash h = nw__store_hash64(sk, s, 5))
+ * is already known: the same output, without building it. */
+size_t nw__tmpl_add_known(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec,
+                          size_t len, const struct nw__spans *sp, const uint8_t *sk, size_t s,
+                          uint64_t h);
 
 /* Expand x[0..xlen) into out (exactly raw_len bytes, recs_len of records). 0 or NW_EFORMAT. */
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
@@ -253,6 +262,31 @@ int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg
 int nw__index_record(const char *line, size_t len, uint64_t *ts_us,
                      void (*on_key)(void *arg, const char *key, size_t keylen), void *arg,
                      struct nw__spans *sp);
+
+/*
+ * The writer's form of nw__index_record: the same result, the same keys in
+ * the same order (delivered as their nw__key_hash, from a cache of the keys
+ * of recent values) and the same spans, but records of a shape seen before
+ * (the trie sh, store_index.c) are checked against that shape instead of
+ * parsed. t gets the record's block template (the bytes nw__tmpl_add would
+ * build, and their hash) when its shape is known and the template fits;
+ * t->sk is NULL otherwise. t->sk stays valid until the next call. sp is
+ * required. Not thread-safe: one sh per writer.
+ */
+struct nw__shapes;
+struct nw__shape_tmpl {
+    const uint8_t *sk;
+    size_t len;
+    uint64_t h;
+};
+struct nw__shapes *nw__shapes_new(void); /* NULL: out of memory; free with nw__shapes_free */
+void nw__shapes_free(struct nw__shapes *sh);
+void nw__shapes_reset(struct nw__shapes *sh); /* forget every shape (tests, fuzzing) */
+/* Records that followed a known shape (and, in *misses, those that took the full pass). */
+uint64_t nw__shapes_hits(const struct nw__shapes *sh, uint64_t *misses);
+int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len, uint64_t *ts_us,
+                            void (*on_hash)(void *arg, uint64_t h), void *arg,
+                            struct nw__spans *sp, struct nw__shape_tmpl *t);
 
 /* store_chain.c */
 struct chain_entry {

@@ -24,9 +24,10 @@
  *    at most flush_ms after it was flushed, always when a segment is sealed
  *    and on close.
  *
- * Workload: ~1 M records/s from one thread: per record one validating JSON
- * pass, a few key hashes into an open-addressing set, one memcpy; per block
- * (1 MiB) one zstd call and one pwrite.
+ * Workload: ~1 M records/s from one thread: per record one validating check
+ * against a known record shape (the full JSON pass for a new shape), a few
+ * cached key hashes into an open-addressing set, the template split, one
+ * memcpy; per block (4 MiB) one zstd call and one pwrite.
  */
 #include "store_int.h"
 
@@ -52,6 +53,7 @@
 #define DAY_US 86400000000ull
 #define MAX_REC_KEYS 256      /* keys kept per record; more are not indexed */
 #define RESUME_CHECK_US 5000000ull
+#define RECENT_KEYS 4096      /* per active day: keys surely in the block's set already */
 
 struct active {
     int fd;
@@ -69,6 +71,9 @@ struct active {
     size_t nts, tscap;
     uint64_t *set;            /* open-addressing set of key hashes (0 = empty) */
     size_t nset, setcap;      /* setcap a power of two */
+    /* direct-mapped front of set: most keys repeat within a block (type:flow, the same
+     * users), and set is too large for the cache; a hit here skips the probe */
+    uint64_t recent[RECENT_KEYS];
     uint64_t pmin, pmax;
     /* the pending block as BLK_ENC_TMPL (store.tmpl), built record by record */
     uint8_t *x;
@@ -104,10 +109,9 @@ struct nw_store {
     size_t ccap;
     int tmpl;                 /* encode blocks as templates (NW_STORE_TMPL=0 turns it off) */
     int ident;                /* identity frame, BLK_ENC_IDENT (needs tmpl; NW_STORE_IDENT=0) */
-    int rcls;                 /* the record being appended: class of its type key, -1 = bulk */
-    unsigned ntype;           /* its type keys (one expected) */
     uint32_t spanv[2 * 1024]; /* value spans of the record being appended */
     struct nw__spans spans;
+    struct nw__shapes *shapes; /* record shapes seen (NULL: out of memory, full pass only) */
     uint8_t *filter;
     uint64_t rec_keys[MAX_REC_KEYS];
     size_t nrec_keys;
@@ -381,6 +385,7 @@ static void set_clear(struct active *a)
 {
     if (a->set) memset(a->set, 0, a->setcap * sizeof *a->set);
     a->nset = 0;
+    memset(a->recent, 0, sizeof a->recent);
 }
 
 static int set_add(struct active *a, uint64_t h)
@@ -678,16 +683,15 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
         h.version = SEG_VERSION;
         h.created_us = now_us(s);
         memcpy(h.store_id, s->store_id, STORE_ID_LEN);
-        nw__seg_hdr_encode(img, &h); /* img has room: we rewrite the file below */
-        if (size < SEG_HDR_LEN) {
+        if (size < SEG_HDR_LEN) { /* a torn header: img is shorter than the new one */
             uint8_t *ni = nw_realloc(img, SEG_HDR_LEN);
             if (ni == NULL) {
                 rc = nw_err_set(err, NW_ENOMEM, "out of memory recovering %s", path);
                 goto out;
             }
             img = ni;
-            nw__seg_hdr_encode(img, &h);
         }
+        nw__seg_hdr_encode(img, &h); /* we rewrite the file below */
         if (pwrite(fd, img, SEG_HDR_LEN, 0) != SEG_HDR_LEN) {
             rc = nw_err_set(err, NW_EIO, "rewriting the header of %s: %s", path, strerror(errno));
             goto out;
@@ -897,6 +901,7 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         s->ident = s->tmpl && !(e && e[0] == '0');
         s->spans.v = s->spanv;
         s->spans.cap = NW_ARRAY_LEN(s->spanv);
+        s->shapes = nw__shapes_new(); /* an optimisation: without it, the full pass */
     }
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opts->level);
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0); /* the block hash covers it */
@@ -990,23 +995,9 @@ fail:
 
 /* -------------------------------------------------------------- append -- */
 
-/* A "type:" key: which frame the record goes to (kept out of collect_key,
- * which runs for every key: its fast path stays a leaf function). */
-#if defined(__GNUC__)
-__attribute__((noinline, cold))
-#endif
-static void type_key(struct nw_store *s, const char *key, size_t n)
-{
-    if (n >= 5 && memcmp(key, "type:", 5) == 0) {
-        s->ntype++;
-        s->rcls = nw__ident_class(key + 5, n - 5);
-    }
-}
-
 static void collect_key(void *arg, const char *key, size_t n)
 {
     struct nw_store *s = arg;
-    if (key[0] == 't') type_key(s, key, n); /* no other key starts with a 't' */
     if (s->nrec_keys < MAX_REC_KEYS) s->rec_keys[s->nrec_keys++] = nw__key_hash(key, n);
 }
 
@@ -1084,19 +1075,28 @@ static size_t ident_finish(struct active *a, struct blk_ident *d)
     return o;
 }
 
+static void collect_hash(void *arg, uint64_t h)
+{
+    struct nw_store *s = arg;
+    if (s->nrec_keys < MAX_REC_KEYS) s->rec_keys[s->nrec_keys++] = h;
+}
+
 static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err)
 {
     struct active *a = NULL;
+    struct nw__shape_tmpl tk = {NULL, 0, 0};
     uint64_t ts = 0, t;
     uint32_t day;
     int rc = 0;
 
     if (len && line[len - 1] == '\n') len--;
     s->nrec_keys = 0;
-    s->ntype = 0;
     /* the index pass also rejects a '\n' anywhere (not one line) */
     if (len == 0 || len > NW_RECORD_MAX ||
-        (rc = nw__index_record(line, len, &ts, collect_key, s, s->tmpl ? &s->spans : NULL)) != 0) {
+        (rc = s->shapes ? nw__index_record_shaped(s->shapes, line, len, &ts, collect_hash, s,
+                                                  &s->spans, &tk)
+                        : nw__index_record(line, len, &ts, collect_key, s,
+                                           s->tmpl ? &s->spans : NULL)) != 0) {
         s->st.rejected++;
         return nw_err_set(err, NW_EFORMAT, "%s", len == 0 ? "empty line"
                           : len > NW_RECORD_MAX ? "record longer than 1 MiB"
@@ -1153,12 +1153,18 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
         a->ts = nt;
         a->tscap = nc;
     }
-    for (size_t i = 0; i < s->nrec_keys; i++)
-        if (set_add(a, s->rec_keys[i]) != 0) break; /* a smaller filter only costs skips */
+    for (size_t i = 0; i < s->nrec_keys; i++) {
+        uint64_t h = s->rec_keys[i] ? s->rec_keys[i] : 1, *r; /* set_add's mapping of 0 */
+        r = &a->recent[(h ^ (h >> 29)) & (RECENT_KEYS - 1)];
+        if (*r == h) continue; /* added to this block's set already */
+        if (set_add(a, h) != 0) break; /* a smaller filter only costs skips */
+        *r = h;
+    }
     /* one event_type that is not an identity type: bulk; else (identity, or
      * unknown here: escaped, repeated, absent) the identity frame */
-    if (s->ident && (s->ntype != 1 || s->rcls >= 0) && !a->xbad) {
-        if (ident_add(s, a, line, len, s->ntype == 1 ? s->rcls : IDENT_CLASS_ANY, ts) != 0)
+    if (s->ident && (s->spans.ntype != 1 || s->spans.tcls >= 0) && !a->xbad) {
+        if (ident_add(s, a, line, len, s->spans.ntype == 1 ? s->spans.tcls : IDENT_CLASS_ANY,
+                      ts) != 0)
             a->xbad = 1; /* this block is stored plain */
     } else if (s->tmpl && !a->xbad) {
         size_t room = a->xlen + len + TMPL_MAX_LEN + 32;
@@ -1168,7 +1174,13 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
             if (nx == NULL) a->xbad = 1; /* this block is stored plain */
             else a->x = nx, a->xcap = nc;
         }
-        if (!a->xbad) a->xlen = nw__tmpl_add(&a->te, a->x, a->xlen, line, len, &s->spans);
+        if (a->xbad) {
+        } else if (tk.sk) {
+            a->xlen = nw__tmpl_add_known(&a->te, a->x, a->xlen, line, len, &s->spans, tk.sk,
+                                         tk.len, tk.h);
+        } else {
+            a->xlen = nw__tmpl_add(&a->te, a->x, a->xlen, line, len, &s->spans);
+        }
     }
     memcpy(a->data + a->dlen, line, len);
     a->data[a->dlen + len] = '\n';
@@ -1398,6 +1410,7 @@ int nw_store_close(struct nw_store *s, struct nw_err *err)
     }
     if (s->lockfd >= 0) close(s->lockfd);
     nw__chain_free(&s->chain);
+    nw__shapes_free(s->shapes);
     ZSTD_freeCCtx(s->cctx);
     nw_free(s->cbuf);
     nw_free(s->filter);

@@ -16,6 +16,7 @@
 #include "nw/core.h"
 #include "nwtest.h"
 #include "../../src/store/store_int.h"
+#include "../../fuzz/shape_check.h"
 
 #define DAY_US 86400000000ull
 
@@ -432,6 +433,40 @@ TEST(crash_recovery)
     rm_rf(dir);
 }
 
+/* A crash while the segment header was being written: recovery rewrites a
+ * header longer than the torn bytes it read (it once wrote past them). */
+TEST(crash_recovery_torn_header)
+{
+    struct nw_store_opts o;
+    struct nw_err err;
+    char seg[512];
+    const char *dir = fresh_dir();
+    pid_t pid;
+    int status;
+
+    opts_small(&o);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) { /* one pending record: the segment has its header, no block */
+        struct nw_store *s;
+        char rec[1024];
+        size_t l = make_rec(rec, sizeof rec, 0, 1);
+        if (nw_store_open(&s, dir, &o, &err) != 0) _exit(2);
+        if (nw_store_append(s, rec, l, &err) != 0) _exit(3);
+        _exit(0);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(nth_segment(dir, 1, seg, sizeof seg) == 0);
+    CHECK(truncate(seg, 16) == 0);
+    {
+        struct nw_store *s;
+        CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+        CHECK_EQ(nw_store_close(s, &err), 0);
+    }
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    rm_rf(dir);
+}
+
 static int count_days(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -620,7 +655,7 @@ TEST(template_encoding)
     };
     static char rec[40000];
     static uint32_t spanv[2 * 1024];
-    struct nw__spans sp = {spanv, 0, NW_ARRAY_LEN(spanv), 0};
+    struct nw__spans sp = {.v = spanv, .cap = NW_ARRAY_LEN(spanv)};
     static struct tmpl_enc te;
     size_t cap = 8 << 20, o = 0, rl = 0, n = 0;
     uint8_t *x = malloc(cap), *raw = malloc(cap), *out = malloc(cap);
@@ -678,7 +713,149 @@ TEST(template_encoding)
     free(out);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(template_encoding) NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
+/*
+ * The writer's shape path (nw__index_record_shaped) against the full pass:
+ * learnt shapes, then every value of every shape replaced by valid and
+ * invalid alternatives, then every byte of every line replaced, deleted,
+ * doubled and cut: the same result, keys, timestamp, spans and template
+ * bytes each time (shape_check). Also that most valid variants did follow a
+ * known shape, so the fast path is what was tested.
+ */
+TEST(shaped_index_matches_full_pass)
+{
+    static const char *base[] = {
+        "{\"timestamp\":\"2026-07-06T04:13:02.940108+08:00\",\"flow_id\":1225255811799667,"
+        "\"event_type\":\"tls\",\"src_ip\":\"10.20.68.63\",\"src_port\":38823,\"dest_ip\":"
+        "\"5.72.211.13\",\"dest_port\":443,\"proto\":\"TCP\",\"tls\":{\"sni\":\"video.baidu.com\","
+        "\"version\":\"TLS 1.3\",\"client_alpns\":[\"h2\",\"http/1.1\"],\"ja3\":{\"hash\":"
+        "\"cd08e31494f9531f560d64c695473da9\"}},\"user\":{\"ip\":\"10.20.68.63\",\"account\":"
+        "\"u10031\",\"mac\":\"02:4E:57:00:00:1f\",\"calling_station\":\"13800131031\"}}",
+        "{\"timestamp\":\"2026-07-06T14:11:57.604355+08:00\",\"event_type\":\"dns\",\"src_ip\":"
+        "\"10.0.0.53\",\"dest_ip\":\"2001:DB8:0:1::53\",\"dns\":{\"version\":3,\"type\":\"response\","
+        "\"qr\":true,\"rd\":false,\"z\":null,\"queries\":[{\"rrname\":\"s1.taobao.com\",\"rrtype\":"
+        "\"A\"}],\"answers\":[{\"rrname\":\"S1.Taobao.COM.\",\"ttl\":252,\"rdata\":\"81.122.107.12\"}]}}",
+        "{\"timestamp\":\"2026-07-12T00:00:00.002Z\",\"event_type\":\"session\",\"src_ip\":"
+        "\"2001:db8::1\",\"session\":{\"state\":\"start\"},\"user\":{\"ip\":\"10.20.127.16\","
+        "\"account\":\"al\\u00e9\\\"x\",\"calling_station\":\"1380\"},\"radius\":{\"user_name\":"
+        "\"bob\",\"framed_ip\":\"10.9.9.9\",\"calling_station_id\":\"139\"},\"dhcp\":{"
+        "\"assigned_ip\":\"192.168.1.5\",\"client_mac\":\"00:11:22:33:44:55\"},\"pppoe\":{"
+        "\"username\":\"carol\",\"for_mac\":\"66:77:88:99:AA:BB\",\"ip\":\"100.64.0.1\"},"
+        "\"login\":{\"username\":\"dave\"},\"http\":{\"hostname\":\"www.foo.org\"},\"quic\":{"
+        "\"sni\":\"q.baz.io\"},\"src_mac\":\"AA:bb:CC:dd:EE:ff\",\"dest_mac\":\"x\"}",
+        " { \"timestamp\" : \"2026-01-10T00:00:02+00:00\" ,\t\"x\":[1,-2.5e3,0,-0,1E+2,true,false,"
+        "null,\"\",{},[],[[{}]]], \"n\":{\"a\":{\"b\":[\"\xe4\xb8\xad\\ud83d\\ude00\"]}} }\r",
+        "{\"timestamp\":\"2026-01-10T00:00:03Z\",\"s\":\"q\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\","
+        "\"\\u0041\":0,\"a15\":\"aaaaaaaaaaaaaaa\",\"a16\":\"aaaaaaaaaaaaaaaa\",\"a17\":"
+        "\"aaaaaaaaaaaaaaaaa\",\"a31\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"a32\":"
+        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"a33\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+        "{\"timestamp\":\"2026-01-10T00:00:05Z\"}",
+        "{\"timestamp\":\"bad\",\"timestamp\":\"2026-01-10T00:00:05Z\",\"event_type\":\"a\","
+        "\"event_type\":\"session\",\"src_ip\":\"1.2.3.4\",\"src_ip\":\"5.6.7.8\"}",
+        "{\"timestamp\":\"2026-01-10T00:00:05Z\",\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":1,"
+        "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":\"v\",\"kkkkkkkkkkkkkkkkkkkkkkkkkk"
+        "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":[]}",
+    };
+    static const char *strs[] = {
+        "", "a", "\\\"", "\\\\", "\\u00e9", "\\uD83D\\uDE00", "\xe4\xb8\xad", "\\/", "\\x", "\\u12",
+        "\\u12g4", "\\", "\x01", "\x1f", "\n", "\t", "\x7f", "\xff", "aaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa",
+        "aaaaaaaaaaaaaaa\\n", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", "10.1.2.3", "1.2.3", "01.2.3.4",
+        "2001:DB8::1", "::ffff:1.2.3.4", "x.y.", "AA:BB", "session", "2026-01-10T00:00:00Z",
+        "2026-13-10T00:00:00Z", "\",\"x\":\"", "\"}", "a.b.c.d.e.f.g.h.i.j.k",
+        "A.b.C.d.e.f.g.h.i.j.k.", "a.b.c.d.e.f.g.h.i", "a\\u002eb.c",
+        /* timestamps next to the learnt ones: the cached date must not let these through */
+        "2026-07-06T04:13:59.940108+08:00", "2026-07-06T04:13:60.000000+08:00",
+        "2026-07-06T04:13:61.940108+08:00", "2026-07-06T04:13:0a.940108+08:00",
+        "2026-07-06T04:13:02.94010a+08:00", "2026-07-06T04:13:02.9401080+08:00",
+        "2026-07-06T04:13:02,940108+08:00", "2026-07-06T04:13:02.940108+08:01",
+        "2026-07-06T04:13:02.940108-08:00", "2026-07-06T04:13:02.940108+0800",
+        "2026-07-06T04:13:02.940108Z", "2026-07-06T04:13:03.940108Z", "2026-07-06T04:13:02.94010Z",
+        "2026-07-06T04:14:02.940108Z", "2026-07-06t04:13:02.940108Z", "2026-07-06 04:13:02.940108Z",
+        "1970-01-01T00:00:00.000000+00:01", "1970-01-01T00:00:59.000000+00:01",
+        "1970-01-01T00:01:00.000000+00:01",
+    };
+    static const char *bares[] = {
+        "0", "-0", "7", "-12", "1.5", "1.5e+10", "-2E-3", "1e5", "01", "1.", ".5", "-", "+1", "1e",
+        "1e+", "tru", "true", "false", "null", "nul", "truex", "\"s\"", "{}", "[]", "[1]", "0x1",
+        "1234567890123456789012345678901234567890", "1 ", " 1", "NaN",
+    };
+    static const char muts[] = "\"\\{}[],: \n\t\r\x01\x00a0-.eE+tnu";
+    static char line[8192];
+    static uint32_t spv[2 * 1024];
+    struct nw__shapes *sh = nw__shapes_new();
+    uint64_t hits, misses, checks = 0, bad = 0;
+    uint64_t ts;
+
+    CHECK(sh != NULL);
+    for (size_t b = 0; b < NW_ARRAY_LEN(base); b++) { /* learn, then follow */
+        size_t len = strlen(base[b]);
+        CHECK(shape_check(sh, base[b], len));
+        CHECK(shape_check(sh, base[b], len));
+    }
+    hits = nw__shapes_hits(sh, &misses);
+    CHECK_EQ(hits, NW_ARRAY_LEN(base)); /* each second time */
+    for (size_t b = 0; b < NW_ARRAY_LEN(base); b++) {
+        const char *r = base[b];
+        size_t len = strlen(r);
+        struct nw__spans sp = {.v = spv, .cap = NW_ARRAY_LEN(spv)};
+        CHECK(nw__index_record(r, len, &ts, no_key, NULL, &sp) >= 0);
+        /* every value replaced */
+        for (size_t k = 0; k < sp.n; k += 2) {
+            size_t vb = sp.v[k], ve = sp.v[k + 1];
+            int str = vb > 0 && r[vb - 1] == '"';
+            const char *const *alt = str ? strs : bares;
+            size_t nalt = str ? NW_ARRAY_LEN(strs) : NW_ARRAY_LEN(bares);
+            for (size_t a = 0; a < nalt; a++) {
+                size_t al = strlen(alt[a]), n = 0;
+                memcpy(line, r, vb);
+                n = vb;
+                memcpy(line + n, alt[a], al);
+                n += al;
+                memcpy(line + n, r + ve, len - ve);
+                n += len - ve;
+                checks++;
+                if (!shape_check(sh, line, n) && bad++ < 5)
+                    fprintf(stderr, "shape path differs on [%.*s]\n", (int)n, line);
+            }
+        }
+        /* every byte replaced, deleted, doubled; every prefix */
+        for (size_t i = 0; i < len; i++) {
+            for (size_t m = 0; m < sizeof muts; m++) {
+                memcpy(line, r, len);
+                line[i] = muts[m];
+                checks++;
+                if (!shape_check(sh, line, len)) bad++;
+            }
+            memcpy(line, r, i);
+            memcpy(line + i, r + i + 1, len - i - 1);
+            checks++;
+            if (!shape_check(sh, line, len - 1)) bad++;
+            memcpy(line, r, i + 1);
+            memcpy(line + i + 1, r + i, len - i);
+            checks++;
+            if (!shape_check(sh, line, len + 1)) bad++;
+            checks++;
+            if (!shape_check(sh, r, i)) bad++;
+        }
+    }
+    CHECK_EQ(bad, 0);
+    hits = nw__shapes_hits(sh, &misses) - hits;
+    CHECK(checks > 20000);
+    CHECK(hits > 1000); /* the variants that keep a shape went the fast way */
+    /* a trie that is full starts over and still agrees: more shapes than SHAPE_ARENA holds */
+    for (int k = 0; k < 6000; k++) {
+        size_t n = (size_t)snprintf(line, sizeof line, "{\"timestamp\":\"2026-01-10T00:00:06Z\","
+                                    "\"%0200d\":", k);
+        for (int d = 0; d < k % 40; d++) line[n++] = '[';
+        line[n++] = '1';
+        for (int d = 0; d < k % 40; d++) line[n++] = ']';
+        line[n++] = '}';
+        CHECK(shape_check(sh, line, n));
+        CHECK(shape_check(sh, line, n));
+    }
+    nw__shapes_free(sh);
+}
+
+NW_TEST_MAIN(NWT_ENTRY(shaped_index_matches_full_pass) NWT_ENTRY(template_encoding) NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
                  NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(signed_chain)
-                 NWT_ENTRY(crash_recovery) NWT_ENTRY(retention_simulated_clock)
+                 NWT_ENTRY(crash_recovery) NWT_ENTRY(crash_recovery_torn_header) NWT_ENTRY(retention_simulated_clock)
                  NWT_ENTRY(retention_legal_floor) NWT_ENTRY(disk_full))
