@@ -575,16 +575,6 @@ static inline int kc_slot(const struct ctx *c, int kind, const char *v, size_t n
 }
 #endif
 
-/* The cache kind of the keys of action a (0: none). */
-static inline int act_kind(enum act a)
-{
-    static const uint8_t k[] = {[A_IP] = K_IP, [A_MAC] = K_MAC, [A_USER] = K_USER,
-                                [A_CALLING] = K_CALLING, [A_DOM] = K_DOM, [A_TYPE] = KC_TYPE,
-                                [A_SRC_IP] = K_IP, [A_SRC_MAC] = K_MAC, [A_DEST_IP] = K_IP,
-                                [A_DEST_MAC] = K_MAC};
-    return (unsigned)a < sizeof k ? k[a] : 0;
-}
-
 /* The keys of value v/n of this kind: from the cache when there is one. */
 static void emit_cached(struct ctx *c, struct kc_ent *tab, int kind, const char *v, size_t n,
                         int esc)
