@@ -495,20 +495,59 @@ static inline void rec_copy(uint8_t *d, const char *rec, size_t b, size_t n, siz
     memcpy(d, rec + b, n);
 }
 
+/* rec stored as is: byte 0, the record, '\n'. */
+static size_t tmpl_verbatim(uint8_t *out, size_t o, const char *rec, size_t len)
+{
+    out[o] = 0;
+    memcpy(out + o + 1, rec, len);
+    out[o + 1 + len] = '\n';
+    return o + len + 2;
+}
+
+/*
+ * The record's values (v bytes) are at out + o + 1; its template is sk/s with
+ * hash h. Refer to the block's template of these bytes, or add it (0xff, u16
+ * length, the template, then the values slid up), or, the table being full,
+ * store rec verbatim. Returns the new end.
+ */
+static size_t tmpl_put(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
+                       const uint8_t *sk, size_t s, uint64_t h, size_t v)
+{
+    size_t slot;
+
+    for (slot = h & 511; te->tab[slot].id; slot = (slot + 1) & 511)
+        if (te->tab[slot].h == h && te->tab[slot].len == s &&
+            memcmp(out + te->tab[slot].off, sk, s) == 0) {
+            out[o] = te->tab[slot].id;
+            return o + 1 + v;
+        }
+    if (te->ntmpl >= TMPL_MAX) return tmpl_verbatim(out, o, rec, len);
+    memmove(out + o + 3 + s, out + o + 1, v);
+    out[o] = 0xff;
+    out[o + 1] = (uint8_t)s;
+    out[o + 2] = (uint8_t)(s >> 8);
+    memcpy(out + o + 3, sk, s);
+    te->tab[slot].h = h;
+    te->tab[slot].off = (uint32_t)(o + 3);
+    te->tab[slot].len = (uint16_t)s;
+    te->tab[slot].id = (uint8_t)++te->ntmpl;
+    return o + 3 + s + v;
+}
+
 size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
                     const struct nw__spans *sp)
 {
     uint8_t sk[TMPL_MAX_LEN + 16];
     uint8_t *val = out + o + 1; /* values go after the id byte: a known template, the common case */
-    size_t s = 0, v = 0, prev = 0, n, slot;
-    uint64_t h;
+    size_t s = 0, v = 0, prev = 0, n;
 
-    if (sp == NULL || sp->over) goto verbatim;
+    if (sp == NULL || sp->over) return tmpl_verbatim(out, o, rec, len);
     for (size_t i = 0; i + 1 < sp->n; i += 2) {
         size_t b = sp->v[i], e = sp->v[i + 1];
-        if (b < prev || e < b || e > len) goto verbatim;
+        if (b < prev || e < b || e > len) return tmpl_verbatim(out, o, rec, len);
         n = b - prev;
-        if (s + n + 1 > TMPL_MAX_LEN || v + (e - b) + 1 > len) goto verbatim;
+        if (s + n + 1 > TMPL_MAX_LEN || v + (e - b) + 1 > len)
+            return tmpl_verbatim(out, o, rec, len);
         rec_copy(sk + s, rec, prev, n, len);
         s += n;
         sk[s++] = 1;
@@ -518,33 +557,10 @@ size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec
         prev = e;
     }
     n = len - prev;
-    if (s + n > TMPL_MAX_LEN) goto verbatim;
+    if (s + n > TMPL_MAX_LEN) return tmpl_verbatim(out, o, rec, len);
     memcpy(sk + s, rec + prev, n);
     s += n;
-    h = nw__store_hash64(sk, s, 5);
-    for (slot = h & 511; te->tab[slot].id; slot = (slot + 1) & 511)
-        if (te->tab[slot].h == h && te->tab[slot].len == s &&
-            memcmp(out + te->tab[slot].off, sk, s) == 0) {
-            out[o] = te->tab[slot].id;
-            return o + 1 + v;
-        }
-    if (te->ntmpl >= TMPL_MAX) goto verbatim;
-    /* a new template: 0xff, u16 length, the template, then the values (slid up) */
-    memmove(out + o + 3 + s, val, v);
-    out[o] = 0xff;
-    out[o + 1] = (uint8_t)s;
-    out[o + 2] = (uint8_t)(s >> 8);
-    memcpy(out + o + 3, sk, s);
-    te->tab[slot].h = h;
-    te->tab[slot].off = (uint32_t)(o + 3);
-    te->tab[slot].len = (uint16_t)s;
-    te->tab[slot].id = (uint8_t)++te->ntmpl;
-    return o + 3 + s + v;
-verbatim:
-    out[o] = 0;
-    memcpy(out + o + 1, rec, len);
-    out[o + 1 + len] = '\n';
-    return o + len + 2;
+    return tmpl_put(te, out, o, rec, len, sk, s, nw__store_hash64(sk, s, 5), v);
 }
 
 size_t nw__tmpl_add_known(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec,
@@ -552,40 +568,20 @@ size_t nw__tmpl_add_known(struct tmpl_enc *te, uint8_t *out, size_t o, const cha
                           uint64_t h)
 {
     uint8_t *val = out + o + 1;
-    size_t v = 0, prev = 0, slot;
+    size_t v = 0, prev = 0;
 
     /* the same conditions as nw__tmpl_add (its checks are on running totals) */
-    if (sp->over || s > TMPL_MAX_LEN) goto verbatim;
+    if (sp->over || s > TMPL_MAX_LEN) return tmpl_verbatim(out, o, rec, len);
     for (size_t i = 0; i + 1 < sp->n; i += 2) {
         size_t b = sp->v[i], e = sp->v[i + 1];
-        if (b < prev || e < b || e > len || v + (e - b) + 1 > len) goto verbatim;
+        if (b < prev || e < b || e > len || v + (e - b) + 1 > len)
+            return tmpl_verbatim(out, o, rec, len);
         rec_copy(val + v, rec, b, e - b, len);
         v += e - b;
         val[v++] = 0;
         prev = e;
     }
-    for (slot = h & 511; te->tab[slot].id; slot = (slot + 1) & 511)
-        if (te->tab[slot].h == h && te->tab[slot].len == s &&
-            memcmp(out + te->tab[slot].off, sk, s) == 0) {
-            out[o] = te->tab[slot].id;
-            return o + 1 + v;
-        }
-    if (te->ntmpl >= TMPL_MAX) goto verbatim;
-    memmove(out + o + 3 + s, val, v);
-    out[o] = 0xff;
-    out[o + 1] = (uint8_t)s;
-    out[o + 2] = (uint8_t)(s >> 8);
-    memcpy(out + o + 3, sk, s);
-    te->tab[slot].h = h;
-    te->tab[slot].off = (uint32_t)(o + 3);
-    te->tab[slot].len = (uint16_t)s;
-    te->tab[slot].id = (uint8_t)++te->ntmpl;
-    return o + 3 + s + v;
-verbatim:
-    out[o] = 0;
-    memcpy(out + o + 1, rec, len);
-    out[o + 1 + len] = '\n';
-    return o + len + 2;
+    return tmpl_put(te, out, o, rec, len, sk, s, h, v);
 }
 
 /*
