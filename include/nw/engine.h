@@ -62,6 +62,7 @@ void nw_engine_set_linktype(struct nw_engine *e, int dlt);
 struct nw_engine_ahead {
     int ok;
     uint32_t flow_hash;
+    uint32_t ident_hash[2]; /* of t.src, t.dst: computed once for the three stages */
     struct nw_tuple t;
 };
 void nw_engine_prefetch(struct nw_engine *e, const uint8_t *frame, size_t caplen,

@@ -136,11 +136,12 @@ void *nw_identity_aux(struct nw_identity *id, int slot, size_t size, void (*fini
 
 void nw_identity_get_stats(const struct nw_identity *id, struct nw_identity_stats *st);
 
-/* Prefetch hint for a lookup of addr soon: stage 0 its hash bucket, 1 the
- * entry the bucket names, 2 that entry's cached user object. No effect on
- * state; a NULL table or other family is ignored. */
-void nw_identity_prefetch(const struct nw_identity *id, int family, const uint8_t *addr,
-                          int stage);
+/* The table's hash of addr (family 4 or 6; 0 for others), for the hints below. */
+uint32_t nw_identity_hash(int family, const uint8_t *addr);
+/* Prefetch hint for a lookup of the address of hash h soon: stage 0 its
+ * bucket, 1 the entry the bucket names, 2 that entry's cached user object.
+ * No effect on state; a NULL table is ignored. */
+void nw_identity_prefetch(const struct nw_identity *id, uint32_t h, int stage);
 /*
  * Write "user":{...} into b for the binding in force for addr at ts.
  * Returns 1 if one was written, 0 if no binding applies.

@@ -126,16 +126,18 @@ void nw_engine_prefetch(struct nw_engine *e, const uint8_t *frame, size_t caplen
     if (!a->ok) return;
     a->flow_hash = nw_flow_hash(&a->t);
     nw_flow_prefetch(e->flows, a->flow_hash, 0);
-    nw_identity_prefetch(e->ident, a->t.family, a->t.src, 0);
-    nw_identity_prefetch(e->ident, a->t.family, a->t.dst, 0);
+    a->ident_hash[0] = nw_identity_hash(a->t.family, a->t.src);
+    a->ident_hash[1] = nw_identity_hash(a->t.family, a->t.dst);
+    nw_identity_prefetch(e->ident, a->ident_hash[0], 0);
+    nw_identity_prefetch(e->ident, a->ident_hash[1], 0);
 }
 
 void nw_engine_prefetch_more(struct nw_engine *e, const struct nw_engine_ahead *a, int stage)
 {
     if (!a->ok) return;
     if (stage == 1) nw_flow_prefetch(e->flows, a->flow_hash, 1);
-    nw_identity_prefetch(e->ident, a->t.family, a->t.src, stage);
-    nw_identity_prefetch(e->ident, a->t.family, a->t.dst, stage);
+    nw_identity_prefetch(e->ident, a->ident_hash[0], stage);
+    nw_identity_prefetch(e->ident, a->ident_hash[1], stage);
 }
 
 void nw_engine_tick(struct nw_engine *e, uint64_t now_us)

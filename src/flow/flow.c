@@ -396,13 +396,13 @@ static void walk_ahead(const struct nw_flow_table *ft, const struct nw_flow *f)
             NW_PREFETCH((const char *)n[3] + off);
     if (n[2] != NULL) {
         if (n[2]->al.state != NULL) NW_PREFETCH(n[2]->al.state);
-        nw_identity_prefetch(id, n[2]->t.family, n[2]->t.src, 0);
-        nw_identity_prefetch(id, n[2]->t.family, n[2]->t.dst, 0);
+        nw_identity_prefetch(id, nw_identity_hash(n[2]->t.family, n[2]->t.src), 0);
+        nw_identity_prefetch(id, nw_identity_hash(n[2]->t.family, n[2]->t.dst), 0);
     }
     for (int k = 1; k >= 0; k--)
         if (n[k] != NULL) {
-            nw_identity_prefetch(id, n[k]->t.family, n[k]->t.src, 2 - k);
-            nw_identity_prefetch(id, n[k]->t.family, n[k]->t.dst, 2 - k);
+            nw_identity_prefetch(id, nw_identity_hash(n[k]->t.family, n[k]->t.src), 2 - k);
+            nw_identity_prefetch(id, nw_identity_hash(n[k]->t.family, n[k]->t.dst), 2 - k);
         }
 }
 

@@ -946,14 +946,16 @@ int nw_identity_lookup(struct nw_identity *id, int family, const uint8_t *addr, 
     return 1;
 }
 
-void nw_identity_prefetch(const struct nw_identity *id, int family, const uint8_t *addr,
-                          int stage)
+uint32_t nw_identity_hash(int family, const uint8_t *addr)
 {
-    uint32_t h;
+    return family == 4 || family == 6 ? (uint32_t)hash_key(family, addr) : 0;
+}
+
+void nw_identity_prefetch(const struct nw_identity *id, uint32_t h, int stage)
+{
     size_t i;
 
-    if (id == NULL || (family != 4 && family != 6) || id->nslots == 0) return;
-    h = (uint32_t)hash_key(family, addr);
+    if (id == NULL || id->nslots == 0) return;
     i = h & (id->nslots - 1);
     if (stage == 0) {
         NW_PREFETCH(&id->slots[i]);
