@@ -35,7 +35,6 @@
 
 struct nw_pool_chunk {
     struct nw_pool_chunk *next;
-    size_t bytes;
 };
 
 /* the chunk header keeps objects 16-byte aligned (nw_alloc's are) */
@@ -71,7 +70,6 @@ static int grow(struct nw_pool *p)
 
     if (c == NULL) return NW_ENOMEM;
     c->next = p->chunks;
-    c->bytes = bytes;
     p->chunks = c;
     p->chunk_bytes += bytes;
     p->cur = (char *)c + CHUNK_HDR;
