@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "nw/core.h"
+#include "nw/digest.h"
 #include "tls_hello.h"
 
 #define QUIC_CRYPTO_MAX (64u * 1024u) /* CRYPTO stream bytes kept per epoch */
@@ -109,14 +110,14 @@ struct quic_state {
 /* ---- crypto primitives ---- */
 
 /*
- * OpenSSL 3 looks algorithms up by name on every one-shot call (HMAC(),
- * EVP_aes_128_gcm() inits), which cost more than the crypto itself here.
- * So each thread fetches SHA-256, AES-128-ECB and AES-128-GCM once and
- * reuses one context of each; they stay reachable until exit.
+ * OpenSSL 3 looks algorithms up by name on every one-shot call
+ * (EVP_aes_128_gcm() inits), which cost more than the crypto itself here.
+ * So each thread fetches AES-128-ECB and AES-128-GCM once and reuses one
+ * context of each; they stay reachable until exit. HMAC-SHA256 is
+ * nw_hmac_sha256 (util/digest.c: no allocation per digest, and the salt's
+ * and a secret's pad states are reused).
  */
 struct quic_crypto {
-    EVP_MD *sha256;
-    EVP_MD_CTX *md_ctx;
     EVP_CIPHER *ecb, *gcm;
     EVP_CIPHER_CTX *ecb_ctx, *gcm_ctx;
     int ready;
@@ -127,41 +128,12 @@ static int crypto_ready(void)
 {
     if (qc.ready) return qc.ready > 0;
     qc.ready = -1;
-    qc.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    qc.md_ctx = EVP_MD_CTX_new();
     qc.ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
     qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
     qc.ecb_ctx = EVP_CIPHER_CTX_new();
     qc.gcm_ctx = EVP_CIPHER_CTX_new();
-    if (qc.sha256 && qc.md_ctx && qc.ecb && qc.gcm && qc.ecb_ctx && qc.gcm_ctx) qc.ready = 1;
+    if (qc.ecb && qc.gcm && qc.ecb_ctx && qc.gcm_ctx) qc.ready = 1;
     return qc.ready > 0;
-}
-
-/*
- * HMAC-SHA256(key, data) into out (32 bytes), RFC 2104 over one reused
- * digest context: the keys here (salts and secrets) are at most 32 bytes, so
- * the key block is the key zero-padded. EVP_MAC costs several times more per
- * call, and QUIC key derivation makes five of these per connection.
- */
-static int hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen,
-                       uint8_t out[32])
-{
-    uint8_t pad[64], inner[32];
-    unsigned int ol = 0;
-    EVP_MD_CTX *c;
-
-    if (!crypto_ready() || klen > sizeof pad) return -1;
-    c = qc.md_ctx;
-    memset(pad, 0x36, sizeof pad);
-    for (size_t i = 0; i < klen; i++) pad[i] ^= key[i];
-    if (EVP_DigestInit_ex2(c, qc.sha256, NULL) != 1 || EVP_DigestUpdate(c, pad, 64) != 1 ||
-        EVP_DigestUpdate(c, data, dlen) != 1 || EVP_DigestFinal_ex(c, inner, &ol) != 1)
-        return -1;
-    for (size_t i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c; /* ipad -> opad */
-    if (EVP_DigestInit_ex2(c, qc.sha256, NULL) != 1 || EVP_DigestUpdate(c, pad, 64) != 1 ||
-        EVP_DigestUpdate(c, inner, 32) != 1 || EVP_DigestFinal_ex(c, out, &ol) != 1 || ol != 32)
-        return -1;
-    return 0;
 }
 
 /* HKDF-Expand-Label (RFC 8446 7.1) with an empty context; out_len <= 32. */
@@ -181,7 +153,7 @@ static int hkdf_expand_label(const uint8_t secret[32], const char *label, uint8_
     n += ll;
     info[n++] = 0;    /* context length */
     info[n++] = 0x01; /* T(1) counter: one block is enough for <= 32 bytes */
-    if (hmac_sha256(secret, 32, info, n, t) != 0) return -1;
+    if (nw_hmac_sha256(secret, 32, info, n, t) != 0) return -1;
     memcpy(out, t, out_len);
     return 0;
 }
@@ -193,7 +165,7 @@ static int derive_keys(const struct quic_ver *ver, const uint8_t *dcid, size_t d
     static const uint8_t empty = 0;
 
     memset(k, 0, sizeof *k);
-    if (hmac_sha256(ver->salt, 20, dcid_len ? dcid : &empty, dcid_len, prk) != 0) return -1;
+    if (nw_hmac_sha256(ver->salt, 20, dcid_len ? dcid : &empty, dcid_len, prk) != 0) return -1;
     if (hkdf_expand_label(prk, "client in", cs, 32) != 0 ||
         hkdf_expand_label(cs, ver->v2 ? "quicv2 key" : "quic key", k->key, 16) != 0 ||
         hkdf_expand_label(cs, ver->v2 ? "quicv2 iv" : "quic iv", k->iv, 12) != 0 ||

@@ -16,11 +16,11 @@
  */
 #include "tls_hello.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nw/core.h"
+#include "nw/digest.h"
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 
@@ -190,39 +190,19 @@ static void hex_lower(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* MD5 and SHA-256 fetched once per thread, each with a context kept for
- * reuse: EVP_md5()/EVP_sha256() make OpenSSL 3 look the algorithm up again,
- * and EVP_Digest allocates and frees a context, on every digest (~4k
- * instructions of a JA3/JA4 hash of ~100 bytes). */
-struct md_slot {
-    EVP_MD *md;
-    EVP_MD_CTX *ctx;
-};
-
-static struct md_slot *md_get(int sha256)
+/* The hex of MD5 (sha256 = 0) or SHA-256 of p, cut to nhex digits. */
+static void digest_hex(int sha256, const void *p, size_t n, char *out, size_t nhex)
 {
-    static _Thread_local struct md_slot mds[2];
-    struct md_slot *m = &mds[sha256 != 0];
+    uint8_t d[32];
+    char full[2 * sizeof d + 1];
+    size_t dl = sha256 ? 32 : 16;
 
-    if (m->md == NULL) m->md = EVP_MD_fetch(NULL, sha256 ? "SHA256" : "MD5", NULL);
-    if (m->ctx == NULL) m->ctx = EVP_MD_CTX_new();
-    return m;
-}
-
-static int digest_hex(struct md_slot *m, const void *p, size_t n, char *out, size_t nhex)
-{
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
-    char full[2 * EVP_MAX_MD_SIZE + 1];
-
-    if (m->md == NULL || m->ctx == NULL || EVP_DigestInit_ex2(m->ctx, m->md, NULL) != 1 ||
-        EVP_DigestUpdate(m->ctx, p, n) != 1 || EVP_DigestFinal_ex(m->ctx, d, &dl) != 1)
-        return NW_ENOMEM;
+    if (sha256) nw_sha256(p, n, d);
+    else nw_md5(p, n, d);
     hex_lower(d, dl, full);
-    if (nhex > 2 * (size_t)dl) nhex = 2 * (size_t)dl;
+    if (nhex > 2 * dl) nhex = 2 * dl;
     memcpy(out, full, nhex);
     out[nhex] = '\0';
-    return 0;
 }
 
 /* Append the 2-byte entries of s as decimal, '-' separated, GREASE left out. */
@@ -276,7 +256,8 @@ int nw_tls_ja3(const struct nw_tls_hello *h, struct nw_buf *str, char md5hex[33]
         ja3_exts(str, h);
     }
     if (!nw_buf_ok(str)) return NW_ENOMEM;
-    return digest_hex(md_get(0), str->data + start, str->len - start, md5hex, 32);
+    digest_hex(0, str->data + start, str->len - start, md5hex, 32);
+    return 0;
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -345,7 +326,8 @@ static int ja4_hash(const uint16_t *v, size_t n, struct nw_tls_slice sig, char o
         nw_buf_put_hex(&b, s, 4);
         first = 0;
     }
-    rc = nw_buf_ok(&b) ? digest_hex(md_get(1), b.data, b.len, out, 12) : NW_ENOMEM;
+    rc = nw_buf_ok(&b) ? 0 : NW_ENOMEM;
+    if (rc == 0) digest_hex(1, b.data, b.len, out, 12);
     nw_buf_fini(&b);
     return rc;
 }

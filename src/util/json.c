@@ -457,8 +457,8 @@ size_t nw_fmt_ip(char *out, int family, const uint8_t *a)
     size_t n = 0;
     /* IPv4-mapped ::ffff:a.b.c.d */
     if (best == 0 && bestlen == 5 && g[5] == 0xffff) {
-        int k = snprintf(out, 46, "::ffff:%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
-        return (size_t)k;
+        memcpy(out, "::ffff:", 7);
+        return 7 + nw_fmt_ip(out + 7, 4, a + 12);
     }
     for (int i = 0; i < 8; i++) {
         if (i == best) {
@@ -467,7 +467,9 @@ size_t nw_fmt_ip(char *out, int family, const uint8_t *a)
             i += bestlen - 1;
             continue;
         }
-        n += (size_t)snprintf(out + n, 46 - n, "%x", g[i]);
+        /* %x: no leading zeros */
+        for (int sh = g[i] >= 0x1000 ? 12 : g[i] >= 0x100 ? 8 : g[i] >= 0x10 ? 4 : 0; sh >= 0; sh -= 4)
+            out[n++] = "0123456789abcdef"[g[i] >> sh & 15];
         if (i < 7) out[n++] = ':';
     }
     out[n] = '\0';

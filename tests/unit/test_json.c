@@ -1,8 +1,12 @@
-/* test_json.c - the JSON writer: separators, escaping, numbers, addresses. */
+/* test_json.c - the JSON writer: separators, escaping, numbers, addresses, times. */
+#include "nw/core.h"
 #include "nw/json.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nwtest.h"
 
@@ -66,6 +70,95 @@ TEST(ipv6_text_rfc5952)
     CHECK_STR(out, "::");
     nw_fmt_ip(out, 6, g);
     CHECK_STR(out, "2001:db8:0:1::1:0");
+}
+
+/* Every IPv6 text against inet_ntop (RFC 5952 form, glibc agrees), on
+ * addresses built to hit every zero-run position and group width. */
+TEST(ipv6_text_matches_inet_ntop)
+{
+    static const uint16_t vals[] = {0, 1, 0xa, 0x10, 0xab, 0x100, 0xabc, 0x1000, 0xffff};
+    uint64_t x = 88172645463325252ull;
+    char out[64], ref[64];
+
+    for (int k = 0; k < 20000; k++) {
+        uint8_t a[16];
+        for (int i = 0; i < 8; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint16_t v = (x >> 8) % 3 == 0 ? 0 : vals[x % (sizeof vals / sizeof vals[0])];
+            a[2 * i] = (uint8_t)(v >> 8);
+            a[2 * i + 1] = (uint8_t)v;
+        }
+        if (k % 7 == 0) { /* IPv4-mapped */
+            memset(a, 0, 10);
+            a[10] = a[11] = 0xff;
+        }
+        static const uint8_t zero12[12];
+        size_t n = nw_fmt_ip(out, 6, a);
+        /* glibc writes the deprecated IPv4-compatible ::a.b.c.d; RFC 5952 hex */
+        if (memcmp(a, zero12, 12) == 0) continue;
+        CHECK(inet_ntop(AF_INET6, a, ref, sizeof ref) != NULL);
+        CHECK_STR(out, ref);
+        CHECK_EQ(n, strlen(ref));
+    }
+}
+
+/* The reference: localtime_r and strftime for every timestamp, no cache. */
+static void ref_rfc3339(uint64_t ts_us, char *out, size_t size)
+{
+    time_t t = (time_t)(ts_us / 1000000u);
+    struct tm tm;
+    char d[32];
+    long off;
+
+    localtime_r(&t, &tm);
+    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+    off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
+    snprintf(out, size, "%s.%06u%c%02d:%02d", d, (unsigned)(ts_us % 1000000u),
+             tm.tm_gmtoff < 0 ? '-' : '+', (int)(off / 3600 % 100), (int)(off % 3600 / 60));
+}
+
+/* The minute cache against the reference, in zones with DST changes (whole
+ * and half hours; a POSIX rule changing in mid-minute) and an offset with
+ * seconds, at and around each change, in the interleaved order records have
+ * (now, then a flow's start). */
+TEST(rfc3339_matches_localtime_across_offset_changes)
+{
+    static const struct {
+        const char *tz;
+        int64_t around; /* an offset change, UTC seconds */
+    } z[] = {
+        {"Europe/Berlin", 1774746000},      /* 2026-03-29 01:00 UTC, +01 -> +02 */
+        {"Europe/Berlin", 1792890000},      /* 2026-10-25 01:00 UTC, +02 -> +01 */
+        {"Australia/Lord_Howe", 1775314800}, /* 2026-04-05, +11 -> +10:30 */
+        {"Africa/Monrovia", 63593070},       /* 1972-01-07, -00:44:30 -> +00 */
+        {"AAA-1BBB,M3.5.0/2:00:30,M10.5.0/3:00:30", 1774746030}, /* mid-minute, by 1 h */
+        {"Asia/Shanghai", 1783267200},
+        {"UTC", 1783267200},
+    };
+    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    char out[NW_TIME_BUFSZ], ref[64];
+    uint64_t x = 2463534242ull;
+
+    for (size_t k = 0; k < sizeof z / sizeof z[0]; k++) {
+        setenv("TZ", z[k].tz, 1);
+        tzset();
+        /* evict what the cache holds from the previous zone: 4 fresh minutes */
+        for (int i = 0; i < 8; i++) nw_time_rfc3339((uint64_t)(315532800 + k * 600 + i * 60) * 1000000u, out);
+        for (int i = 0; i < 20000; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int64_t s = z[k].around + (int64_t)(x % 14400) - 7200;
+            if (i % 3 == 0) s -= (int64_t)(x >> 20) % 600; /* a flow's start, late */
+            uint64_t us = (uint64_t)s * 1000000u + (x >> 32) % 1000000u;
+            size_t n = nw_time_rfc3339(us, out);
+            ref_rfc3339(us, ref, sizeof ref);
+            CHECK_STR(out, ref);
+            CHECK_EQ(n, strlen(ref));
+        }
+    }
+    if (old) setenv("TZ", old, 1);
+    else unsetenv("TZ");
+    tzset();
+    free(old);
 }
 
 TEST(max_sets_oom_not_partial)
@@ -217,6 +310,8 @@ TEST(borrowed_storage_grows_to_heap)
 }
 
 NW_TEST_MAIN(NWT_ENTRY(separators) NWT_ENTRY(escapes_hostile_bytes) NWT_ENTRY(int64_min)
-                 NWT_ENTRY(ipv6_text_rfc5952) NWT_ENTRY(max_sets_oom_not_partial)
+                 NWT_ENTRY(ipv6_text_rfc5952) NWT_ENTRY(ipv6_text_matches_inet_ntop)
+                 NWT_ENTRY(rfc3339_matches_localtime_across_offset_changes)
+                 NWT_ENTRY(max_sets_oom_not_partial)
                  NWT_ENTRY(escape_every_byte_at_every_offset) NWT_ENTRY(numbers_and_keyed_writers)
                  NWT_ENTRY(max_is_exact) NWT_ENTRY(borrowed_storage_grows_to_heap))
