@@ -327,6 +327,40 @@ TEST(crypto_reordered_across_packets)
     nw_testctx_fini(&t);
 }
 
+/*
+ * A hole of 1..9 bytes at every offset across a bitmap byte: the hello must
+ * wait for it (no record, no SNI from bytes not yet received), then come out
+ * once. PADDING runs of 0..19 bytes sit before the second frame, so the run
+ * skipper must stop exactly at the next frame type.
+ */
+TEST(crypto_small_holes_and_padding_runs)
+{
+    uint8_t ch[300], f1[700], f2[200], p1[800], p2[300];
+    size_t chn = unhex(rfc_ch_hex, ch);
+
+    for (size_t hole = 1; hole <= 9; hole++) {
+        for (size_t at = 40; at < 57; at++) {
+            struct nw_testctx t;
+            size_t pad = (hole * 7 + at) % 20, n1 = 0, n2, l1, l2;
+            n1 += crypto_frame(f1 + n1, ch, 0, at);
+            memset(f1 + n1, 0, pad);
+            n1 += pad;
+            n1 += crypto_frame(f1 + n1, ch, at + hole, chn - at - hole);
+            n2 = crypto_frame(f2, ch, at, hole);
+            l1 = seal(p1, dcid_a, dcid_a, 8, 0, f1, n1);
+            l2 = seal(p2, dcid_a, dcid_a, 8, 1, f2, n2);
+            CHECK(start(&t) == 0);
+            CHECK(nw_testctx_feed(&t, NW_DIR_TOSERVER, p1, l1) == 0);
+            CHECK_EQ(nw_testctx_count(&t, "\"event_type\":\"quic\""), 0);
+            CHECK(nw_testctx_feed(&t, NW_DIR_TOSERVER, p2, l2) == 0);
+            CHECK_EQ(nw_testctx_count(&t, "\"event_type\":\"quic\""), 1);
+            CHECK_HAS(recs(&t), "\"sni\":\"example.com\"");
+            nw_testctx_end(&t);
+            nw_testctx_fini(&t);
+        }
+    }
+}
+
 /* Two Initial packets coalesced in one datagram, followed by zero padding. */
 TEST(coalesced_packets)
 {
@@ -465,6 +499,7 @@ TEST(probe)
 
 NW_TEST_MAIN(NWT_ENTRY(rfc9001_client_initial) NWT_ENTRY(rfc9369_v2_client_initial)
                  NWT_ENTRY(damaged_and_truncated) NWT_ENTRY(crypto_reordered_across_packets)
+                 NWT_ENTRY(crypto_small_holes_and_padding_runs)
                      NWT_ENTRY(coalesced_packets) NWT_ENTRY(retry_then_new_connection)
                          NWT_ENTRY(keys_kept_after_dcid_change) NWT_ENTRY(hostile_crypto_frames)
                              NWT_ENTRY(garbage_datagrams) NWT_ENTRY(probe))
