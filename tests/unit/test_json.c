@@ -142,13 +142,47 @@ TEST(rfc3339_matches_localtime_across_offset_changes)
     for (size_t k = 0; k < sizeof z / sizeof z[0]; k++) {
         setenv("TZ", z[k].tz, 1);
         tzset();
-        /* evict what the cache holds from the previous zone: 4 fresh minutes */
-        for (int i = 0; i < 8; i++) nw_time_rfc3339((uint64_t)(315532800 + k * 600 + i * 60) * 1000000u, out);
+        /* evict what the cache holds from the previous zone: 8 fresh hours */
+        for (int i = 0; i < 8; i++)
+            nw_time_rfc3339((uint64_t)(315532800 + k * 86400 + i * 3600) * 1000000u, out);
         for (int i = 0; i < 20000; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             int64_t s = z[k].around + (int64_t)(x % 14400) - 7200;
             if (i % 3 == 0) s -= (int64_t)(x >> 20) % 600; /* a flow's start, late */
             uint64_t us = (uint64_t)s * 1000000u + (x >> 32) % 1000000u;
+            size_t n = nw_time_rfc3339(us, out);
+            ref_rfc3339(us, ref, sizeof ref);
+            CHECK_STR(out, ref);
+            CHECK_EQ(n, strlen(ref));
+        }
+    }
+    if (old) setenv("TZ", old, 1);
+    else unsetenv("TZ");
+    tzset();
+    free(old);
+}
+
+/* The civil-date arithmetic against localtime over the whole range of
+ * uint64 microseconds that localtime can express: 1970 to year 9999 and
+ * beyond (five-digit years take the C library path). */
+TEST(rfc3339_matches_localtime_over_centuries)
+{
+    static const char *zones[] = {"Europe/Berlin", "America/St_Johns", "Asia/Kathmandu", "UTC"};
+    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    char out[NW_TIME_BUFSZ], ref[64];
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+
+    for (size_t k = 0; k < sizeof zones / sizeof zones[0]; k++) {
+        setenv("TZ", zones[k], 1);
+        tzset();
+        for (int i = 0; i < 8; i++)
+            nw_time_rfc3339((uint64_t)(946684800 + k * 86400 + i * 3600) * 1000000u, out);
+        for (int i = 0; i < 20000; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* up to year ~11000 (347e9 s); a few ends of days and years */
+            uint64_t sec = x % 347000000000ull;
+            if (i % 5 == 0) sec = sec / 86400 * 86400 + 86399 - (x >> 40) % 3;
+            uint64_t us = sec * 1000000u + (x >> 20) % 1000000u;
             size_t n = nw_time_rfc3339(us, out);
             ref_rfc3339(us, ref, sizeof ref);
             CHECK_STR(out, ref);
@@ -312,6 +346,7 @@ TEST(borrowed_storage_grows_to_heap)
 NW_TEST_MAIN(NWT_ENTRY(separators) NWT_ENTRY(escapes_hostile_bytes) NWT_ENTRY(int64_min)
                  NWT_ENTRY(ipv6_text_rfc5952) NWT_ENTRY(ipv6_text_matches_inet_ntop)
                  NWT_ENTRY(rfc3339_matches_localtime_across_offset_changes)
+                 NWT_ENTRY(rfc3339_matches_localtime_over_centuries)
                  NWT_ENTRY(max_sets_oom_not_partial)
                  NWT_ENTRY(escape_every_byte_at_every_offset) NWT_ENTRY(numbers_and_keyed_writers)
                  NWT_ENTRY(max_is_exact) NWT_ENTRY(borrowed_storage_grows_to_heap))
