@@ -845,6 +845,7 @@ struct nw__shapes {
     uint8_t *arena;             /* SHAPE_ARENA + 16: 16-byte loads past a piece stay inside */
     uint32_t alen;
     uint64_t hits, misses;      /* records that followed a known shape / did not */
+    uint32_t gen;               /* times the trie started over (template keys) */
     uint8_t acts[SHAPE_VALS];   /* the full pass's action per value */
     struct kc_ent *kc;          /* KC_SLOTS entries, 64-byte aligned: the key cache (above) */
     void *kc_mem;               /* its allocation */
@@ -1018,6 +1019,7 @@ static uint32_t shape_child(struct nw__shapes *sh, uint32_t cur, int kind, const
 
 void nw__shapes_reset(struct nw__shapes *sh)
 {
+    sh->gen++; /* END node numbers are reused: the old template keys must not match */
     sh->tc.n = 0;
     sh->nnode = 1;
     sh->alen = 0;
@@ -1097,6 +1099,7 @@ int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len,
     t->sk = NULL;
     t->len = 0;
     t->h = 0;
+    t->key = 0;
     rc = shape_match(sh, &c, line, len, &rs, &end);
     if (rc != 1) sh->hits++;
     if (rc == 1) {
@@ -1113,6 +1116,7 @@ int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len,
         t->sk = sh->arena + sh->node[end].sk;
         t->len = sh->node[end].sklen;
         t->h = sh->node[end].h;
+        t->key = (uint64_t)(sh->gen + 1u) << 32 | end;
     }
     return rc;
 }
