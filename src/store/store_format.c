@@ -52,6 +52,14 @@ static inline uint64_t run_hash(const uint8_t *p, size_t n)
                   (c * 0x165667b19e3779f9ull + d + n) * 0x27d4eb2f165667c5ull);
 }
 
+static inline int eq6(const uint8_t *a, const uint8_t *b) /* no call, unlike memcmp(, , 6) */
+{
+    uint32_t a0, b0;
+    uint16_t a1, b1;
+    memcpy(&a0, a, 4), memcpy(&a1, a + 4, 2), memcpy(&b0, b, 4), memcpy(&b1, b + 4, 2);
+    return a0 == b0 && a1 == b1;
+}
+
 static inline int dig2(const uint8_t *v)
 {
     return (unsigned)(v[0] - '0') < 10 && (unsigned)(v[1] - '0') < 10;
@@ -758,7 +766,7 @@ static int ts_elide(struct tmpl_enc *te, const uint8_t *v, size_t n, uint64_t ts
         memcpy(&a0, v, 8), memcpy(&a1, v + 8, 8);
         memcpy(&b0, te->tc.pre, 8), memcpy(&b1, te->tc.pre + 8, 8);
         if (a0 == b0 && a1 == b1 &&
-            (n == 27 ? v[26] == te->tc.suf[0] : memcmp(v + 26, te->tc.suf, 6) == 0))
+            (n == 27 ? v[26] == te->tc.suf[0] : eq6(v + 26, te->tc.suf)))
             return te->tc.base + x == ts;
     }
     if (ts < x || nw__ts_fmt(ts, v + 26, n - 26, f) != 0 || memcmp(f, v, 26) != 0) return 0;
@@ -1263,6 +1271,12 @@ out:
     nw_free(runs);
     nw_free(ts);
     return rc;
+}
+
+int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base)
+{
+    return tmpl3_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
 }
 
 /* ---------------------------------------------------------- timestamps -- */

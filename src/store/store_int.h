@@ -195,6 +195,10 @@ size_t nw__tmpl3_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *re
  */
 int nw__ts_fmt(uint64_t ts, const uint8_t *suf, size_t sn, uint8_t out[26]);
 
+/* nw__tmpl_decode for an IDENT3 stream: x ends with the nrec timestamps (deltas from base). */
+int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base);
+
 /* Expand x[0..xlen) into out (exactly raw_len bytes, recs_len of records). 0 or NW_EFORMAT. */
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
                     size_t nrec);
