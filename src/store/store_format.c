@@ -1134,6 +1134,47 @@ out:
 }
 
 /*
+ * The 0x00 ends of a stream's values, in order: a 64-byte window of zero
+ * bits over the stream (every 0x00 from a record's first value on ends a
+ * value or a code), memchr near the stream's end.
+ */
+struct zfind {
+    const uint8_t *x;
+    size_t xe, vb; /* the stream's end; the window's start */
+    uint64_t wm;   /* zero bits of x[vb..vb+64) not consumed yet */
+    int win;
+};
+
+static inline void zf_init(struct zfind *z, const uint8_t *x, size_t xe, size_t i)
+{
+    z->x = x, z->xe = xe, z->vb = i, z->wm = 0, z->win = 0;
+#ifdef __SSE2__
+    if (i + 64 <= xe) z->wm = zmask64(x + i), z->win = 1;
+#endif
+}
+
+/* The next 0x00 at or after i (the last one consumed was before i): 0, or -1 if none. */
+static inline int zf_next(struct zfind *z, size_t i, size_t *e)
+{
+    const uint8_t *p;
+#ifdef __SSE2__
+    while (z->win && z->wm == 0) { /* bounded: vb grows to xe */
+        z->vb += 64;
+        if (z->vb + 64 > z->xe) z->win = 0;
+        else z->wm = zmask64(z->x + z->vb);
+    }
+    if (z->win) {
+        *e = z->vb + (size_t)__builtin_ctzll(z->wm);
+        z->wm &= z->wm - 1;
+        return *e >= i ? 0 : -1;
+    }
+#endif
+    if (i >= z->xe || (p = memchr(z->x + i, 0, z->xe - i)) == NULL) return -1;
+    *e = (size_t)(p - z->x);
+    return 0;
+}
+
+/*
  * IDENT3 stream (docs/internals/store.md): as tmpl_decode, but a value may
  * be a code (its first byte < 0x20, which no JSON value starts with):
  * 0x02 + suffix = the record's timestamp formatted with that offset; 0x03 d1
@@ -1144,8 +1185,10 @@ out:
 static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                         size_t raw_len, size_t nrec, struct merge *m, uint64_t base)
 {
-    const uint8_t *tp[TMPL_MAX + 1];
+    const uint8_t *tp[TMPL_MAX + 1], *omem = out + raw_len, *xmem = x + xlen;
     uint16_t tl[TMPL_MAX + 1], ns[TMPL_MAX + 1]; /* ns: the template's values */
+    uint16_t np[TMPL_MAX + 1];                   /* pieces known (values + 1), 0 = too many */
+    uint16_t *pl = NULL;                         /* piece lengths, TMPL_PIECES per template */
     struct {
         uint32_t off, k;
     } *runs = NULL;
@@ -1155,11 +1198,18 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
 
     if (raw_len < recs_len || xlen < tsl) return NW_EFORMAT;
     xe = xlen - tsl; /* the stream ends here; the timestamps follow */
-    if ((ts = nw_alloc((nrec + 1) * sizeof *ts)) == NULL) return NW_ENOMEM;
+    ts = nw_alloc((nrec + 1) * sizeof *ts);
+    pl = nw_alloc((size_t)(TMPL_MAX + 1) * TMPL_PIECES * sizeof *pl);
+    if (ts == NULL || pl == NULL) {
+        rc = NW_ENOMEM;
+        goto out;
+    }
     if (nw__ts_decode(x + xe, tsl, ts, nrec, base) != 0) goto out;
     for (size_t r = 0; r < nrec; r++) {
         const uint8_t *t, *te;
-        size_t left, rp = 0, rleft = 0, defleft = 0;
+        const uint16_t *L;
+        size_t left, j, rp = 0, rleft = 0, defleft = 0;
+        struct zfind zf;
         unsigned id;
         if (m != NULL && m->k < m->n && m->pos[m->k] == r) { /* an identity record */
             const uint8_t *nl = memchr(m->ip, '\n', (size_t)(m->ie - m->ip));
@@ -1184,15 +1234,23 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
             continue;
         }
         if (id == 0xff) {
-            size_t n, k = 0;
+            size_t n, k = 0, last = 0;
+            uint16_t *P;
             if (ntmpl >= TMPL_MAX || xe - i < 2) goto out;
             n = (size_t)x[i] | (size_t)x[i + 1] << 8;
             i += 2;
             if (n > TMPL_MAX_LEN || n > xe - i) goto out;
             tp[++ntmpl] = x + i;
             tl[ntmpl] = (uint16_t)n;
-            for (size_t j = 0; j < n; j++) k += x[i + j] == 1;
+            P = pl + ntmpl * TMPL_PIECES;
+            for (j = 0; j < n; j++)
+                if (x[i + j] == 1) {
+                    if (k + 1 < TMPL_PIECES) P[k] = (uint16_t)(j - last);
+                    k++, last = j + 1;
+                }
             ns[ntmpl] = (uint16_t)k;
+            np[ntmpl] = k + 1 < TMPL_PIECES ? (uint16_t)(k + 1) : 0;
+            if (np[ntmpl]) P[k] = (uint16_t)(n - last);
             i += n;
             id = (unsigned)ntmpl;
         } else if (id > ntmpl) {
@@ -1201,30 +1259,39 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
         t = tp[id];
         te = t + tl[id];
         left = ns[id];
-        for (;;) { /* bounded: each turn consumes a piece of the template */
-            const uint8_t *q = memchr(t, 1, (size_t)(te - t)), *z;
-            size_t n = (size_t)((q ? q : te) - t);
+        L = np[id] ? pl + id * TMPL_PIECES : NULL;
+        zf_init(&zf, x, xe, i);
+        for (j = 0;; j++) { /* bounded: each turn consumes a piece of the template */
+            const uint8_t *q;
+            size_t n, e;
+            if (L != NULL) { /* the pieces are known */
+                n = L[j];
+                q = j + 1 < np[id] ? t + n : NULL;
+            } else {
+                q = memchr(t, 1, (size_t)(te - t));
+                n = (size_t)((q ? q : te) - t);
+            }
             if (n > recs_len - o) goto out;
-            memcpy(out + o, t, n);
+            copy_n(out + o, omem, t, xmem, n);
             o += n;
             if (q == NULL) break;
             t = q + 1;
-            for (;;) { /* this value: at most a run code, then the value */
-                if (rleft) {
-                    z = memchr(x + rp, 0, xe - rp);
+            for (;;) { /* this slot's value: at most a run code, then the value */
+                if (rleft) { /* from a run defined before; its values were checked then */
+                    const uint8_t *z = memchr(x + rp, 0, xe - rp);
                     if (z == NULL) goto out;
                     n = (size_t)(z - (x + rp));
                     if (n > recs_len - o) goto out;
-                    memcpy(out + o, x + rp, n);
+                    copy_n(out + o, omem, x + rp, xmem, n);
                     o += n, rp += n + 1, rleft--;
                     break;
                 }
-                if (i >= xe || (z = memchr(x + i, 0, xe - i)) == NULL) goto out;
-                n = (size_t)(z - (x + i));
+                if (zf_next(&zf, i, &e) != 0) goto out;
+                n = e - i;
                 if (n == 0 || x[i] >= 0x20) { /* a value as it is */
                     if (n > recs_len - o) goto out;
-                    memcpy(out + o, x + i, n);
-                    o += n, i += n + 1;
+                    copy_n(out + o, omem, x + i, xmem, n);
+                    o += n, i = e + 1;
                     if (defleft) defleft--;
                     break;
                 }
@@ -1233,15 +1300,15 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
                     if (25 + n > recs_len - o || nw__ts_fmt(ts[r], x + i + 1, n - 1, out + o) != 0)
                         goto out;
                     memcpy(out + o + 26, x + i + 1, n - 1);
-                    o += 25 + n, i += n + 1;
+                    o += 25 + n, i = e + 1;
                     break;
                 }
-                if (x[i] == 3 && n == 3) { /* its digits are not 0: z is the first 0 */
+                if (x[i] == 3 && n == 3) { /* its digits are not 0: e is the first 0 */
                     size_t idx = (size_t)(x[i + 1] - 1) * 255 + (size_t)(x[i + 2] - 1);
                     if (idx >= nruns || runs[idx].k > left) goto out;
                     rp = runs[idx].off;
                     rleft = runs[idx].k;
-                    i += 4;
+                    i = e + 1;
                     continue;
                 }
                 if (x[i] == 4 && n == 2) {
@@ -1250,10 +1317,10 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
                         rc = NW_ENOMEM;
                         goto out;
                     }
-                    runs[nruns].off = (uint32_t)(i + 3);
+                    runs[nruns].off = (uint32_t)(e + 1);
                     runs[nruns++].k = x[i + 1];
                     defleft = x[i + 1];
-                    i += 3;
+                    i = e + 1;
                     continue;
                 }
                 goto out;
@@ -1269,6 +1336,7 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
     rc = 0;
 out:
     nw_free(runs);
+    nw_free(pl);
     nw_free(ts);
     return rc;
 }

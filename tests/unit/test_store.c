@@ -763,6 +763,11 @@ static size_t rec3(char *rec, size_t cap, int r)
     if (r < 5300) /* more templates than the table holds */
         return (size_t)snprintf(rec, cap, "{\"timestamp\":\"2026-01-10T02:00:00.000000Z\",\"k%d\":%d,"
                                 "\"user\":{\"a\":\"%d\",\"b\":\"x\"}}", r, r, r % 7);
+    if (r < 5310) { /* more values than the decoder's piece table: its byte-search path */
+        size_t n = (size_t)snprintf(rec, cap, "{\"timestamp\":\"2026-01-10T03:00:00.000000Z\",\"a\":[");
+        for (int k = 0; k < 200 + r % 3; k++) n += (size_t)snprintf(rec + n, cap - n, "%s%d", k ? "," : "", k * r);
+        return n + (size_t)snprintf(rec + n, cap - n, "],\"user\":{\"a\":\"%d\",\"b\":\"y\"}}", r % 2);
+    }
     return rec3(rec, cap, nf + (r * 7919) % 5000); /* users again, in another order */
 }
 
