@@ -1133,6 +1133,65 @@ out:
     return rc;
 }
 
+/* The first 0x00 in [p, end), or NULL; run values are short: no call. */
+static inline const uint8_t *find0(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+    for (; p + 16 <= end; p += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_setzero_si128()));
+        if (m) return p + __builtin_ctz(m);
+    }
+#endif
+    for (; p < end; p++)
+        if (*p == 0) return p;
+    return NULL;
+}
+
+/*
+ * A timestamp code's text: nw__ts_fmt once per minute and suffix, then only
+ * the seconds and fraction (the records of a block share their minutes).
+ */
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+struct ts_text {
+    uint64_t base; /* µs of the cached minute's start; UINT64_MAX: none */
+    uint8_t pre[17], suf[6];
+    size_t sn;
+};
+
+static inline int ts_text(struct ts_text *c, uint64_t ts, const uint8_t *suf, size_t sn,
+                          uint8_t *out)
+{
+    uint64_t d;
+    unsigned sec, f;
+
+    if (ts >= c->base && ts - c->base < 60000000u && sn == c->sn && sn <= 6 &&
+        memcmp(suf, c->suf, sn) == 0) {
+        d = ts - c->base;
+        memcpy(out, c->pre, 17);
+        sec = (unsigned)(d / 1000000u);
+        f = (unsigned)(d % 1000000u);
+        memcpy(out + 17, digits2 + 2 * sec, 2);
+        out[19] = '.';
+        memcpy(out + 20, digits2 + 2 * (f / 10000u), 2);
+        memcpy(out + 22, digits2 + 2 * (f / 100u % 100u), 2);
+        memcpy(out + 24, digits2 + 2 * (f % 100u), 2);
+        return 0;
+    }
+    if (nw__ts_fmt(ts, suf, sn, out) != 0) return -1;
+    d = (uint64_t)((out[17] - '0') * 10 + (out[18] - '0'));
+    for (int k = 20; k < 26; k++) d = d * 10 + (uint64_t)(out[k] - '0'); /* µs in the minute */
+    c->base = ts - d;
+    memcpy(c->pre, out, 17);
+    memcpy(c->suf, suf, sn);
+    c->sn = sn;
+    return 0;
+}
+
 /*
  * The 0x00 ends of a stream's values, in order: a 64-byte window of zero
  * bits over the stream (every 0x00 from a record's first value on ends a
@@ -1194,10 +1253,13 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
     } *runs = NULL;
     uint64_t *ts = NULL;
     size_t tsl = raw_len - recs_len, xe, i = 0, o = 0, ntmpl = 0, nruns = 0;
+    struct ts_text tt;
     int rc = NW_EFORMAT;
 
     if (raw_len < recs_len || xlen < tsl) return NW_EFORMAT;
     xe = xlen - tsl; /* the stream ends here; the timestamps follow */
+    tt.base = UINT64_MAX;
+    tt.sn = 7; /* no suffix is that long: the cache is empty */
     ts = nw_alloc((nrec + 1) * sizeof *ts);
     pl = nw_alloc((size_t)(TMPL_MAX + 1) * TMPL_PIECES * sizeof *pl);
     if (ts == NULL || pl == NULL) {
@@ -1277,8 +1339,8 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
             if (q == NULL) break;
             t = q + 1;
             for (;;) { /* this slot's value: at most a run code, then the value */
-                if (rleft) { /* from a run defined before; its values were checked then */
-                    const uint8_t *z = memchr(x + rp, 0, xe - rp);
+                if (__builtin_expect(rleft != 0, 0)) { /* from a run defined before (checked then) */
+                    const uint8_t *z = find0(x + rp, x + xe);
                     if (z == NULL) goto out;
                     n = (size_t)(z - (x + rp));
                     if (n > recs_len - o) goto out;
@@ -1288,7 +1350,7 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
                 }
                 if (zf_next(&zf, i, &e) != 0) goto out;
                 n = e - i;
-                if (n == 0 || x[i] >= 0x20) { /* a value as it is */
+                if (__builtin_expect(n == 0 || x[i] >= 0x20, 1)) { /* a value as it is */
                     if (n > recs_len - o) goto out;
                     copy_n(out + o, omem, x + i, xmem, n);
                     o += n, i = e + 1;
@@ -1297,7 +1359,7 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
                 }
                 if (defleft) goto out; /* a run's values are plain */
                 if (x[i] == 2) {
-                    if (25 + n > recs_len - o || nw__ts_fmt(ts[r], x + i + 1, n - 1, out + o) != 0)
+                    if (25 + n > recs_len - o || ts_text(&tt, ts[r], x + i + 1, n - 1, out + o) != 0)
                         goto out;
                     memcpy(out + o + 26, x + i + 1, n - 1);
                     o += 25 + n, i = e + 1;
