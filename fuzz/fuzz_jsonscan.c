@@ -4,7 +4,10 @@
  * (nw_store_index_keys) must never read out of bounds, recurse without
  * bound or disagree with each other. The input's lines, in order, also go
  * through the writer's shape path (shapes learnt from the earlier lines of
- * the same input), which must agree with the full pass (shape_check.h).
+ * the same input), which must agree with the full pass (shape_check.h),
+ * and through the IDENT3 value coding (timestamps, user runs), which must
+ * give the line back byte-exact, from the built template and the shape
+ * path's alike (enc3_check).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +18,45 @@
 #include "shape_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void no_hash(void *arg, uint64_t h) { (void)arg, (void)h; }
+static void no_key(void *arg, const char *k, size_t n) { (void)arg, (void)k, (void)n; }
+
+/* An accepted line, coded twice in one IDENT3 stream (the second time its
+ * run is a reference), decodes to itself twice; 1 when so. */
+static int enc3_check(struct nw__shapes *sh, const char *line, size_t len)
+{
+    static uint32_t v1[2 * 1024];
+    static struct tmpl_enc te1, te2;
+    struct nw__spans sp = {.v = v1, .cap = 2 * 1024};
+    struct nw__shape_tmpl tk;
+    uint64_t ts[2];
+    size_t cap = 4 * (len + TMPL_MAX_LEN + 64), o1 = 0, o2 = 0, tl;
+    uint8_t *x1, *x2, *out;
+    int ok;
+
+    if (nw__index_record(line, len, &ts[0], no_key, NULL, &sp) != 0) return 1;
+    ts[1] = ts[0];
+    x1 = malloc(cap), x2 = malloc(cap), out = malloc(2 * len + 40);
+    if (x1 == NULL || x2 == NULL || out == NULL) abort();
+    nw__tmpl_reset(&te1);
+    nw__tmpl_reset(&te2);
+    o1 = nw__tmpl3_add(&te1, x1, o1, line, len, &sp, NULL, ts[0]);
+    o1 = nw__tmpl3_add(&te1, x1, o1, line, len, &sp, NULL, ts[0]);
+    tl = nw__ts_encode(x1 + o1, ts, 2, ts[0]);
+    ok = nw__tmpl3_decode(x1, o1 + tl, out, 2 * len + 2, 2 * len + 2 + tl, 2, ts[0]) == 0 &&
+         memcmp(out, line, len) == 0 && out[len] == '\n' && memcmp(out + len + 1, line, len) == 0;
+    if (ok && nw__index_record_shaped(sh, line, len, &ts[1], no_hash, NULL, &sp, &tk) == 0 &&
+        tk.sk) { /* the template handed out by the shape path: the same stream */
+        o2 = nw__tmpl3_add(&te2, x2, o2, line, len, &sp, &tk, ts[0]);
+        o2 = nw__tmpl3_add(&te2, x2, o2, line, len, &sp, &tk, ts[0]);
+        ok = o1 == o2 && memcmp(x1, x2, o1) == 0;
+    }
+    free(x1);
+    free(x2);
+    free(out);
+    return ok;
+}
 
 static void on_key(void *arg, const char *key, size_t n)
 {
@@ -71,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (one == NULL) abort();
             memcpy(one, line + b, e - b);
             if (!shape_check(sh, one, e - b)) abort();
+            if (!enc3_check(sh, one, e - b)) abort();
             free(one);
             b = e + 1;
         }

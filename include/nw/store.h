@@ -137,7 +137,7 @@ struct nw_store_opts {
     uint64_t flush_ms;        /* write a partial block when its oldest record is this
                                  old (wall clock), checked on append and tick (1000) */
     int fsync;                /* enum nw_store_fsync (INTERVAL) */
-    int level;                /* zstd level 1..19 (2) */
+    int level;                /* zstd level 1..19 (1) */
     uint32_t retention_days;  /* 0 = no retention pass; else >= 60 (180) */
     uint64_t reserve_bytes;   /* kept free for the disk-full alarm (1 MiB) */
     const char *sign_key;     /* Ed25519 secret key file (outside DIR) or NULL */

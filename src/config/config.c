@@ -58,7 +58,7 @@ const struct nw_config_def nw_config_defs[] = {
      "No. 82 art. 13)"},
     {"store", "sign_key", NW_CFG_STRING, "", 0, 0, OFF(store_sign_key),
      "Ed25519 secret key file (outside the store) that signs the chain; '' = unsigned"},
-    {"store", "compression_level", NW_CFG_UINT, "2", 1, 19, OFF(store_level),
+    {"store", "compression_level", NW_CFG_UINT, "1", 1, 19, OFF(store_level),
      "zstd level of store blocks (higher = smaller and slower ingest)"},
     {"store", "block_size", NW_CFG_SIZE, "4M", 64 * KIB, 32 * MIB, OFF(store_block_size),
      "raw JSON bytes per compressed block (the unit of skipping and of compression)"},

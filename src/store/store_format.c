@@ -37,6 +37,34 @@ static inline uint64_t fmix64(uint64_t k)
     return k;
 }
 
+/* Hash of a run's bytes for the run table: the first and last 16 bytes and the
+ * length tell users apart (their address comes first); memcmp decides. */
+static inline uint64_t run_hash(const uint8_t *p, size_t n)
+{
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+
+    if (n < 16) return nw__store_hash64(p, n, 7);
+    memcpy(&a, p, 8);
+    memcpy(&b, p + 8, 8);
+    memcpy(&c, p + n - 16, 8);
+    memcpy(&d, p + n - 8, 8);
+    return fmix64((a * 0x9e3779b97f4a7c15ull + b) * 0xc2b2ae3d27d4eb4full ^
+                  (c * 0x165667b19e3779f9ull + d + n) * 0x27d4eb2f165667c5ull);
+}
+
+static inline int eq6(const uint8_t *a, const uint8_t *b) /* no call, unlike memcmp(, , 6) */
+{
+    uint32_t a0, b0;
+    uint16_t a1, b1;
+    memcpy(&a0, a, 4), memcpy(&a1, a + 4, 2), memcpy(&b0, b, 4), memcpy(&b1, b + 4, 2);
+    return a0 == b0 && a1 == b1;
+}
+
+static inline int dig2(const uint8_t *v)
+{
+    return (unsigned)(v[0] - '0') < 10 && (unsigned)(v[1] - '0') < 10;
+}
+
 /* A fast 64-bit non-cryptographic hash (4 lanes, murmur3 finalizer). Used
  * for bloom keys and torn-write detection; SHA-256 is the tamper check. */
 uint64_t nw__store_hash64(const void *vp, size_t len, uint64_t seed)
@@ -196,10 +224,10 @@ int nw__blk_hdr_decode(const uint8_t in[BLK_HDR_LEN], struct blk_hdr *h)
     h->enc = le32_get(in + 52);
     h->hash = le64_get(in + 56);
     if (h->enc == BLK_ENC_PLAIN ? h->xlen != 0
-        : (h->enc != BLK_ENC_TMPL && h->enc != BLK_ENC_IDENT) || h->xlen == 0 ||
+        : (h->enc != BLK_ENC_TMPL && !BLK_ENC_HAS_IDENT(h->enc)) || h->xlen == 0 ||
               h->xlen > BLOCK_MAX_RAW)
         return NW_EFORMAT;
-    if (h->enc == BLK_ENC_IDENT && h->comp_len <= IDENT_DIR_LEN) return NW_EFORMAT;
+    if (BLK_ENC_HAS_IDENT(h->enc) && h->comp_len <= IDENT_DIR_LEN) return NW_EFORMAT;
     if (h->nrec == 0 || h->nrec > BLOCK_MAX_RECS || h->raw_len > BLOCK_MAX_RAW ||
         h->comp_len == 0 || h->comp_len > BLOCK_MAX_COMP ||
         h->min_ts > h->max_ts)
@@ -255,6 +283,8 @@ struct merge {
 
 static int tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                        size_t raw_len, size_t nrec, struct merge *m);
+static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base);
 static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *area,
                             const struct blk_ident *d, uint8_t *out, uint8_t *cls, uint32_t *pos);
 
@@ -296,7 +326,10 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
     m.k = 0;
     m.ip = ir;
     m.ie = ir + d.recs;
-    if ((rc = tmpl_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m)) != 0) goto out;
+    rc = h->enc == BLK_ENC_IDENT3
+             ? tmpl3_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m, h->min_ts)
+             : tmpl_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m);
+    if (rc != 0) goto out;
     rc = NW_EFORMAT;
     if (d.nrec && /* most blocks hold no identity record: nothing to compare */
         (nw__ts_decode(out + h->recs_len, h->raw_len - h->recs_len, ts, h->nrec, h->min_ts) != 0 ||
@@ -320,7 +353,7 @@ int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
 {
     size_t n;
 
-    if (h->enc == BLK_ENC_IDENT) {
+    if (BLK_ENC_HAS_IDENT(h->enc)) {
         int rc = ident_block(dctx, h, comp, out);
         if (rc != 0) return rc;
         n = h->raw_len;
@@ -451,7 +484,11 @@ static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint
         if (pos) pos[k] = (uint32_t)g;
     }
     if (p != pe) goto out;
-    rc = tmpl_decode(x, sl + d->tslen, out, d->recs, (size_t)d->recs + d->tslen, d->nrec, NULL);
+    rc = h->enc == BLK_ENC_IDENT3 ? tmpl3_decode(x, sl + d->tslen, out, d->recs,
+                                                  (size_t)d->recs + d->tslen, d->nrec, NULL,
+                                                  h->min_ts)
+                                    : tmpl_decode(x, sl + d->tslen, out, d->recs,
+                                                  (size_t)d->recs + d->tslen, d->nrec, NULL);
 out:
     nw_free(x);
     return rc;
@@ -461,6 +498,59 @@ int nw__blk_ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uin
                              const struct blk_ident *d, uint8_t *out, uint8_t *cls)
 {
     return ident_decompress(dctx, h, area, d, out, cls, NULL);
+}
+
+/* ------------------------------------------------------ timestamp text -- */
+
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);
+
+static inline void put2(uint8_t *o, unsigned v)
+{
+    o[0] = (uint8_t)('0' + v / 10), o[1] = (uint8_t)('0' + v % 10);
+}
+
+int nw__ts_fmt(uint64_t ts, const uint8_t *suf, size_t sn, uint8_t out[26])
+{
+    int64_t off, local, day;
+    uint64_t r;
+    unsigned hh, mm, mo, dd, f;
+    int y;
+
+    if (sn == 1 && suf[0] == 'Z') {
+        off = 0;
+    } else if (sn == 6 && (suf[0] == '+' || suf[0] == '-') && dig2(suf + 1) && suf[3] == ':' &&
+               dig2(suf + 4)) {
+        hh = (unsigned)(suf[1] - '0') * 10 + (unsigned)(suf[2] - '0');
+        mm = (unsigned)(suf[4] - '0') * 10 + (unsigned)(suf[5] - '0');
+        if (hh > 23 || mm > 59) return -1;
+        off = (int64_t)(hh * 60 + mm) * 60000000;
+        if (suf[0] == '-') off = -off;
+    } else {
+        return -1;
+    }
+    if (ts > (uint64_t)INT64_MAX / 2) return -1;
+    local = (int64_t)ts + off;
+    if (local < 0) return -1;
+    day = local / 86400000000ll;
+    r = (uint64_t)(local % 86400000000ll);
+    civil_from_days(day, &y, &mo, &dd);
+    if (y > 9999) return -1;
+    put2(out, (unsigned)y / 100);
+    put2(out + 2, (unsigned)y % 100);
+    out[4] = '-';
+    put2(out + 5, mo);
+    out[7] = '-';
+    put2(out + 8, dd);
+    out[10] = 'T';
+    put2(out + 11, (unsigned)(r / 3600000000u));
+    out[13] = ':';
+    put2(out + 14, (unsigned)(r / 60000000u % 60));
+    out[16] = ':';
+    put2(out + 17, (unsigned)(r / 1000000u % 60));
+    out[19] = '.';
+    f = (unsigned)(r % 1000000u);
+    for (int k = 25; k >= 20; k--, f /= 10) out[k] = (uint8_t)('0' + f % 10);
+    return 0;
 }
 
 /* ----------------------------------------------------------- templates -- */
@@ -475,9 +565,31 @@ int nw__blk_ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uin
  * verbatim.
  */
 
+/* The IDENT3 run table of a stream: open addressing on the hash of a run's bytes. */
+#define RUN_SLOTS (2 * TMPL_RUN_MAX)
+struct tmpl_run {
+    uint64_t h;
+    uint32_t off;  /* the run's values in out (each 0x00-terminated) */
+    uint16_t len;  /* their bytes; 0 = empty slot */
+    uint16_t idx;
+};
+
 void nw__tmpl_reset(struct tmpl_enc *te)
 {
+    struct tmpl_run *rt = te->rt;
+    unsigned nrun = te->nrun;
+
     memset(te, 0, sizeof *te);
+    te->rt = rt;
+    if (rt && nrun) memset(rt, 0, RUN_SLOTS * sizeof *rt);
+}
+
+void nw__tmpl_fini(struct tmpl_enc *te)
+{
+    nw_free(te->rt);
+    te->rt = NULL;
+    te->nrun = 0;
+    nw__tmpl_reset(te);
 }
 
 /* Copy n bytes of rec at b (rec has len bytes) to d, which has 16 bytes of slack. */
@@ -582,6 +694,241 @@ size_t nw__tmpl_add_known(struct tmpl_enc *te, uint8_t *out, size_t o, const cha
         prev = e;
     }
     return tmpl_put(te, out, o, rec, len, sk, s, h, v);
+}
+
+/*
+ * IDENT3's run of a template: the values of the root member "user" when it
+ * is an object (a user's identity repeats in every record of theirs, and its
+ * 7 values are ~70 bytes: a reference is 4). Compact form only ("user":{ at
+ * depth 1); 2..255 values. *rk = 0: none.
+ */
+static void tmpl_run_of(const uint8_t *sk, size_t s, uint16_t *rb, uint8_t *rk)
+{
+    size_t slot = 0;
+    int depth = 0, instr = 0;
+
+    *rb = 0, *rk = 0;
+    for (size_t i = 0; i < s; i++) { /* bounded: i only grows */
+        uint8_t c = sk[i];
+        if (c == 1) {
+            slot++;
+        } else if (instr) {
+            if (c == '\\') i++;
+            else if (c == '"') instr = 0;
+        } else if (c == '"') {
+            if (depth == 1 && s - i >= 8 && memcmp(sk + i, "\"user\":{", 8) == 0) {
+                size_t b = slot;
+                int d = 2, ins = 0;
+                for (i += 8; i < s && d > 1; i++) {
+                    c = sk[i];
+                    if (c == 1) slot++;
+                    else if (ins) {
+                        if (c == '\\') i++;
+                        else if (c == '"') ins = 0;
+                    } else if (c == '"') ins = 1;
+                    else if (c == '{' || c == '[') d++;
+                    else if (c == '}' || c == ']') d--;
+                }
+                if (d == 1 && slot - b >= 2 && slot - b <= 255 && b <= UINT16_MAX)
+                    *rb = (uint16_t)b, *rk = (uint8_t)(slot - b);
+                return;
+            }
+            instr = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+}
+
+/*
+ * May value v/n (27 or 32 bytes) be stored as 0x02 + suffix, i.e. is it
+ * exactly nw__ts_fmt(ts, its suffix)? The minute last found so is cached:
+ * within it only the seconds and fraction are compared (the formatting of
+ * base + x for x < 60 s is that minute's text plus x's digits).
+ */
+static int ts_elide(struct tmpl_enc *te, const uint8_t *v, size_t n, uint64_t ts)
+{
+    uint64_t x;
+    uint8_t f[26];
+
+    if (v[4] != '-' || v[16] != ':' || v[19] != '.' || !dig2(v + 17) || !dig2(v + 20) ||
+        !dig2(v + 22) || !dig2(v + 24))
+        return 0;
+    x = ((uint64_t)(v[17] - '0') * 10 + (uint64_t)(v[18] - '0')) * 1000000u +
+        (uint64_t)(v[20] - '0') * 100000u + (uint64_t)(v[21] - '0') * 10000u +
+        (uint64_t)(v[22] - '0') * 1000u + (uint64_t)(v[23] - '0') * 100u +
+        (uint64_t)(v[24] - '0') * 10u + (uint64_t)(v[25] - '0');
+    if (x >= 60000000u) return 0;
+    if (te->tc.n == n) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, v, 8), memcpy(&a1, v + 8, 8);
+        memcpy(&b0, te->tc.pre, 8), memcpy(&b1, te->tc.pre + 8, 8);
+        if (a0 == b0 && a1 == b1 &&
+            (n == 27 ? v[26] == te->tc.suf[0] : eq6(v + 26, te->tc.suf)))
+            return te->tc.base + x == ts;
+    }
+    if (ts < x || nw__ts_fmt(ts, v + 26, n - 26, f) != 0 || memcmp(f, v, 26) != 0) return 0;
+    memcpy(te->tc.pre, v, 16);
+    memcpy(te->tc.suf, v + 26, n - 26);
+    te->tc.n = n;
+    te->tc.base = ts - x;
+    return 1;
+}
+
+/*
+ * Values [kb, ke) of rec (spans sv) to val at *v, each + 0x00; with te, a
+ * value that is the record's timestamp text as 0x02 + suffix. -1 when a
+ * span is out of order or the values outgrow room (then stored verbatim).
+ */
+static inline int put_vals(struct tmpl_enc *te, uint8_t *val, size_t *vp, size_t room,
+                           const char *rec, size_t len, const uint32_t *sv, size_t kb, size_t ke,
+                           size_t *prevp, uint64_t ts)
+{
+    const uint8_t *r = (const uint8_t *)rec;
+    size_t v = *vp, prev = *prevp;
+
+    for (size_t k = kb; k < ke; k++) {
+        size_t b = sv[2 * k], e = sv[2 * k + 1], n = e - b;
+        if (b < prev || e < b || e > len || v + n + 8 > room) return -1;
+        prev = e;
+        if (te && (n == 27 || n == 32) && r[b + 4] == '-' && ts_elide(te, r + b, n, ts)) {
+            val[v] = 2;
+            memcpy(val + v + 1, r + b + 26, n - 26);
+            v += n - 25;
+            val[v++] = 0;
+            continue;
+        }
+        rec_copy(val + v, rec, b, n, len);
+        v += n;
+        val[v++] = 0;
+    }
+    *vp = v;
+    *prevp = prev;
+    return 0;
+}
+
+size_t nw__tmpl3_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
+                     const struct nw__spans *sp, const struct nw__shape_tmpl *known, uint64_t ts)
+{
+    const uint8_t *sk = known ? known->sk : NULL;
+    size_t s = sk ? known->len : 0;
+    uint64_t h = sk ? known->h : 0, key = sk ? known->key : 0;
+    uint8_t skb[TMPL_MAX_LEN + 16];
+    uint8_t *val = out + o + 1; /* values after the id byte; slid up for a new template */
+    size_t slot, v = 0, prev = 0, nv, rb = SIZE_MAX, mpos = 0;
+    size_t rslot = SIZE_MAX, roff = 0, rlen = 0; /* a run defined by this record */
+    size_t room = len + 16; /* the values' bytes never exceed the record's, + a run marker */
+    uint64_t rh = 0;
+    int found = 0;
+    unsigned rk = 0;
+    uint8_t id;
+
+    if (sp == NULL || sp->over) return tmpl_verbatim(out, o, rec, len);
+    if (sk == NULL) { /* the template from the spans, as nw__tmpl_add builds it */
+        s = 0;
+        for (size_t i = 0; i + 1 < sp->n; i += 2) {
+            size_t b = sp->v[i], e = sp->v[i + 1], n = b - prev;
+            if (b < prev || e < b || e > len || s + n + 1 > TMPL_MAX_LEN)
+                return tmpl_verbatim(out, o, rec, len);
+            memcpy(skb + s, rec + prev, n);
+            s += n;
+            skb[s++] = 1;
+            prev = e;
+        }
+        if (s + (len - prev) > TMPL_MAX_LEN) return tmpl_verbatim(out, o, rec, len);
+        memcpy(skb + s, rec + prev, len - prev);
+        s += len - prev;
+        sk = skb;
+        h = nw__store_hash64(sk, s, 5);
+        prev = 0;
+    } else if (s > TMPL_MAX_LEN) {
+        return tmpl_verbatim(out, o, rec, len);
+    }
+    for (slot = h & 511; te->tab[slot].id; slot = (slot + 1) & 511)
+        if (te->tab[slot].h == h && te->tab[slot].len == s &&
+            ((key && te->tab[slot].key == key) || memcmp(out + te->tab[slot].off, sk, s) == 0)) {
+            found = 1; /* the same key: the same trie node, so the same bytes */
+            te->tab[slot].key = key;
+            break;
+        }
+    if (found) {
+        rk = te->tab[slot].rk;
+        rb = te->tab[slot].rb;
+    } else {
+        uint16_t b16;
+        uint8_t k8;
+        if (te->ntmpl >= TMPL_MAX) return tmpl_verbatim(out, o, rec, len);
+        tmpl_run_of(sk, s, &b16, &k8);
+        rk = k8, rb = b16;
+    }
+    if (rk == 0 || (te->rt == NULL && (te->rt = nw_calloc(RUN_SLOTS, sizeof *te->rt)) == NULL))
+        rb = SIZE_MAX; /* no run table (out of memory): the values as they are */
+    nv = sp->n / 2;
+    if (rb >= nv || nv - rb < rk) rb = nv, rk = 0; /* the run must be whole */
+    if (put_vals(te, val, &v, room, rec, len, sp->v, 0, rb, &prev, ts) != 0)
+        return tmpl_verbatim(out, o, rec, len);
+    if (rk) { /* room for its marker, then its values as they are */
+        size_t rl, j;
+        const uint8_t *rv;
+        mpos = v;
+        v += 3;
+        if (put_vals(NULL, val, &v, room, rec, len, sp->v, rb, rb + rk, &prev, ts) != 0)
+            return tmpl_verbatim(out, o, rec, len);
+        rl = v - mpos - 3;
+        rv = val + mpos + 3;
+        rh = run_hash(rv, rl);
+        for (j = rh & (RUN_SLOTS - 1); te->rt[j].len; j = (j + 1) & (RUN_SLOTS - 1))
+            if (te->rt[j].h == rh && te->rt[j].len == rl && memcmp(out + te->rt[j].off, rv, rl) == 0)
+                break;
+        if (te->rt[j].len) { /* seen before in this block: 0x03 and two digits 1..255 */
+            unsigned idx = te->rt[j].idx;
+            val[mpos] = 3;
+            val[mpos + 1] = (uint8_t)(idx / 255 + 1);
+            val[mpos + 2] = (uint8_t)(idx % 255 + 1);
+            val[mpos + 3] = 0;
+            v = mpos + 4;
+        } else if (te->nrun < TMPL_RUN_MAX && rl <= UINT16_MAX) { /* defined: 0x04 k, values */
+            val[mpos] = 4;
+            val[mpos + 1] = (uint8_t)rk;
+            val[mpos + 2] = 0;
+            rslot = j; /* entered once the record is surely stored so */
+            roff = mpos + 3;
+            rlen = rl;
+        } else {
+            memmove(val + mpos, rv, rl); /* not kept: no marker */
+            v -= 3;
+        }
+        if (put_vals(te, val, &v, room, rec, len, sp->v, rb + rk, nv, &prev, ts) != 0)
+            return tmpl_verbatim(out, o, rec, len);
+    }
+    if (found) {
+        id = te->tab[slot].id;
+        out[o] = id;
+        o += 1;
+    } else {
+        memmove(out + o + 3 + s, out + o + 1, v);
+        out[o] = 0xff;
+        out[o + 1] = (uint8_t)s;
+        out[o + 2] = (uint8_t)(s >> 8);
+        memcpy(out + o + 3, sk, s);
+        te->tab[slot].h = h;
+        te->tab[slot].off = (uint32_t)(o + 3);
+        te->tab[slot].len = (uint16_t)s;
+        te->tab[slot].id = (uint8_t)++te->ntmpl;
+        te->tab[slot].rk = (uint8_t)rk;
+        te->tab[slot].rb = (uint16_t)(rk ? rb : 0);
+        te->tab[slot].key = key;
+        o += 3 + s;
+    }
+    if (rslot != SIZE_MAX) {
+        te->rt[rslot].h = rh;
+        te->rt[rslot].len = (uint16_t)rlen;
+        te->rt[rslot].idx = (uint16_t)te->nrun++;
+        te->rt[rslot].off = (uint32_t)(o + roff);
+    }
+    return o + v;
 }
 
 /*
@@ -784,6 +1131,282 @@ static int tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_
 out:
     nw_free(pl);
     return rc;
+}
+
+/* The first 0x00 in [p, end), or NULL; run values are short: no call. */
+static inline const uint8_t *find0(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+    for (; p + 16 <= end; p += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_setzero_si128()));
+        if (m) return p + __builtin_ctz(m);
+    }
+#endif
+    for (; p < end; p++)
+        if (*p == 0) return p;
+    return NULL;
+}
+
+/*
+ * A timestamp code's text: nw__ts_fmt once per minute and suffix, then only
+ * the seconds and fraction (the records of a block share their minutes).
+ */
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+struct ts_text {
+    uint64_t base; /* µs of the cached minute's start; UINT64_MAX: none */
+    uint8_t pre[17], suf[6];
+    size_t sn;
+};
+
+static inline int ts_text(struct ts_text *c, uint64_t ts, const uint8_t *suf, size_t sn,
+                          uint8_t *out)
+{
+    uint64_t d;
+    unsigned sec, f;
+
+    if (ts >= c->base && ts - c->base < 60000000u && sn == c->sn && sn <= 6 &&
+        memcmp(suf, c->suf, sn) == 0) {
+        d = ts - c->base;
+        memcpy(out, c->pre, 17);
+        sec = (unsigned)(d / 1000000u);
+        f = (unsigned)(d % 1000000u);
+        memcpy(out + 17, digits2 + 2 * sec, 2);
+        out[19] = '.';
+        memcpy(out + 20, digits2 + 2 * (f / 10000u), 2);
+        memcpy(out + 22, digits2 + 2 * (f / 100u % 100u), 2);
+        memcpy(out + 24, digits2 + 2 * (f % 100u), 2);
+        return 0;
+    }
+    if (nw__ts_fmt(ts, suf, sn, out) != 0) return -1;
+    d = (uint64_t)((out[17] - '0') * 10 + (out[18] - '0'));
+    for (int k = 20; k < 26; k++) d = d * 10 + (uint64_t)(out[k] - '0'); /* µs in the minute */
+    c->base = ts - d;
+    memcpy(c->pre, out, 17);
+    memcpy(c->suf, suf, sn);
+    c->sn = sn;
+    return 0;
+}
+
+/*
+ * The 0x00 ends of a stream's values, in order: a 64-byte window of zero
+ * bits over the stream (every 0x00 from a record's first value on ends a
+ * value or a code), memchr near the stream's end.
+ */
+struct zfind {
+    const uint8_t *x;
+    size_t xe, vb; /* the stream's end; the window's start */
+    uint64_t wm;   /* zero bits of x[vb..vb+64) not consumed yet */
+    int win;
+};
+
+static inline void zf_init(struct zfind *z, const uint8_t *x, size_t xe, size_t i)
+{
+    z->x = x, z->xe = xe, z->vb = i, z->wm = 0, z->win = 0;
+#ifdef __SSE2__
+    if (i + 64 <= xe) z->wm = zmask64(x + i), z->win = 1;
+#endif
+}
+
+/* The next 0x00 at or after i (the last one consumed was before i): 0, or -1 if none. */
+static inline int zf_next(struct zfind *z, size_t i, size_t *e)
+{
+    const uint8_t *p;
+#ifdef __SSE2__
+    while (z->win && z->wm == 0) { /* bounded: vb grows to xe */
+        z->vb += 64;
+        if (z->vb + 64 > z->xe) z->win = 0;
+        else z->wm = zmask64(z->x + z->vb);
+    }
+    if (z->win) {
+        *e = z->vb + (size_t)__builtin_ctzll(z->wm);
+        z->wm &= z->wm - 1;
+        return *e >= i ? 0 : -1;
+    }
+#endif
+    if (i >= z->xe || (p = memchr(z->x + i, 0, z->xe - i)) == NULL) return -1;
+    *e = (size_t)(p - z->x);
+    return 0;
+}
+
+/*
+ * IDENT3 stream (docs/internals/store.md): as tmpl_decode, but a value may
+ * be a code (its first byte < 0x20, which no JSON value starts with):
+ * 0x02 + suffix = the record's timestamp formatted with that offset; 0x03 d1
+ * d2 = the values of run (d1 - 1) * 255 + d2 - 1; 0x04 k = the next k plain
+ * values define the next run. The timestamps are x's last raw_len - recs_len
+ * bytes (deltas from base); a record's is ts[r], r its ordinal in them.
+ */
+static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base)
+{
+    const uint8_t *tp[TMPL_MAX + 1], *omem = out + raw_len, *xmem = x + xlen;
+    uint16_t tl[TMPL_MAX + 1], ns[TMPL_MAX + 1]; /* ns: the template's values */
+    uint16_t np[TMPL_MAX + 1];                   /* pieces known (values + 1), 0 = too many */
+    uint16_t *pl = NULL;                         /* piece lengths, TMPL_PIECES per template */
+    struct {
+        uint32_t off, k;
+    } *runs = NULL;
+    uint64_t *ts = NULL;
+    size_t tsl = raw_len - recs_len, xe, i = 0, o = 0, ntmpl = 0, nruns = 0;
+    struct ts_text tt;
+    int rc = NW_EFORMAT;
+
+    if (raw_len < recs_len || xlen < tsl) return NW_EFORMAT;
+    xe = xlen - tsl; /* the stream ends here; the timestamps follow */
+    tt.base = UINT64_MAX;
+    tt.sn = 7; /* no suffix is that long: the cache is empty */
+    ts = nw_alloc((nrec + 1) * sizeof *ts);
+    pl = nw_alloc((size_t)(TMPL_MAX + 1) * TMPL_PIECES * sizeof *pl);
+    if (ts == NULL || pl == NULL) {
+        rc = NW_ENOMEM;
+        goto out;
+    }
+    if (nw__ts_decode(x + xe, tsl, ts, nrec, base) != 0) goto out;
+    for (size_t r = 0; r < nrec; r++) {
+        const uint8_t *t, *te;
+        const uint16_t *L;
+        size_t left, j, rp = 0, rleft = 0, defleft = 0;
+        struct zfind zf;
+        unsigned id;
+        if (m != NULL && m->k < m->n && m->pos[m->k] == r) { /* an identity record */
+            const uint8_t *nl = memchr(m->ip, '\n', (size_t)(m->ie - m->ip));
+            size_t n;
+            if (nl == NULL) goto out;
+            n = (size_t)(nl - m->ip) + 1;
+            if (n > recs_len - o) goto out;
+            memcpy(out + o, m->ip, n);
+            o += n, m->ip += n, m->k++;
+            continue;
+        }
+        if (i >= xe) goto out;
+        id = x[i++];
+        if (id == 0) { /* verbatim through '\n' */
+            const uint8_t *nl = memchr(x + i, '\n', xe - i);
+            size_t n;
+            if (nl == NULL) goto out;
+            n = (size_t)(nl - (x + i)) + 1;
+            if (n > recs_len - o) goto out;
+            memcpy(out + o, x + i, n);
+            o += n, i += n;
+            continue;
+        }
+        if (id == 0xff) {
+            size_t n, k = 0, last = 0;
+            uint16_t *P;
+            if (ntmpl >= TMPL_MAX || xe - i < 2) goto out;
+            n = (size_t)x[i] | (size_t)x[i + 1] << 8;
+            i += 2;
+            if (n > TMPL_MAX_LEN || n > xe - i) goto out;
+            tp[++ntmpl] = x + i;
+            tl[ntmpl] = (uint16_t)n;
+            P = pl + ntmpl * TMPL_PIECES;
+            for (j = 0; j < n; j++)
+                if (x[i + j] == 1) {
+                    if (k + 1 < TMPL_PIECES) P[k] = (uint16_t)(j - last);
+                    k++, last = j + 1;
+                }
+            ns[ntmpl] = (uint16_t)k;
+            np[ntmpl] = k + 1 < TMPL_PIECES ? (uint16_t)(k + 1) : 0;
+            if (np[ntmpl]) P[k] = (uint16_t)(n - last);
+            i += n;
+            id = (unsigned)ntmpl;
+        } else if (id > ntmpl) {
+            goto out;
+        }
+        t = tp[id];
+        te = t + tl[id];
+        left = ns[id];
+        L = np[id] ? pl + id * TMPL_PIECES : NULL;
+        zf_init(&zf, x, xe, i);
+        for (j = 0;; j++) { /* bounded: each turn consumes a piece of the template */
+            const uint8_t *q;
+            size_t n, e;
+            if (L != NULL) { /* the pieces are known */
+                n = L[j];
+                q = j + 1 < np[id] ? t + n : NULL;
+            } else {
+                q = memchr(t, 1, (size_t)(te - t));
+                n = (size_t)((q ? q : te) - t);
+            }
+            if (n > recs_len - o) goto out;
+            copy_n(out + o, omem, t, xmem, n);
+            o += n;
+            if (q == NULL) break;
+            t = q + 1;
+            for (;;) { /* this slot's value: at most a run code, then the value */
+                if (__builtin_expect(rleft != 0, 0)) { /* from a run defined before (checked then) */
+                    const uint8_t *z = find0(x + rp, x + xe);
+                    if (z == NULL) goto out;
+                    n = (size_t)(z - (x + rp));
+                    if (n > recs_len - o) goto out;
+                    copy_n(out + o, omem, x + rp, xmem, n);
+                    o += n, rp += n + 1, rleft--;
+                    break;
+                }
+                if (zf_next(&zf, i, &e) != 0) goto out;
+                n = e - i;
+                if (__builtin_expect(n == 0 || x[i] >= 0x20, 1)) { /* a value as it is */
+                    if (n > recs_len - o) goto out;
+                    copy_n(out + o, omem, x + i, xmem, n);
+                    o += n, i = e + 1;
+                    if (defleft) defleft--;
+                    break;
+                }
+                if (defleft) goto out; /* a run's values are plain */
+                if (x[i] == 2) {
+                    if (25 + n > recs_len - o || ts_text(&tt, ts[r], x + i + 1, n - 1, out + o) != 0)
+                        goto out;
+                    memcpy(out + o + 26, x + i + 1, n - 1);
+                    o += 25 + n, i = e + 1;
+                    break;
+                }
+                if (x[i] == 3 && n == 3) { /* its digits are not 0: e is the first 0 */
+                    size_t idx = (size_t)(x[i + 1] - 1) * 255 + (size_t)(x[i + 2] - 1);
+                    if (idx >= nruns || runs[idx].k > left) goto out;
+                    rp = runs[idx].off;
+                    rleft = runs[idx].k;
+                    i = e + 1;
+                    continue;
+                }
+                if (x[i] == 4 && n == 2) {
+                    if (x[i + 1] > left || nruns >= TMPL_RUN_MAX) goto out;
+                    if (runs == NULL && (runs = nw_alloc(TMPL_RUN_MAX * sizeof *runs)) == NULL) {
+                        rc = NW_ENOMEM;
+                        goto out;
+                    }
+                    runs[nruns].off = (uint32_t)(e + 1);
+                    runs[nruns++].k = x[i + 1];
+                    defleft = x[i + 1];
+                    i = e + 1;
+                    continue;
+                }
+                goto out;
+            }
+            left--;
+        }
+        if (rleft || defleft || o >= recs_len) goto out;
+        out[o++] = '\n';
+    }
+    if (o != recs_len || i != xe) goto out;
+    if (m != NULL && (m->k != m->n || m->ip != m->ie)) goto out;
+    memcpy(out + o, x + xe, tsl);
+    rc = 0;
+out:
+    nw_free(runs);
+    nw_free(pl);
+    nw_free(ts);
+    return rc;
+}
+
+int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base)
+{
+    return tmpl3_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
 }
 
 /* ---------------------------------------------------------- timestamps -- */

@@ -636,10 +636,25 @@ static struct ts_cache *ts_cache_of(const struct nw__shapes *sh);
 
 static inline int dig(char ch) { return ch >= '0' && ch <= '9'; }
 
+/* Fixed-size compares without a call (memcmp of a variable or odd size is one). */
+static inline int eq16(const char *a, const char *b)
+{
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a, 8), memcpy(&a1, a + 8, 8), memcpy(&b0, b, 8), memcpy(&b1, b + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+static inline int eq6(const char *a, const char *b)
+{
+    uint32_t a0, b0;
+    uint16_t a1, b1;
+    memcpy(&a0, a, 4), memcpy(&a1, a + 4, 2), memcpy(&b0, b, 4), memcpy(&b1, b + 4, 2);
+    return a0 == b0 && a1 == b1;
+}
+
 static int parse_time_cached(struct ts_cache *tc, const char *v, size_t n, uint64_t *us)
 {
     if (tc && n == tc->n && n != 0 && v[16] == ':' && v[19] == '.' && dig(v[17]) && dig(v[18]) &&
-        memcmp(v, tc->pre, 16) == 0 && memcmp(v + 26, tc->suf, n - 26) == 0) {
+        eq16(v, tc->pre) && (n == 27 ? v[26] == tc->suf[0] : eq6(v + 26, tc->suf))) {
         unsigned sec = (unsigned)(v[17] - '0') * 10 + (unsigned)(v[18] - '0'), frac = 0;
         int ok = sec <= 60;
         for (int k = 20; k < 26; k++) {
@@ -845,6 +860,7 @@ struct nw__shapes {
     uint8_t *arena;             /* SHAPE_ARENA + 16: 16-byte loads past a piece stay inside */
     uint32_t alen;
     uint64_t hits, misses;      /* records that followed a known shape / did not */
+    uint32_t gen;               /* times the trie started over (template keys) */
     uint8_t acts[SHAPE_VALS];   /* the full pass's action per value */
     struct kc_ent *kc;          /* KC_SLOTS entries, 64-byte aligned: the key cache (above) */
     void *kc_mem;               /* its allocation */
@@ -892,11 +908,16 @@ static inline int lit_eq(const uint8_t *x, size_t n, const char *p, size_t i, si
             _mm_loadu_si128((const __m128i *)(const void *)(p + i))));
         return ((m | (0xffffu << n)) & 0xffffu) == 0xffffu;
     }
-    for (; k + 16 <= n && i + k + 16 <= len; k += 16) {
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-            _mm_loadu_si128((const __m128i *)(const void *)(x + k)),
-            _mm_loadu_si128((const __m128i *)(const void *)(p + i + k))));
-        if (m != 0xffffu) return 0;
+    if (n > 16) { /* whole chunks, then the last 16 bytes (overlapping): no call */
+        for (; k + 16 < n; k += 16) {
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(x + k)),
+                _mm_loadu_si128((const __m128i *)(const void *)(p + i + k))));
+            if (m != 0xffffu) return 0;
+        }
+        return _mm_movemask_epi8(_mm_cmpeq_epi8(
+                   _mm_loadu_si128((const __m128i *)(const void *)(x + n - 16)),
+                   _mm_loadu_si128((const __m128i *)(const void *)(p + i + n - 16)))) == 0xffff;
     }
 #endif
     return memcmp(x + k, p + i + k, n - k) == 0;
@@ -1018,6 +1039,7 @@ static uint32_t shape_child(struct nw__shapes *sh, uint32_t cur, int kind, const
 
 void nw__shapes_reset(struct nw__shapes *sh)
 {
+    sh->gen++; /* END node numbers are reused: the old template keys must not match */
     sh->tc.n = 0;
     sh->nnode = 1;
     sh->alen = 0;
@@ -1097,6 +1119,7 @@ int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len,
     t->sk = NULL;
     t->len = 0;
     t->h = 0;
+    t->key = 0;
     rc = shape_match(sh, &c, line, len, &rs, &end);
     if (rc != 1) sh->hits++;
     if (rc == 1) {
@@ -1113,6 +1136,7 @@ int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len,
         t->sk = sh->arena + sh->node[end].sk;
         t->len = sh->node[end].sklen;
         t->h = sh->node[end].h;
+        t->key = (uint64_t)(sh->gen + 1u) << 32 | end;
     }
     return rc;
 }

@@ -75,6 +75,8 @@ struct blk_hdr {
 #define BLK_ENC_PLAIN 0u
 #define BLK_ENC_TMPL 1u
 #define BLK_ENC_IDENT 2u
+#define BLK_ENC_IDENT3 3u /* as IDENT; both streams with value codes (below) */
+#define BLK_ENC_HAS_IDENT(e) ((e) == BLK_ENC_IDENT || (e) == BLK_ENC_IDENT3)
 #define TMPL_MAX 254       /* templates per block */
 #define TMPL_MAX_LEN 2048  /* longer skeletons: the record is kept verbatim */
 
@@ -141,16 +143,30 @@ struct nw__spans {
  * offset o and returns the new offset; out must have len + TMPL_MAX_LEN + 32
  * bytes of room there. nw__tmpl_reset starts a new block.
  */
+struct tmpl_run;
+struct nw__shape_tmpl;
 struct tmpl_enc {
     struct {
         uint64_t h;
         uint32_t off; /* the template's bytes: out + off */
         uint16_t len;
         uint8_t id;   /* 0 = empty slot */
+        uint8_t rk;   /* IDENT3: values in the template's run (0: none), from slot rb */
+        uint16_t rb;
+        uint64_t key; /* IDENT3: the nw__shape_tmpl key last found equal (0: none) */
     } tab[512];
     unsigned ntmpl;
+    /* IDENT3 only (nw__tmpl3_add): the block's runs, allocated on first use */
+    struct tmpl_run *rt;
+    unsigned nrun;
+    struct {                  /* the last timestamp elided: its minute, checked once */
+        uint8_t pre[16], suf[6];
+        size_t n;             /* 0: empty */
+        uint64_t base;        /* µs of pre's minute (UTC) */
+    } tc;
 };
 void nw__tmpl_reset(struct tmpl_enc *te);
+void nw__tmpl_fini(struct tmpl_enc *te); /* frees the run table; te is then reset */
 size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
                     const struct nw__spans *sp);
 /* nw__tmpl_add for a record whose template sk[0..s) (hash h = nw__store_hash64(sk, s, 5))
@@ -158,6 +174,30 @@ size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec
 size_t nw__tmpl_add_known(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec,
                           size_t len, const struct nw__spans *sp, const uint8_t *sk, size_t s,
                           uint64_t h);
+
+/*
+ * IDENT3 (docs/internals/store.md): the record with its timestamp ts (µs),
+ * as nw__tmpl_add / nw__tmpl_add_known (known NULL or known->sk NULL: the
+ * template is built from the spans) but with value codes: a value equal to the record's timestamp
+ * as nw__ts_fmt writes it becomes 0x02 + its offset suffix; the values of
+ * the template's run (the root member "user"'s object) a reference 0x03 d1
+ * d2 to the same values earlier in the block, or 0x04 k before them the
+ * first time. out needs len + TMPL_MAX_LEN + 32 bytes of room at o.
+ */
+size_t nw__tmpl3_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
+                     const struct nw__spans *sp, const struct nw__shape_tmpl *known, uint64_t ts);
+#define TMPL_RUN_MAX 4096 /* runs per stream and block */
+
+/*
+ * Format ts (µs, UTC) as local time "YYYY-MM-DDTHH:MM:SS.ffffff" (26 bytes)
+ * in the offset of suffix suf/sn ("Z" or "+HH:MM"/"-HH:MM"). 0, or -1 when
+ * the suffix is not one of those or the local year is outside 0..9999.
+ */
+int nw__ts_fmt(uint64_t ts, const uint8_t *suf, size_t sn, uint8_t out[26]);
+
+/* nw__tmpl_decode for an IDENT3 stream: x ends with the nrec timestamps (deltas from base). */
+int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base);
 
 /* Expand x[0..xlen) into out (exactly raw_len bytes, recs_len of records). 0 or NW_EFORMAT. */
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
@@ -278,6 +318,7 @@ struct nw__shape_tmpl {
     const uint8_t *sk;
     size_t len;
     uint64_t h;
+    uint64_t key; /* with sk: names this template until the trie starts over (never 0) */
 };
 struct nw__shapes *nw__shapes_new(void); /* NULL: out of memory; free with nw__shapes_free */
 void nw__shapes_free(struct nw__shapes *sh);

@@ -417,7 +417,7 @@ static int want_keys(struct scan *sc, const struct blk_hdr *h, const uint8_t *fi
  * directory too when only that frame will be read (same pages, one pread). */
 static size_t dir_len(const struct scan *sc, const struct blk_hdr *h)
 {
-    return h->filter_len + (sc->ident_only && h->enc == BLK_ENC_IDENT ? IDENT_DIR_LEN : 0);
+    return h->filter_len + (sc->ident_only && BLK_ENC_HAS_IDENT(h->enc) ? IDENT_DIR_LEN : 0);
 }
 
 /*
@@ -517,7 +517,7 @@ static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl,
     int dr;
 
     sl->ident = 0;
-    if (ident_only && h->enc == BLK_ENC_IDENT) return load_ident(dctx, nd, sl, fd);
+    if (ident_only && BLK_ENC_HAS_IDENT(h->enc)) return load_ident(dctx, nd, sl, fd);
     sl->have_dir = 0;
     sl->nread = n;
     if (bigbuf(&sl->bufbase, &sl->buf, &sl->bufcap, n) ||
@@ -687,7 +687,7 @@ static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t 
         const struct blk_hdr *h = &want[j].h;
         uint64_t o = want[j].off, len = BLK_HDR_LEN + (uint64_t)h->filter_len + h->comp_len;
         struct blk_ident d;
-        if (sc->ident_only && h->enc == BLK_ENC_IDENT) { /* the directory and identity frame */
+        if (sc->ident_only && BLK_ENC_HAS_IDENT(h->enc)) { /* the directory and identity frame */
             o += BLK_HDR_LEN + h->filter_len;
             int known = want[j].have_dir && nw__ident_dir_decode(want[j].idir, h, &d) == 0;
             len = IDENT_DIR_LEN +

@@ -109,6 +109,7 @@ struct nw_store {
     size_t ccap;
     int tmpl;                 /* encode blocks as templates (NW_STORE_TMPL=0 turns it off) */
     int ident;                /* identity frame, BLK_ENC_IDENT (needs tmpl; NW_STORE_IDENT=0) */
+    int enc3;                 /* ... with value codes, BLK_ENC_IDENT3 (needs ident; NW_STORE_ENC=2) */
     uint32_t spanv[2 * 1024]; /* value spans of the record being appended */
     struct nw__spans spans;
     struct nw__shapes *shapes; /* record shapes seen (NULL: out of memory, full pass only) */
@@ -138,7 +139,7 @@ void nw_store_opts_defaults(struct nw_store_opts *o)
     o->segment_seconds = 3600;
     o->flush_ms = 1000;
     o->fsync = NW_STORE_FSYNC_INTERVAL;
-    o->level = 2;
+    o->level = 1; /* enc 3 streams: 1/14.9 of the JSON, ~7 % less store CPU than level 2 (1/15.5) */
     o->retention_days = NW_STORE_DEFAULT_RETENTION_DAYS;
     o->reserve_bytes = 1u << 20;
 }
@@ -377,6 +378,8 @@ static void active_free(struct active *a)
     nw_free(a->its);
     nw_free(a->ts);
     nw_free(a->set);
+    nw__tmpl_fini(&a->te);
+    nw__tmpl_fini(&a->ite);
     memset(a, 0, sizeof *a);
     a->fd = -1;
 }
@@ -485,7 +488,9 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     if (ZSTD_isError(clen))
         return nw_err_set(err, NW_EIO, "zstd: %s", ZSTD_getErrorName(clen));
     memset(&h, 0, sizeof h);
-    h.enc = xlen ? (s->ident ? BLK_ENC_IDENT : BLK_ENC_TMPL) : BLK_ENC_PLAIN;
+    h.enc = !xlen ? BLK_ENC_PLAIN
+            : !s->ident ? BLK_ENC_TMPL
+            : s->enc3 ? BLK_ENC_IDENT3 : BLK_ENC_IDENT;
     h.xlen = (uint32_t)xlen;
     h.comp_len = (uint32_t)clen;
     h.raw_len = (uint32_t)need;
@@ -495,7 +500,7 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     h.min_ts = a->pmin;
     h.max_ts = a->pmax;
     h.first_rec = a->nrec;
-    if (h.enc == BLK_ENC_IDENT) { /* its own hash: a scan may read only this frame */
+    if (BLK_ENC_HAS_IDENT(h.enc)) { /* its own hash: a scan may read only this frame */
         nw__ident_dir_encode(s->cbuf, &d);
         d.hash = nw__ident_hash(&h, s->cbuf, s->cbuf + IDENT_DIR_LEN, d.comp);
         nw__ident_dir_encode(s->cbuf, &d);
@@ -899,6 +904,8 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         s->tmpl = !(e && e[0] == '0');
         e = getenv("NW_STORE_IDENT");
         s->ident = s->tmpl && !(e && e[0] == '0');
+        e = getenv("NW_STORE_ENC");
+        s->enc3 = s->ident && !(e && e[0] == '2' && e[1] == '\0');
         s->spans.v = s->spanv;
         s->spans.cap = NW_ARRAY_LEN(s->spanv);
         s->shapes = nw__shapes_new(); /* an optimisation: without it, the full pass */
@@ -1006,7 +1013,7 @@ static void collect_key(void *arg, const char *key, size_t n)
  * ordinal a->nts. 0, or NW_ENOMEM (the caller then stores the block plain).
  */
 static int ident_add(struct nw_store *s, struct active *a, const char *line, size_t len, int cls,
-                     uint64_t ts)
+                     uint64_t ts, const struct nw__shape_tmpl *tk)
 {
     size_t room = a->ixlen + len + TMPL_MAX_LEN + 32;
 
@@ -1029,7 +1036,8 @@ static int ident_add(struct nw_store *s, struct active *a, const char *line, siz
         a->its = nt;
         a->nicap = nc;
     }
-    a->ixlen = nw__tmpl_add(&a->ite, a->ix, a->ixlen, line, len, &s->spans);
+    a->ixlen = s->enc3 ? nw__tmpl3_add(&a->ite, a->ix, a->ixlen, line, len, &s->spans, tk, ts)
+                       : nw__tmpl_add(&a->ite, a->ix, a->ixlen, line, len, &s->spans);
     a->ipos[a->ni] = (uint32_t)a->nts;
     a->icls[a->ni] = (uint8_t)cls;
     a->its[a->ni++] = ts;
@@ -1084,7 +1092,7 @@ static void collect_hash(void *arg, uint64_t h)
 static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err)
 {
     struct active *a = NULL;
-    struct nw__shape_tmpl tk = {NULL, 0, 0};
+    struct nw__shape_tmpl tk = {NULL, 0, 0, 0};
     uint64_t ts = 0, t;
     uint32_t day;
     int rc = 0;
@@ -1164,7 +1172,7 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
      * unknown here: escaped, repeated, absent) the identity frame */
     if (s->ident && (s->spans.ntype != 1 || s->spans.tcls >= 0) && !a->xbad) {
         if (ident_add(s, a, line, len, s->spans.ntype == 1 ? s->spans.tcls : IDENT_CLASS_ANY,
-                      ts) != 0)
+                      ts, &tk) != 0)
             a->xbad = 1; /* this block is stored plain */
     } else if (s->tmpl && !a->xbad) {
         size_t room = a->xlen + len + TMPL_MAX_LEN + 32;
@@ -1175,6 +1183,8 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
             else a->x = nx, a->xcap = nc;
         }
         if (a->xbad) {
+        } else if (s->enc3) {
+            a->xlen = nw__tmpl3_add(&a->te, a->x, a->xlen, line, len, &s->spans, &tk, ts);
         } else if (tk.sk) {
             a->xlen = nw__tmpl_add_known(&a->te, a->x, a->xlen, line, len, &s->spans, tk.sk,
                                          tk.len, tk.h);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nw/core.h"
+#include "nw/jsonscan.h"
 #include "nwtest.h"
 #include "../../src/store/store_int.h"
 #include "../../fuzz/shape_check.h"
@@ -714,6 +715,175 @@ TEST(template_encoding)
 }
 
 /*
+ * BLK_ENC_IDENT3 streams (nw__tmpl3_add / nw__tmpl3_decode): timestamp text
+ * elided only when it is exactly what the decoder rebuilds (not for a leap
+ * second, a short fraction, another offset, a foreign suffix); user objects
+ * as references, also across templates and past the run table's limit
+ * (then stored as they are); user objects that are no run (one value, not
+ * compact, not an object); verbatim records; and damaged codes and counts
+ * refused with NW_EFORMAT, never read out of bounds.
+ */
+static size_t rec3(char *rec, size_t cap, int r)
+{
+    static const char *fixed[] = {
+        "{\"timestamp\":\"2026-01-10T08:00:00.000001+08:00\",\"event_type\":\"flow\",\"flow\":"
+        "{\"start\":\"2026-01-10T08:00:00.000001+08:00\",\"end\":\"2026-01-10T08:01:00.000000+08:00\"},"
+        "\"user\":{\"ip\":\"10.0.0.1\",\"account\":\"u1\",\"mac\":\"02:00:00:00:00:01\"}}",
+        "{\"timestamp\":\"2026-01-10T08:00:03.500000+08:00\",\"event_type\":\"flow\",\"flow\":"
+        "{\"start\":\"2026-01-10T08:00:02.000001+08:00\",\"end\":\"2026-01-10T08:01:00.000000+08:00\"},"
+        "\"user\":{\"ip\":\"10.0.0.1\",\"account\":\"u1\",\"mac\":\"02:00:00:00:00:01\"}}",
+        "{\"timestamp\":\"2026-01-10T00:00:59.999999Z\",\"user\":{\"ip\":\"10.0.0.1\",\"account\":"
+        "\"u1\",\"mac\":\"02:00:00:00:00:01\"}}",
+        "{\"timestamp\":\"2026-01-10T23:59:60.000000Z\",\"x\":1}",
+        "{\"timestamp\":\"2026-01-10T00:00:00Z\",\"x\":\"2026-01-10T00:00:00.000000Z\"}",
+        "{\"timestamp\":\"2026-01-09T18:30:00.123456-05:30\"}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.5Z\"}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000Z\", \"user\" : {\"ip\":\"1\",\"a\":\"2\"}}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000Z\",\"user\":{\"a\":{\"b\":\"c\"},\"d\":[1,2],"
+        "\"e\":\"\"}}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000Z\",\"user\":\"x\"}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000Z\",\"user\":{\"ip\":\"1\"}}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000Z\",\"user\":{\"a\":\"\",\"b\":\"\"}}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000Z\",\"user\":{\"a\":\"q\\\"x\",\"b\":\"\\u0041\"}}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000+08:00\",\"x\":\"2026-01-10T00:00:00.000000+08:00\","
+        "\"y\":\"2026-01-10T00:00:00.000000+09:00\",\"z\":\"2026-01-10T00:00:00.000000+24:00\"}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000Z\",\"user\":{\"a\":\"\",\"b\":\"\"}}",
+        "{\"timestamp\":\"2026-01-10T00:00:00.000000Z\",\"user\":{\"a\":{\"b\":\"c\"},\"d\":[1,2],"
+        "\"e\":\"\"},\"n\":1}",
+    };
+    int nf = (int)NW_ARRAY_LEN(fixed);
+
+    if (r < nf) return (size_t)snprintf(rec, cap, "%s", fixed[r]);
+    r -= nf;
+    if (r < 5000) /* more users than the run table holds */
+        return (size_t)snprintf(rec, cap,
+            "{\"timestamp\":\"2026-01-10T01:%02d:%02d.%06dZ\",\"event_type\":\"dns\",\"user\":"
+            "{\"ip\":\"10.%d.%d.%d\",\"account\":\"u%d\"}}", r / 60 % 60, r % 60, r * 7 % 1000000,
+            r >> 16, (r >> 8) & 255, r & 255, r);
+    if (r < 5300) /* more templates than the table holds */
+        return (size_t)snprintf(rec, cap, "{\"timestamp\":\"2026-01-10T02:00:00.000000Z\",\"k%d\":%d,"
+                                "\"user\":{\"a\":\"%d\",\"b\":\"x\"}}", r, r, r % 7);
+    if (r < 5310) { /* more values than the decoder's piece table: its byte-search path */
+        size_t n = (size_t)snprintf(rec, cap, "{\"timestamp\":\"2026-01-10T03:00:00.000000Z\",\"a\":[");
+        for (int k = 0; k < 200 + r % 3; k++) n += (size_t)snprintf(rec + n, cap - n, "%s%d", k ? "," : "", k * r);
+        return n + (size_t)snprintf(rec + n, cap - n, "],\"user\":{\"a\":\"%d\",\"b\":\"y\"}}", r % 2);
+    }
+    return rec3(rec, cap, nf + (r * 7919) % 5000); /* users again, in another order */
+}
+
+static void no_hash(void *arg, uint64_t h) { (void)arg, (void)h; }
+
+static int find3(const uint8_t *x, size_t n, const char *pat, size_t pl)
+{
+    for (size_t i = 0; i + pl <= n; i++)
+        if (memcmp(x + i, pat, pl) == 0) return (int)i;
+    return -1;
+}
+
+TEST(template3_encoding)
+{
+    static char rec[40000];
+    static uint32_t spanv[2 * 1024];
+    static uint64_t tsv[8000];
+    struct nw__spans sp = {.v = spanv, .cap = NW_ARRAY_LEN(spanv)};
+    static struct tmpl_enc te;
+    struct nw__shapes *sh = nw__shapes_new();
+    size_t cap = 16 << 20, o = 0, rl = 0, n = 0, tl;
+    uint8_t *x = malloc(cap), *raw = malloc(cap), *out = malloc(cap);
+    uint64_t base = UINT64_MAX;
+    uint8_t b4;
+    int i;
+
+    CHECK(x && raw && out && sh);
+    nw__tmpl_reset(&te);
+    for (int r = 0; r < 5600; r++) {
+        size_t len = rec3(rec, sizeof rec, r);
+        struct nw__shape_tmpl tk;
+        uint64_t ts;
+        if (r % 2) {
+            CHECK_EQ(nw__index_record(rec, len, &ts, no_key, NULL, &sp), 0);
+            o = nw__tmpl3_add(&te, x, o, rec, len, &sp, NULL, ts);
+        } else { /* the writer's path: the template from the shape trie */
+            CHECK_EQ(nw__index_record_shaped(sh, rec, len, &ts, no_hash, NULL, &sp, &tk), 0);
+            o = nw__tmpl3_add(&te, x, o, rec, len, &sp, &tk, ts);
+        }
+        CHECK(o + sizeof rec + TMPL_MAX_LEN + 32 <= cap);
+        memcpy(raw + rl, rec, len);
+        raw[rl + len] = '\n';
+        rl += len + 1;
+        tsv[n++] = ts;
+        if (ts < base) base = ts;
+    }
+    CHECK_EQ(te.nrun, TMPL_RUN_MAX);
+    CHECK(o < rl / 2); /* timestamps and users mostly coded */
+    tl = nw__ts_encode(x + o, tsv, n, base);
+    memcpy(raw + rl, x + o, tl);
+    memset(out, 0, rl + tl);
+    CHECK_EQ(nw__tmpl3_decode(x, o + tl, out, rl, rl + tl, n, base), 0);
+    CHECK(memcmp(out, raw, rl + tl) == 0);
+    /* codes that are not what the writer would have written */
+    CHECK((i = find3(x, o, "\0\2Z\0", 4)) > 0); /* a timestamp with its suffix */
+    x[i + 2] = 'Q';
+    CHECK_EQ(nw__tmpl3_decode(x, o + tl, out, rl, rl + tl, n, base), NW_EFORMAT);
+    x[i + 2] = 'Z';
+    CHECK((i = find3(x, o, "\0\3\1", 3)) > 0); /* a reference: past the runs defined */
+    x[i + 2] = 0xff;
+    CHECK_EQ(nw__tmpl3_decode(x, o + tl, out, rl, rl + tl, n, base), NW_EFORMAT);
+    x[i + 2] = 1;
+    CHECK((i = find3(x, o, "\0\4\2\0", 4)) > 0); /* a run longer than its template's rest */
+    x[i + 2] = 0xfe;
+    CHECK_EQ(nw__tmpl3_decode(x, o + tl, out, rl, rl + tl, n, base), NW_EFORMAT);
+    x[i + 2] = 2;
+    b4 = x[i + 4];
+    x[i + 4] = 2; /* a code inside a run's definition */
+    CHECK_EQ(nw__tmpl3_decode(x, o + tl, out, rl, rl + tl, n, base), NW_EFORMAT);
+    x[i + 4] = b4;
+    CHECK_EQ(nw__tmpl3_decode(x, o + tl, out, rl, rl + tl, n, base), 0);
+    CHECK_EQ(nw__tmpl3_decode(x, o + tl - 1, out, rl, rl + tl - 1, n, base), NW_EFORMAT);
+    CHECK_EQ(nw__tmpl3_decode(x, o + tl, out, rl, rl + tl, n + 1, base), NW_EFORMAT);
+    /* random damage: refused or decoded, never out of bounds (ASan) */
+    srand(11);
+    for (int k = 0; k < 1500; k++) {
+        size_t yl = o + tl;
+        uint8_t *y = malloc(yl);
+        CHECK(y != NULL);
+        memcpy(y, x, yl);
+        for (int f = 0; f < 1 + k % 4; f++) y[(size_t)rand() % yl] = (uint8_t)rand();
+        if (k % 5 == 0) yl = (size_t)rand() % yl;
+        (void)nw__tmpl3_decode(y, yl, out, rl, rl + tl, n, base);
+        free(y);
+    }
+    nw__tmpl_fini(&te);
+    nw__shapes_free(sh);
+    free(x);
+    free(raw);
+    free(out);
+}
+
+/* nw__ts_fmt: the text nw_json_parse_time reads back, offsets and limits. */
+TEST(timestamp_text)
+{
+    static const char *ok[] = {"1970-01-01T00:00:00.000000Z", "2026-01-10T08:00:00.000001+08:00",
+                               "2026-12-31T23:59:59.999999-11:45", "2024-02-29T12:00:00.500000Z",
+                               "9999-12-31T23:59:59.999999Z"};
+    uint8_t f[26];
+    uint64_t us;
+
+    for (size_t k = 0; k < NW_ARRAY_LEN(ok); k++) {
+        size_t n = strlen(ok[k]);
+        CHECK_EQ(nw_json_parse_time(ok[k], n, &us), 0);
+        CHECK_EQ(nw__ts_fmt(us, (const uint8_t *)ok[k] + 26, n - 26, f), 0);
+        CHECK(memcmp(f, ok[k], 26) == 0);
+    }
+    CHECK_EQ(nw__ts_fmt(0, (const uint8_t *)"-01:00", 6, f), -1); /* before the epoch, local */
+    CHECK_EQ(nw__ts_fmt(0, (const uint8_t *)"+24:00", 6, f), -1);
+    CHECK_EQ(nw__ts_fmt(0, (const uint8_t *)"+01:60", 6, f), -1);
+    CHECK_EQ(nw__ts_fmt(0, (const uint8_t *)"z", 1, f), -1);
+    CHECK_EQ(nw__ts_fmt(0, (const uint8_t *)"+0100", 5, f), -1);
+    CHECK_EQ(nw__ts_fmt(253402300800000000ull, (const uint8_t *)"Z", 1, f), -1); /* year 10000 */
+}
+
+/*
  * The writer's shape path (nw__index_record_shaped) against the full pass:
  * learnt shapes, then every value of every shape replaced by valid and
  * invalid alternatives, then every byte of every line replaced, deleted,
@@ -855,7 +1025,8 @@ TEST(shaped_index_matches_full_pass)
     nw__shapes_free(sh);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(shaped_index_matches_full_pass) NWT_ENTRY(template_encoding) NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
+NW_TEST_MAIN(NWT_ENTRY(shaped_index_matches_full_pass) NWT_ENTRY(template_encoding)
+                 NWT_ENTRY(template3_encoding) NWT_ENTRY(timestamp_text) NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
                  NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(signed_chain)
                  NWT_ENTRY(crash_recovery) NWT_ENTRY(crash_recovery_torn_header) NWT_ENTRY(retention_simulated_clock)
                  NWT_ENTRY(retention_legal_floor) NWT_ENTRY(disk_full))

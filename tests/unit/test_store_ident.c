@@ -4,7 +4,8 @@
  * byte-exact and in append order from a full scan; a scan for identity types
  * reads only the identity frames and delivers exactly those records with
  * their timestamps; blocks with only identity records and with none; the
- * old encodings (NW_STORE_IDENT=0, NW_STORE_TMPL=0) stay readable; a damaged
+ * old encodings (NW_STORE_ENC=2, NW_STORE_IDENT=0, NW_STORE_TMPL=0) stay
+ * readable; a damaged
  * identity frame is reported; recovery after a torn write.
  */
 #include "nw/store.h"
@@ -208,7 +209,7 @@ static size_t blocks_end(const uint8_t *img, size_t size)
 
 /* Per-encoding block counts of a segment; blocks with no / only identity records. */
 struct census {
-    int enc[3], none, only, mixed;
+    int enc[4], none, only, mixed;
     long ident_off; /* file offset of the first non-empty identity frame */
 };
 
@@ -231,8 +232,8 @@ static int census(const char *path, struct census *cs)
         if (off + BLK_HDR_LEN > blocks_end(img, (size_t)sb.st_size) ||
             nw__blk_hdr_decode(img + off, &h) != 0)
             break;
-        if (h.enc <= 2) cs->enc[h.enc]++;
-        if (h.enc == BLK_ENC_IDENT &&
+        if (h.enc <= 3) cs->enc[h.enc]++;
+        if (BLK_ENC_HAS_IDENT(h.enc) &&
             nw__ident_dir_decode(img + off + BLK_HDR_LEN + h.filter_len, &h, &d) == 0) {
             if (d.nrec == 0) cs->none++;
             else if (d.nrec == h.nrec) cs->only++;
@@ -246,7 +247,8 @@ static int census(const char *path, struct census *cs)
     return 0;
 }
 
-TEST(ident_round_trip)
+/* enc 3 (the default) or, with NW_STORE_ENC=2, enc 2: the same behaviour */
+static void round_trip(int enc)
 {
     static const char *const sess[] = {"session", NULL};
     static const char *const idents[] = {"session", "alarm", NULL};
@@ -262,10 +264,12 @@ TEST(ident_round_trip)
     int n;
 
     opts_small(&o);
+    if (enc == 2) setenv("NW_STORE_ENC", "2", 1);
     CHECK_EQ(fill(dir, 0, &o), 0);
+    unsetenv("NW_STORE_ENC");
     CHECK_EQ(seg_path(dir, path, sizeof path), 0);
     CHECK_EQ(census(path, &cs), 0);
-    CHECK(cs.enc[2] > 5 && cs.enc[0] == 0 && cs.enc[1] == 0);
+    CHECK(cs.enc[enc] > 5 && cs.enc[0] == 0 && cs.enc[1] == 0 && cs.enc[5 - enc] == 0);
     CHECK(cs.none >= 2 && cs.only >= 2 && cs.mixed >= 2);
     CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
     /* full scan: every record, byte-exact, in append order, right timestamps */
@@ -308,6 +312,9 @@ TEST(ident_round_trip)
     free(c.all);
     rm_rf(dir);
 }
+
+TEST(ident_round_trip) { round_trip(3); }
+TEST(ident_round_trip_enc2) { round_trip(2); }
 
 /* Records whose event_type the writer cannot name go to the identity frame
  * and reach every only_types scan (the caller's exact filter decides). */
@@ -362,7 +369,7 @@ TEST(ident_old_encodings)
         unsetenv(env[k]);
         CHECK_EQ(seg_path(dir, path, sizeof path), 0);
         CHECK_EQ(census(path, &cs), 0);
-        CHECK(cs.enc[k == 0 ? 1 : 0] > 5 && cs.enc[2] == 0);
+        CHECK(cs.enc[k == 0 ? 1 : 0] > 5 && cs.enc[2] == 0 && cs.enc[3] == 0);
         CHECK_EQ(scan(dir, NULL, NULL, &c, &st), 0);
         CHECK_STR(c.all, exp);
         free(c.all);
@@ -597,7 +604,8 @@ TEST(ident_crash_recovery)
     rm_rf(dir);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(ident_round_trip) NWT_ENTRY(ident_unknown_types_superset)
+NW_TEST_MAIN(NWT_ENTRY(ident_round_trip) NWT_ENTRY(ident_round_trip_enc2)
+                 NWT_ENTRY(ident_unknown_types_superset)
                  NWT_ENTRY(ident_old_encodings) NWT_ENTRY(ident_damaged_frame)
                  NWT_ENTRY(ident_hash_checked_by_full_decode)
                  NWT_ENTRY(ident_timestamps_must_agree) NWT_ENTRY(ident_crash_recovery))
