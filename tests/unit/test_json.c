@@ -117,10 +117,53 @@ static void ref_rfc3339(uint64_t ts_us, char *out, size_t size)
              tm.tm_gmtoff < 0 ? '-' : '+', (int)(off / 3600 % 100), (int)(off % 3600 / 60));
 }
 
-/* The minute cache against the reference, in zones with DST changes (whole
- * and half hours; a POSIX rule changing in mid-minute) and an offset with
- * seconds, at and around each change, in the interleaved order records have
- * (now, then a flow's start). */
+/*
+ * 20,000 timestamps in zone tz against the reference. around >= 0: within 2 h
+ * of that second (an offset change), a third of them up to 10 min early, in
+ * the interleaved order records have (now, then a flow's start); around < 0:
+ * anywhere up to year ~11000 (347e9 s), a fifth at the end of a day.
+ */
+static void check_zone(const char *tz, int64_t around, uint64_t seed)
+{
+    char out[NW_TIME_BUFSZ], ref[64];
+    uint64_t x = seed;
+
+    setenv("TZ", tz, 1);
+    tzset();
+    /* evict what the caches hold from the previous zone: 8 fresh hours */
+    for (int i = 0; i < 8; i++)
+        nw_time_rfc3339((uint64_t)(315532800 + seed % 97 * 86400 + (uint64_t)i * 3600) * 1000000u, out);
+    for (int i = 0; i < 20000; i++) {
+        uint64_t sec, us;
+        size_t n;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (around >= 0) {
+            sec = (uint64_t)(around + (int64_t)(x % 14400) - 7200);
+            if (i % 3 == 0) sec -= (x >> 20) % 600;
+        } else {
+            sec = x % 347000000000ull;
+            if (i % 5 == 0) sec = sec / 86400 * 86400 + 86399 - (x >> 40) % 3;
+        }
+        us = sec * 1000000u + (x >> 32) % 1000000u;
+        n = nw_time_rfc3339(us, out);
+        ref_rfc3339(us, ref, sizeof ref);
+        CHECK_STR(out, ref);
+        CHECK_EQ(n, strlen(ref));
+    }
+}
+
+static char *tz_save(void) { return getenv("TZ") ? strdup(getenv("TZ")) : NULL; }
+
+static void tz_restore(char *old)
+{
+    if (old) setenv("TZ", old, 1);
+    else unsetenv("TZ");
+    tzset();
+    free(old);
+}
+
+/* Zones with DST changes (whole and half hours; a POSIX rule changing in
+ * mid-minute) and an offset with seconds, at and around each change. */
 TEST(rfc3339_matches_localtime_across_offset_changes)
 {
     static const struct {
@@ -135,64 +178,24 @@ TEST(rfc3339_matches_localtime_across_offset_changes)
         {"Asia/Shanghai", 1783267200},
         {"UTC", 1783267200},
     };
-    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
-    char out[NW_TIME_BUFSZ], ref[64];
-    uint64_t x = 2463534242ull;
+    char *old = tz_save();
 
-    for (size_t k = 0; k < sizeof z / sizeof z[0]; k++) {
-        setenv("TZ", z[k].tz, 1);
-        tzset();
-        /* evict what the cache holds from the previous zone: 8 fresh hours */
-        for (int i = 0; i < 8; i++)
-            nw_time_rfc3339((uint64_t)(315532800 + k * 86400 + i * 3600) * 1000000u, out);
-        for (int i = 0; i < 20000; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            int64_t s = z[k].around + (int64_t)(x % 14400) - 7200;
-            if (i % 3 == 0) s -= (int64_t)(x >> 20) % 600; /* a flow's start, late */
-            uint64_t us = (uint64_t)s * 1000000u + (x >> 32) % 1000000u;
-            size_t n = nw_time_rfc3339(us, out);
-            ref_rfc3339(us, ref, sizeof ref);
-            CHECK_STR(out, ref);
-            CHECK_EQ(n, strlen(ref));
-        }
-    }
-    if (old) setenv("TZ", old, 1);
-    else unsetenv("TZ");
-    tzset();
-    free(old);
+    for (size_t k = 0; k < sizeof z / sizeof z[0]; k++)
+        check_zone(z[k].tz, z[k].around, 2463534242ull + k);
+    tz_restore(old);
 }
 
-/* The civil-date arithmetic against localtime over the whole range of
- * uint64 microseconds that localtime can express: 1970 to year 9999 and
- * beyond (five-digit years take the C library path). */
+/* The civil-date arithmetic over the whole range localtime can express from
+ * uint64 microseconds: 1970 to year 9999 and beyond (five-digit years take
+ * the C library path). */
 TEST(rfc3339_matches_localtime_over_centuries)
 {
     static const char *zones[] = {"Europe/Berlin", "America/St_Johns", "Asia/Kathmandu", "UTC"};
-    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
-    char out[NW_TIME_BUFSZ], ref[64];
-    uint64_t x = 0x9e3779b97f4a7c15ull;
+    char *old = tz_save();
 
-    for (size_t k = 0; k < sizeof zones / sizeof zones[0]; k++) {
-        setenv("TZ", zones[k], 1);
-        tzset();
-        for (int i = 0; i < 8; i++)
-            nw_time_rfc3339((uint64_t)(946684800 + k * 86400 + i * 3600) * 1000000u, out);
-        for (int i = 0; i < 20000; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            /* up to year ~11000 (347e9 s); a few ends of days and years */
-            uint64_t sec = x % 347000000000ull;
-            if (i % 5 == 0) sec = sec / 86400 * 86400 + 86399 - (x >> 40) % 3;
-            uint64_t us = sec * 1000000u + (x >> 20) % 1000000u;
-            size_t n = nw_time_rfc3339(us, out);
-            ref_rfc3339(us, ref, sizeof ref);
-            CHECK_STR(out, ref);
-            CHECK_EQ(n, strlen(ref));
-        }
-    }
-    if (old) setenv("TZ", old, 1);
-    else unsetenv("TZ");
-    tzset();
-    free(old);
+    for (size_t k = 0; k < sizeof zones / sizeof zones[0]; k++)
+        check_zone(zones[k], -1, 0x9e3779b97f4a7c15ull + k);
+    tz_restore(old);
 }
 
 TEST(max_sets_oom_not_partial)
