@@ -1001,46 +1001,60 @@ static void gc_record(void *arg, uint64_t h)
 }
 
 /*
+ * The group text of END node x in line p (spans sp): [*gb, *gb + *gl), and
+ * the group cache entry for it, prefetched (the record's other keys are
+ * found meanwhile). NULL: the text does not fit an entry.
+ */
+static struct gc_ent *group_slot(const struct nw__shapes *sh, const char *p, size_t len,
+                                 const struct nw__spans *sp, const struct shape_node *x,
+                                 size_t *gb, size_t *gl)
+{
+    size_t b0 = sp->v[2u * x->ub], ge = sp->v[2u * x->ul + 1];
+    uint64_t a, h;
+    const char *e;
+
+    if (b0 < x->uoff || ge > len || ge < b0 - x->uoff || ge - (b0 - x->uoff) > GC_BMAX ||
+        ge - (b0 - x->uoff) < 16)
+        return NULL;
+    *gb = b0 - x->uoff;
+    *gl = ge - *gb;
+    /* every 8 bytes (one user's sessions differ only in the address); the bytes decide */
+    h = *gl * 0x165667b19e3779f9ull;
+    for (size_t k = 0; k + 8 < *gl; k += 8) {
+        memcpy(&a, p + *gb + k, 8);
+        h = (h ^ a) * 0x9e3779b97f4a7c15ull;
+    }
+    memcpy(&a, p + ge - 8, 8);
+    h = (h ^ a) * 0xc2b2ae3d27d4eb4full;
+    h ^= h >> 29;
+    e = (const char *)&sh->gc[(h * 0x9e3779b97f4a7c15ull) >> (64 - GC_BITS)];
+    for (size_t k = 0; k < sizeof(struct gc_ent); k += 64) __builtin_prefetch(e + k);
+    return (struct gc_ent *)(uintptr_t)e;
+}
+
+/*
  * Apply the actions of the key group of END node x, whose first pending value
- * is pd[0] (n pending from there): from the group cache, or applied and
- * recorded. Returns how many pending values it took (at least 1).
+ * is pd[0] (n pending from there): from the group cache entry e (group_slot,
+ * NULL: none), or applied and recorded there. Returns how many pending
+ * values it took (at least 1).
  */
 static unsigned group_apply(struct nw__shapes *sh, struct ctx *c, const char *p, size_t len,
                             const struct pend *pd, unsigned n, const struct shape_node *x,
-                            struct root_state *rs)
+                            struct root_state *rs, struct gc_ent *e, size_t gb, size_t gl)
 {
-    const struct nw__spans *sp = c->sp;
-    size_t gb = 0, ge = 0, gl = 0;
     unsigned m = 0;
-    uint64_t a = 0, b = 0, h;
-    int bad = 0;
-    struct gc_ent *e;
+    int bad = e == NULL;
     struct gc_fill f;
 
     while (m < n && pd[m].idx <= x->ul) { /* only key emitters in a group (no ts, type) */
         bad |= pd[m].act < A_IP || pd[m].act > A_DOM;
         m++;
     }
-    if (sp->v[2u * x->ub] >= x->uoff) {
-        gb = sp->v[2u * x->ub] - x->uoff;
-        ge = pd[m - 1].e;
-        gl = ge - gb;
-    }
-    if (bad || ge > len || ge < gb || gl > GC_BMAX || gl < 16) {
+    if (bad) {
         for (unsigned k = 0; k < m; k++)
             act_apply(c, (enum act)pd[k].act, p + pd[k].b, pd[k].e - pd[k].b, pd[k].esc, rs);
         return m;
     }
-    /* every 8 bytes (one user's sessions differ only in the address); the bytes decide */
-    h = gl * 0x165667b19e3779f9ull;
-    for (size_t k = 0; k + 8 < gl; k += 8) {
-        memcpy(&a, p + gb + k, 8);
-        h = (h ^ a) * 0x9e3779b97f4a7c15ull;
-    }
-    memcpy(&b, p + ge - 8, 8);
-    h = (h ^ b) * 0xc2b2ae3d27d4eb4full;
-    h ^= h >> 29;
-    e = &sh->gc[(h * 0x9e3779b97f4a7c15ull) >> (64 - GC_BITS)];
     if (e->id && e->len == gl && lit_eq(e->b, gl, p, gb, len)) {
         if (sh->on_group) { /* the writer takes them at once */
             sh->on_group(c->arg, e->id, e->h, e->nh);
@@ -1079,8 +1093,9 @@ static int shape_match(struct nw__shapes *sh, struct ctx *c, const char *p, size
     struct pend pend[SHAPE_ACTS];
     unsigned np = 0;
     uint32_t cur = 0, ch;
-    size_t i = 0;
+    size_t i = 0, gb = 0, gl = 0;
     const struct shape_node *xe;
+    struct gc_ent *ge = NULL;
 
     sp->n = 0;
     sp->over = 0;
@@ -1126,9 +1141,10 @@ static int shape_match(struct nw__shapes *sh, struct ctx *c, const char *p, size
 done:
     *end = ch;
     xe = &sh->node[ch];
+    if (xe->ul >= xe->ub && sh->gc) ge = group_slot(sh, p, len, sp, xe, &gb, &gl);
     for (unsigned k = 0; k < np; k++) {
         if (pend[k].idx >= xe->ub && pend[k].idx <= xe->ul && sh->gc) {
-            k += group_apply(sh, c, p, len, pend + k, np - k, xe, rs) - 1;
+            k += group_apply(sh, c, p, len, pend + k, np - k, xe, rs, ge, gb, gl) - 1;
             continue;
         }
         act_apply(c, (enum act)pend[k].act, p + pend[k].b, pend[k].e - pend[k].b, pend[k].esc, rs);
