@@ -23,7 +23,9 @@
  *
  * The writer (nw__index_record_shaped) first tries the record shapes it has
  * seen (a trie, "record shapes" below) and uses the full pass only for a new
- * shape; its keys come as hashes, from a cache of the keys of recent values.
+ * shape; its keys come as hashes, from a cache of the keys of recent values
+ * and, for the root member "user"'s object, of recent whole objects (key
+ * groups, below).
  */
 #include "store_int.h"
 
@@ -1005,13 +1007,13 @@ static void gc_record(void *arg, uint64_t h)
  * the group cache entry for it, prefetched (the record's other keys are
  * found meanwhile). NULL: the text does not fit an entry.
  */
-static struct gc_ent *group_slot(const struct nw__shapes *sh, const char *p, size_t len,
+static struct gc_ent *group_slot(struct nw__shapes *sh, const char *p, size_t len,
                                  const struct nw__spans *sp, const struct shape_node *x,
                                  size_t *gb, size_t *gl)
 {
     size_t b0 = sp->v[2u * x->ub], ge = sp->v[2u * x->ul + 1];
     uint64_t a, h;
-    const char *e;
+    struct gc_ent *e;
 
     if (b0 < x->uoff || ge > len || ge < b0 - x->uoff || ge - (b0 - x->uoff) > GC_BMAX ||
         ge - (b0 - x->uoff) < 16)
@@ -1027,9 +1029,9 @@ static struct gc_ent *group_slot(const struct nw__shapes *sh, const char *p, siz
     memcpy(&a, p + ge - 8, 8);
     h = (h ^ a) * 0xc2b2ae3d27d4eb4full;
     h ^= h >> 29;
-    e = (const char *)&sh->gc[(h * 0x9e3779b97f4a7c15ull) >> (64 - GC_BITS)];
-    for (size_t k = 0; k < sizeof(struct gc_ent); k += 64) __builtin_prefetch(e + k);
-    return (struct gc_ent *)(uintptr_t)e;
+    e = &sh->gc[(h * 0x9e3779b97f4a7c15ull) >> (64 - GC_BITS)];
+    for (size_t k = 0; k < sizeof *e; k += 64) __builtin_prefetch((const char *)e + k);
+    return e;
 }
 
 /*
@@ -1183,6 +1185,7 @@ static uint32_t shape_child(struct nw__shapes *sh, uint32_t cur, int kind, const
 void nw__shapes_reset(struct nw__shapes *sh)
 {
     sh->gen++; /* END node numbers are reused: the old template keys must not match */
+    if (sh->gc) memset(sh->gc, 0, GC_SLOTS * sizeof *sh->gc); /* (fuzz replays start alike) */
     sh->tc.n = 0;
     sh->nnode = 1;
     sh->alen = 0;
