@@ -7,7 +7,8 @@
  * the same input), which must agree with the full pass (shape_check.h),
  * and through the IDENT3 value coding (timestamps, user runs), which must
  * give the line back byte-exact, from the built template and the shape
- * path's alike (enc3_check).
+ * path's alike (enc3_check), and, with key groups handed to the writer
+ * at once, the same keys in the same order (group_check).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +59,49 @@ static int enc3_check(struct nw__shapes *sh, const char *line, size_t len)
     return ok;
 }
 
+/* Keys as the writer takes them with key groups (nw__shapes_on_group): hashes one by one,
+ * or a group's at once; a group's n keys, either way, are the last n taken. */
+struct gkeys {
+    struct shape_keys k;
+    int bad;
+};
+
+static void gk_group(void *arg, uint64_t id, const uint64_t *h, unsigned n)
+{
+    struct gkeys *g = arg;
+    if (id == 0) g->bad = 1;
+    if (h == NULL) {
+        if (n > g->k.len) g->bad = 1;
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) shape_check_hash(&g->k, h[i]);
+}
+
+static void gk_hash(void *arg, uint64_t h)
+{
+    shape_check_hash(&((struct gkeys *)arg)->k, h);
+}
+
+/* With key groups delivered to the writer's callback, the same keys in the same order as the
+ * full pass; 1 when so. */
+static int group_check(struct nw__shapes *sh, const char *line, size_t len)
+{
+    static uint32_t v1[2 * 1024], v2[2 * 1024];
+    static struct shape_keys k1;
+    static struct gkeys k2;
+    struct nw__spans s1 = {.v = v1, .cap = 2 * 1024}, s2 = {.v = v2, .cap = 2 * 1024};
+    struct nw__shape_tmpl tk;
+    uint64_t t1, t2;
+    int r1, r2;
+
+    k1.len = k2.k.len = 0;
+    k1.over = k2.k.over = k2.bad = 0;
+    r1 = nw__index_record(line, len, &t1, shape_check_key, &k1, &s1);
+    r2 = nw__index_record_shaped(sh, line, len, &t2, gk_hash, &k2, &s2, &tk);
+    return r1 == r2 && !k2.bad && k1.len == k2.k.len && k1.over == k2.k.over &&
+           memcmp(k1.h, k2.k.h, k1.len * sizeof k1.h[0]) == 0;
+}
+
 static void on_key(void *arg, const char *key, size_t n)
 {
     size_t *sum = arg;
@@ -102,10 +146,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (valid != (rc == 0)) abort();
     }
     {   /* the shape path: each line of the input, exact size */
-        static struct nw__shapes *sh;
+        static struct nw__shapes *sh, *shg;
         size_t b = 0;
         if (sh == NULL && (sh = nw__shapes_new()) == NULL) abort();
+        if (shg == NULL && (shg = nw__shapes_new()) == NULL) abort();
+        nw__shapes_on_group(shg, gk_group);
         nw__shapes_reset(sh);
+        nw__shapes_reset(shg);
         while (b <= size) {
             const char *nl = b < size ? memchr(line + b, '\n', size - b) : NULL;
             size_t e = nl ? (size_t)(nl - line) : size;
@@ -114,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(one, line + b, e - b);
             if (!shape_check(sh, one, e - b)) abort();
             if (!enc3_check(sh, one, e - b)) abort();
+            if (!group_check(shg, one, e - b)) abort();
             free(one);
             b = e + 1;
         }

@@ -23,7 +23,9 @@
  *
  * The writer (nw__index_record_shaped) first tries the record shapes it has
  * seen (a trie, "record shapes" below) and uses the full pass only for a new
- * shape; its keys come as hashes, from a cache of the keys of recent values.
+ * shape; its keys come as hashes, from a cache of the keys of recent values
+ * and, for the root member "user"'s object, of recent whole objects (key
+ * groups, below).
  */
 #include "store_int.h"
 
@@ -847,12 +849,41 @@ struct shape_node {
     uint8_t tmpl_ok;      /* S_END: the template fits TMPL_MAX_LEN */
     uint32_t sk, sklen;   /* S_END: the block template, arena offset */
     uint64_t h;           /* S_END: its hash as nw__tmpl_add computes it */
+    /* S_END: the key group (the root member "user"'s object, below): its values ub..ul
+     * (ul < ub: none), the object's '{' uoff bytes before value ub */
+    uint16_t ub, ul, uoff;
 };
 
 #define SHAPE_NODES 16384u
 #define SHAPE_ARENA (1u << 20)
 #define SHAPE_ACTS 128 /* values with an action per record; more: the full pass */
 #define SHAPE_VALS 1024
+
+/*
+ * Key groups. Most records carry their user's identity object ("user":{"ip":
+ * ..,"account":..,"mac":..,"calling_station":..}), byte-identical in every
+ * record of that user; its values give ~6 keys. The keys of the object's
+ * values depend only on its text (the members' names decide the actions,
+ * the values the keys), so a group cache maps that text - from the object's
+ * '{' to the end of its last value with an action - to the key hashes, in
+ * emission order: one lookup instead of one per value. Each filling gets a
+ * new id, handed to the writer (nw__shapes_on_group) after the group's keys,
+ * so that a record whose group the block has already taken skips the key
+ * set probes too. The keys delivered are the same, in the same order, either
+ * way (shape_check, fuzz_jsonscan and test_store compare).
+ */
+#define GC_BITS 11
+#define GC_SLOTS (1u << GC_BITS) /* x 256 bytes; a few thousand users */
+#define GC_BMAX 128 /* longer objects: no group (the per-value cache still serves) */
+#define GC_HMAX 14
+struct gc_ent {
+    uint64_t id;          /* 0 = empty */
+    uint64_t h[GC_HMAX];
+    uint16_t len;
+    uint8_t nh, bad;
+    uint8_t pad[4];
+    uint8_t b[GC_BMAX];   /* the text */
+};
 
 struct nw__shapes {
     struct shape_node *node;
@@ -866,6 +897,9 @@ struct nw__shapes {
     void *kc_mem;               /* its allocation */
     struct ts_cache tc;         /* the last timestamp's date and offset */
     uint8_t sk[TMPL_MAX_LEN];   /* a template being learnt */
+    struct gc_ent *gc;          /* GC_SLOTS key groups (NULL: none) */
+    uint64_t gc_next;           /* the next group id */
+    void (*on_group)(void *arg, uint64_t id, const uint64_t *h, unsigned n); /* or NULL */
 };
 
 struct nw__shapes *nw__shapes_new(void)
@@ -877,7 +911,9 @@ struct nw__shapes *nw__shapes_new(void)
     sh->arena = nw_calloc(1, SHAPE_ARENA + 16);
     sh->kc_mem = nw_calloc(KC_SLOTS + 1, sizeof *sh->kc);
     if (sh->kc_mem) sh->kc = (struct kc_ent *)(((uintptr_t)sh->kc_mem + 63) & ~(uintptr_t)63);
-    if (sh->node == NULL || sh->arena == NULL || sh->kc == NULL) {
+    sh->gc = nw_calloc(GC_SLOTS, sizeof *sh->gc);
+    sh->gc_next = 1;
+    if (sh->node == NULL || sh->arena == NULL || sh->kc == NULL || sh->gc == NULL) {
         nw__shapes_free(sh);
         return NULL;
     }
@@ -892,6 +928,7 @@ void nw__shapes_free(struct nw__shapes *sh)
     nw_free(sh->node);
     nw_free(sh->arena);
     nw_free(sh->kc_mem);
+    nw_free(sh->gc);
     nw_free(sh);
 }
 
@@ -944,23 +981,123 @@ static inline long sk_scalar(const char *p, size_t i, size_t len)
     }
 }
 
+struct pend {      /* a value whose action waits for the whole path to match */
+    uint32_t b, e;
+    uint8_t act, esc;
+    uint16_t idx;  /* its span number */
+};
+
+/* The writer's hashes while a group entry is being filled: recorded, then passed on. */
+struct gc_fill {
+    struct gc_ent *e;
+    void (*on_hash)(void *arg, uint64_t h);
+    void *arg;
+};
+
+static void gc_record(void *arg, uint64_t h)
+{
+    struct gc_fill *f = arg;
+    if (f->e->nh < GC_HMAX) f->e->h[f->e->nh++] = h;
+    else f->e->bad = 1;
+    f->on_hash(f->arg, h);
+}
+
+/*
+ * The group text of END node x in line p (spans sp): [*gb, *gb + *gl), and
+ * the group cache entry for it, prefetched (the record's other keys are
+ * found meanwhile). NULL: the text does not fit an entry.
+ */
+static struct gc_ent *group_slot(struct nw__shapes *sh, const char *p, size_t len,
+                                 const struct nw__spans *sp, const struct shape_node *x,
+                                 size_t *gb, size_t *gl)
+{
+    size_t b0 = sp->v[2u * x->ub], ge = sp->v[2u * x->ul + 1];
+    uint64_t a, h;
+    struct gc_ent *e;
+
+    if (b0 < x->uoff || ge > len || ge < b0 - x->uoff || ge - (b0 - x->uoff) > GC_BMAX ||
+        ge - (b0 - x->uoff) < 16)
+        return NULL;
+    *gb = b0 - x->uoff;
+    *gl = ge - *gb;
+    /* every 8 bytes (one user's sessions differ only in the address); the bytes decide */
+    h = *gl * 0x165667b19e3779f9ull;
+    for (size_t k = 0; k + 8 < *gl; k += 8) {
+        memcpy(&a, p + *gb + k, 8);
+        h = (h ^ a) * 0x9e3779b97f4a7c15ull;
+    }
+    memcpy(&a, p + ge - 8, 8);
+    h = (h ^ a) * 0xc2b2ae3d27d4eb4full;
+    h ^= h >> 29;
+    e = &sh->gc[(h * 0x9e3779b97f4a7c15ull) >> (64 - GC_BITS)];
+    for (size_t k = 0; k < sizeof *e; k += 64) __builtin_prefetch((const char *)e + k);
+    return e;
+}
+
+/*
+ * Apply the actions of the key group of END node x, whose first pending value
+ * is pd[0] (n pending from there): from the group cache entry e (group_slot,
+ * NULL: none), or applied and recorded there. Returns how many pending
+ * values it took (at least 1).
+ */
+static unsigned group_apply(struct nw__shapes *sh, struct ctx *c, const char *p, size_t len,
+                            const struct pend *pd, unsigned n, const struct shape_node *x,
+                            struct root_state *rs, struct gc_ent *e, size_t gb, size_t gl)
+{
+    unsigned m = 0;
+    int bad = e == NULL;
+    struct gc_fill f;
+
+    while (m < n && pd[m].idx <= x->ul) { /* only key emitters in a group (no ts, type) */
+        bad |= pd[m].act < A_IP || pd[m].act > A_DOM;
+        m++;
+    }
+    if (bad) {
+        for (unsigned k = 0; k < m; k++)
+            act_apply(c, (enum act)pd[k].act, p + pd[k].b, pd[k].e - pd[k].b, pd[k].esc, rs);
+        return m;
+    }
+    if (e->id && e->len == gl && lit_eq(e->b, gl, p, gb, len)) {
+        if (sh->on_group) { /* the writer takes them at once */
+            sh->on_group(c->arg, e->id, e->h, e->nh);
+            return m;
+        }
+        for (unsigned k = 0; k < e->nh; k++) c->on_hash(c->arg, e->h[k]);
+        return m;
+    } else {
+        e->id = 0; /* refilled below; stays empty if it overflows */
+        e->len = (uint16_t)gl;
+        e->nh = 0;
+        e->bad = 0;
+        memcpy(e->b, p + gb, gl);
+        f.e = e, f.on_hash = c->on_hash, f.arg = c->arg;
+        c->on_hash = gc_record, c->arg = &f;
+        for (unsigned k = 0; k < m; k++)
+            act_apply(c, (enum act)pd[k].act, p + pd[k].b, pd[k].e - pd[k].b, pd[k].esc, rs);
+        c->on_hash = f.on_hash, c->arg = f.arg;
+        if (e->bad) return m;
+        e->id = sh->gc_next++;
+    }
+    if (sh->on_group) sh->on_group(c->arg, e->id, NULL, e->nh);
+    return m;
+}
+
 /*
  * Follow the trie along the line. On a full match: spans noted, actions
  * applied (only then, so a record that leaves the path half way has emitted
  * nothing), *end the END node; returns 0 or NW_ENOENT like index_root.
  * 1: no known shape fits.
  */
-static int shape_match(const struct nw__shapes *sh, struct ctx *c, const char *p, size_t len,
+static int shape_match(struct nw__shapes *sh, struct ctx *c, const char *p, size_t len,
                        struct root_state *rs, uint32_t *end)
 {
     struct nw__spans *sp = c->sp;
-    struct {
-        uint32_t b, e;
-        uint8_t act, esc;
-    } pend[SHAPE_ACTS];
+    struct pend pend[SHAPE_ACTS];
     unsigned np = 0;
     uint32_t cur = 0, ch;
-    size_t i = 0;
+    size_t i = 0, gb = 0, gl = 0;
+    const struct shape_node *xe;
+    struct gc_ent *ge = NULL;
 
     sp->n = 0;
     sp->over = 0;
@@ -997,6 +1134,7 @@ static int shape_match(const struct nw__shapes *sh, struct ctx *c, const char *p
             pend[np].b = (uint32_t)b;
             pend[np].e = (uint32_t)e;
             pend[np].act = x->act;
+            pend[np].idx = (uint16_t)(sp->n / 2 - 1);
             pend[np++].esc = (uint8_t)esc;
         }
         i = e;
@@ -1004,8 +1142,15 @@ static int shape_match(const struct nw__shapes *sh, struct ctx *c, const char *p
     }
 done:
     *end = ch;
-    for (unsigned k = 0; k < np; k++)
+    xe = &sh->node[ch];
+    if (xe->ul >= xe->ub && sh->gc) ge = group_slot(sh, p, len, sp, xe, &gb, &gl);
+    for (unsigned k = 0; k < np; k++) {
+        if (pend[k].idx >= xe->ub && pend[k].idx <= xe->ul && sh->gc) {
+            k += group_apply(sh, c, p, len, pend + k, np - k, xe, rs, ge, gb, gl) - 1;
+            continue;
+        }
         act_apply(c, (enum act)pend[k].act, p + pend[k].b, pend[k].e - pend[k].b, pend[k].esc, rs);
+    }
     if (rs->is_session) emit_session_ip(c, rs->src_ip, rs->src_ip_len);
     return rs->have_ts ? 0 : NW_ENOENT;
 }
@@ -1040,6 +1185,7 @@ static uint32_t shape_child(struct nw__shapes *sh, uint32_t cur, int kind, const
 void nw__shapes_reset(struct nw__shapes *sh)
 {
     sh->gen++; /* END node numbers are reused: the old template keys must not match */
+    if (sh->gc) memset(sh->gc, 0, GC_SLOTS * sizeof *sh->gc); /* (fuzz replays start alike) */
     sh->tc.n = 0;
     sh->nnode = 1;
     sh->alen = 0;
@@ -1053,10 +1199,65 @@ static struct ts_cache *ts_cache_of(const struct nw__shapes *sh)
     return sh ? (struct ts_cache *)&sh->tc : NULL;
 }
 
+void nw__shapes_on_group(struct nw__shapes *sh,
+                         void (*on_group)(void *arg, uint64_t id, const uint64_t *h, unsigned n))
+{
+    sh->on_group = on_group;
+}
+
 uint64_t nw__shapes_hits(const struct nw__shapes *sh, uint64_t *misses)
 {
     if (misses) *misses = sh->misses;
     return sh->hits;
+}
+
+/*
+ * The key group of template sk/s (its values' actions acts[0..nv)), in END
+ * node x: the values of the root member "user" when it is an object written
+ * compactly ("user":{ at depth 1), up to the last one with an action.
+ */
+static void group_of(const uint8_t *sk, size_t s, const uint8_t *acts, size_t nv,
+                     struct shape_node *x)
+{
+    size_t slot = 0, obj = 0, first = SIZE_MAX;
+    int depth = 0, instr = 0;
+
+    for (size_t i = 0; i < s; i++) { /* bounded: i only grows */
+        uint8_t ch = sk[i];
+        if (ch == 1) {
+            slot++;
+        } else if (instr) {
+            if (ch == '\\') i++;
+            else if (ch == '"') instr = 0;
+        } else if (ch == '"') {
+            if (depth == 1 && s - i >= 8 && memcmp(sk + i, "\"user\":{", 8) == 0) {
+                size_t b = slot, last = SIZE_MAX;
+                int d = 2, ins = 0;
+                obj = i + 7;
+                for (i += 8; i < s && d > 1; i++) {
+                    ch = sk[i];
+                    if (ch == 1) {
+                        if (first == SIZE_MAX) first = i;
+                        if (slot < nv && acts[slot] != A_NONE) last = slot;
+                        slot++;
+                    } else if (ins) {
+                        if (ch == '\\') i++;
+                        else if (ch == '"') ins = 0;
+                    } else if (ch == '"') ins = 1;
+                    else if (ch == '{' || ch == '[') d++;
+                    else if (ch == '}' || ch == ']') d--;
+                }
+                if (d == 1 && last != SIZE_MAX && last <= UINT16_MAX && first - obj <= GC_BMAX)
+                    x->ub = (uint16_t)b, x->ul = (uint16_t)last, x->uoff = (uint16_t)(first - obj);
+                return;
+            }
+            instr = 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+        }
+    }
 }
 
 /* Add the path of a record the full pass accepted (spans and sh->acts filled). 0: none. */
@@ -1092,6 +1293,7 @@ static uint32_t shape_learn(struct nw__shapes *sh, const char *p, size_t len,
         if (ch == 0) return 0;
         x = &sh->node[ch];
         if (x->sk == 0 && x->sklen == 0 && !x->tmpl_ok) { /* new: its template */
+            x->ub = 1, x->ul = 0; /* no key group */
             if (fits && s + (len - prev) <= TMPL_MAX_LEN) {
                 memcpy(sh->sk + s, p + prev, len - prev);
                 s += len - prev;
@@ -1099,6 +1301,7 @@ static uint32_t shape_learn(struct nw__shapes *sh, const char *p, size_t len,
                 x->sk = sh->alen;
                 x->sklen = (uint32_t)s;
                 x->h = nw__store_hash64(sh->sk, s, 5);
+                group_of(sh->sk, s, sh->acts, nv, x);
                 memcpy(sh->arena + sh->alen, sh->sk, s);
                 sh->alen += (uint32_t)s;
             }

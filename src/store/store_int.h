@@ -323,6 +323,17 @@ struct nw__shape_tmpl {
 struct nw__shapes *nw__shapes_new(void); /* NULL: out of memory; free with nw__shapes_free */
 void nw__shapes_free(struct nw__shapes *sh);
 void nw__shapes_reset(struct nw__shapes *sh); /* forget every shape (tests, fuzzing) */
+/*
+ * Key groups (store_index.c): the keys of the root member "user"'s object,
+ * the same n hashes in every record with the same group id (an id names one
+ * text and is never reused). With on_group set, the shape path delivers a
+ * group either as its n hashes in h (instead of n on_hash calls), or, h
+ * NULL, as a call right after the n on_hash calls that were the group; arg
+ * is nw__index_record_shaped's. Without it: on_hash only (the same keys, the
+ * same order).
+ */
+void nw__shapes_on_group(struct nw__shapes *sh,
+                         void (*on_group)(void *arg, uint64_t id, const uint64_t *h, unsigned n));
 /* Records that followed a known shape (and, in *misses, those that took the full pass). */
 uint64_t nw__shapes_hits(const struct nw__shapes *sh, uint64_t *misses);
 int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len, uint64_t *ts_us,

@@ -54,6 +54,7 @@
 #define MAX_REC_KEYS 256      /* keys kept per record; more are not indexed */
 #define RESUME_CHECK_US 5000000ull
 #define RECENT_KEYS 4096      /* per active day: keys surely in the block's set already */
+#define GROUPS_SEEN 1024      /* per active day: key groups whose keys the block has */
 
 struct active {
     int fd;
@@ -74,6 +75,9 @@ struct active {
     /* direct-mapped front of set: most keys repeat within a block (type:flow, the same
      * users), and set is too large for the cache; a hit here skips the probe */
     uint64_t recent[RECENT_KEYS];
+    /* key groups (nw__shapes_on_group) whose keys are all in set: a record with one of
+     * them skips those keys' probes (a user's identity object: ~6 keys a record) */
+    uint64_t gseen[GROUPS_SEEN];
     uint64_t pmin, pmax;
     /* the pending block as BLK_ENC_TMPL (store.tmpl), built record by record */
     uint8_t *x;
@@ -116,6 +120,10 @@ struct nw_store {
     uint8_t *filter;
     uint64_t rec_keys[MAX_REC_KEYS];
     size_t nrec_keys;
+    size_t nkeys;             /* keys of the record, also those past MAX_REC_KEYS */
+    uint64_t grp_id;          /* its key group (0: none): rec_keys[grp_at, + grp_n) */
+    size_t grp_at, grp_n;
+    int kgroups;              /* skip the probes of key groups (NW_STORE_KGROUP=0: off) */
     struct nw_store_stats st;
     uint64_t last_sync, last_tick, last_retention, last_resume_try, stopped_since;
     uint64_t missed_at_stop;
@@ -216,6 +224,7 @@ static void fsync_dir(const char *path)
 /* ------------------------------------------------------------ stopping -- */
 
 static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err);
+static void collect_group(void *arg, uint64_t id, const uint64_t *h, unsigned n);
 
 /* Write an alarm record (best effort; used when stopping and resuming). */
 static void alarm_record(struct nw_store *s, const char *kind, const char *msg)
@@ -389,6 +398,7 @@ static void set_clear(struct active *a)
     if (a->set) memset(a->set, 0, a->setcap * sizeof *a->set);
     a->nset = 0;
     memset(a->recent, 0, sizeof a->recent);
+    memset(a->gseen, 0, sizeof a->gseen);
 }
 
 static int set_add(struct active *a, uint64_t h)
@@ -909,6 +919,9 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         s->spans.v = s->spanv;
         s->spans.cap = NW_ARRAY_LEN(s->spanv);
         s->shapes = nw__shapes_new(); /* an optimisation: without it, the full pass */
+        if (s->shapes) nw__shapes_on_group(s->shapes, collect_group);
+        e = getenv("NW_STORE_KGROUP"); /* 0: probe every key (tests compare the filters) */
+        s->kgroups = !(e && e[0] == '0');
     }
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opts->level);
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0); /* the block hash covers it */
@@ -1087,6 +1100,24 @@ static void collect_hash(void *arg, uint64_t h)
 {
     struct nw_store *s = arg;
     if (s->nrec_keys < MAX_REC_KEYS) s->rec_keys[s->nrec_keys++] = h;
+    s->nkeys++;
+}
+
+/* Key group id: its n keys h, or (h NULL) the last n collected. Noted only whole within
+ * MAX_REC_KEYS. */
+static void collect_group(void *arg, uint64_t id, const uint64_t *h, unsigned n)
+{
+    struct nw_store *s = arg;
+    if (h) {
+        size_t k = NW_MIN((size_t)n, MAX_REC_KEYS - s->nrec_keys);
+        memcpy(s->rec_keys + s->nrec_keys, h, k * sizeof *h);
+        s->nrec_keys += k;
+        s->nkeys += n;
+    }
+    if (s->nkeys > MAX_REC_KEYS || n == 0 || !s->kgroups) return;
+    s->grp_id = id;
+    s->grp_at = s->nkeys - n;
+    s->grp_n = n;
 }
 
 static int append_internal(struct nw_store *s, const char *line, size_t len, struct nw_err *err)
@@ -1099,6 +1130,8 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
 
     if (len && line[len - 1] == '\n') len--;
     s->nrec_keys = 0;
+    s->nkeys = 0;
+    s->grp_id = 0;
     /* the index pass also rejects a '\n' anywhere (not one line) */
     if (len == 0 || len > NW_RECORD_MAX ||
         (rc = s->shapes ? nw__index_record_shaped(s->shapes, line, len, &ts, collect_hash, s,
@@ -1161,12 +1194,21 @@ static int append_internal(struct nw_store *s, const char *line, size_t len, str
         a->ts = nt;
         a->tscap = nc;
     }
-    for (size_t i = 0; i < s->nrec_keys; i++) {
-        uint64_t h = s->rec_keys[i] ? s->rec_keys[i] : 1, *r; /* set_add's mapping of 0 */
-        r = &a->recent[(h ^ (h >> 29)) & (RECENT_KEYS - 1)];
-        if (*r == h) continue; /* added to this block's set already */
-        if (set_add(a, h) != 0) break; /* a smaller filter only costs skips */
-        *r = h;
+    {
+        uint64_t *g = s->grp_id ? &a->gseen[s->grp_id & (GROUPS_SEEN - 1)] : NULL;
+        size_t i;
+        for (i = 0; i < s->nrec_keys; i++) {
+            uint64_t h = s->rec_keys[i] ? s->rec_keys[i] : 1, *r; /* set_add's mapping of 0 */
+            if (g && i == s->grp_at && *g == s->grp_id) { /* this block has them all */
+                i += s->grp_n - 1;
+                continue;
+            }
+            r = &a->recent[(h ^ (h >> 29)) & (RECENT_KEYS - 1)];
+            if (*r == h) continue; /* added to this block's set already */
+            if (set_add(a, h) != 0) break; /* a smaller filter only costs skips */
+            *r = h;
+        }
+        if (g && i == s->nrec_keys) *g = s->grp_id;
     }
     /* one event_type that is not an identity type: bulk; else (identity, or
      * unknown here: escaped, repeated, absent) the identity frame */
