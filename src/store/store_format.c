@@ -1014,6 +1014,32 @@ int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len
 }
 
 /* With m: record r = m->pos[m->k] is the next record of m->ip (identity frame, IDENT). */
+/* Copy one line (through its '\n') from p[*i, end) to out + *o, both
+ * advanced; -1 when there is no '\n' or out has no room below cap. */
+static inline int copy_line(const uint8_t *p, size_t *i, size_t end, uint8_t *out, size_t *o,
+                            size_t cap)
+{
+    const uint8_t *nl = memchr(p + *i, '\n', end - *i);
+    size_t n;
+
+    if (nl == NULL) return -1;
+    n = (size_t)(nl - (p + *i)) + 1;
+    if (n > cap - *o) return -1;
+    memcpy(out + *o, p + *i, n);
+    *o += n, *i += n;
+    return 0;
+}
+
+/* The next identity record of m into out + *o (a decoder's merge step). */
+static inline int merge_next(struct merge *m, uint8_t *out, size_t *o, size_t cap)
+{
+    size_t k = 0;
+
+    if (copy_line(m->ip, &k, (size_t)(m->ie - m->ip), out, o, cap) != 0) return -1;
+    m->ip += k, m->k++;
+    return 0;
+}
+
 static int tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                        size_t raw_len, size_t nrec, struct merge *m)
 {
@@ -1029,25 +1055,13 @@ static int tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_
         const uint8_t *t, *te;
         unsigned id;
         if (m != NULL && m->k < m->n && m->pos[m->k] == r) { /* an identity record */
-            const uint8_t *nl = memchr(m->ip, '\n', (size_t)(m->ie - m->ip));
-            size_t n;
-            if (nl == NULL) goto out;
-            n = (size_t)(nl - m->ip) + 1;
-            if (n > recs_len - o) goto out;
-            memcpy(out + o, m->ip, n);
-            o += n, m->ip += n, m->k++;
+            if (merge_next(m, out, &o, recs_len) != 0) goto out;
             continue;
         }
         if (i >= xlen) goto out;
         id = x[i++];
         if (id == 0) { /* verbatim through '\n' */
-            const uint8_t *nl = memchr(x + i, '\n', xlen - i);
-            size_t n;
-            if (nl == NULL) goto out;
-            n = (size_t)(nl - (x + i)) + 1;
-            if (n > recs_len - o) goto out;
-            memcpy(out + o, x + i, n);
-            o += n, i += n;
+            if (copy_line(x, &i, xlen, out, &o, recs_len) != 0) goto out;
             continue;
         }
         if (id == 0xff) {
@@ -1274,25 +1288,13 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
         struct zfind zf;
         unsigned id;
         if (m != NULL && m->k < m->n && m->pos[m->k] == r) { /* an identity record */
-            const uint8_t *nl = memchr(m->ip, '\n', (size_t)(m->ie - m->ip));
-            size_t n;
-            if (nl == NULL) goto out;
-            n = (size_t)(nl - m->ip) + 1;
-            if (n > recs_len - o) goto out;
-            memcpy(out + o, m->ip, n);
-            o += n, m->ip += n, m->k++;
+            if (merge_next(m, out, &o, recs_len) != 0) goto out;
             continue;
         }
         if (i >= xe) goto out;
         id = x[i++];
         if (id == 0) { /* verbatim through '\n' */
-            const uint8_t *nl = memchr(x + i, '\n', xe - i);
-            size_t n;
-            if (nl == NULL) goto out;
-            n = (size_t)(nl - (x + i)) + 1;
-            if (n > recs_len - o) goto out;
-            memcpy(out + o, x + i, n);
-            o += n, i += n;
+            if (copy_line(x, &i, xe, out, &o, recs_len) != 0) goto out;
             continue;
         }
         if (id == 0xff) {
