@@ -29,12 +29,16 @@ clang:
 	CC=clang cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_EXTRA) >/dev/null
 	cmake --build build-clang
 
+# The demo's store is its own: made anew each run, so records are not stored twice.
 demo: deps release
 	@mkdir -p out
+	rm -rf out/demo-store
 	./build/netwarden audit -r tests/corpus/pcaps/mixed-1kxun.pcap \
-	    -r tests/e2e/identity/radius-browse.pcap --eve out/demo.eve.json
-	@echo "records: out/demo.eve.json"; \
+	    -r tests/e2e/identity/radius-browse.pcap --eve out/demo.eve.json --store out/demo-store
+	@echo "records: out/demo.eve.json and the store out/demo-store"; \
 	python3 -c 'import collections,json,sys; c=collections.Counter(json.loads(l)["event_type"] for l in open("out/demo.eve.json")); print(" ".join(f"{k}={v}" for k,v in sorted(c.items())))'
+	./build/netwarden query who --store out/demo-store --ip 10.1.2.3 --at 2023-11-14T22:13:21Z
+	./build/netwarden verify --store out/demo-store
 
 test: deps asan
 	ctest --preset asan
