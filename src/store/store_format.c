@@ -696,18 +696,11 @@ size_t nw__tmpl_add_known(struct tmpl_enc *te, uint8_t *out, size_t o, const cha
     return tmpl_put(te, out, o, rec, len, sk, s, h, v);
 }
 
-/*
- * IDENT3's run of a template: the values of the root member "user" when it
- * is an object (a user's identity repeats in every record of theirs, and its
- * 7 values are ~70 bytes: a reference is 4). Compact form only ("user":{ at
- * depth 1); 2..255 values. *rk = 0: none.
- */
-static void tmpl_run_of(const uint8_t *sk, size_t s, uint16_t *rb, uint8_t *rk)
+int nw__tmpl_user_obj(const uint8_t *sk, size_t s, struct nw__uobj *u)
 {
     size_t slot = 0;
     int depth = 0, instr = 0;
 
-    *rb = 0, *rk = 0;
     for (size_t i = 0; i < s; i++) { /* bounded: i only grows */
         uint8_t c = sk[i];
         if (c == 1) {
@@ -717,21 +710,24 @@ static void tmpl_run_of(const uint8_t *sk, size_t s, uint16_t *rb, uint8_t *rk)
             else if (c == '"') instr = 0;
         } else if (c == '"') {
             if (depth == 1 && s - i >= 8 && memcmp(sk + i, "\"user\":{", 8) == 0) {
-                size_t b = slot;
                 int d = 2, ins = 0;
+                u->b = slot;
+                u->obj = i + 7;
+                u->first = SIZE_MAX;
                 for (i += 8; i < s && d > 1; i++) {
                     c = sk[i];
-                    if (c == 1) slot++;
-                    else if (ins) {
+                    if (c == 1) {
+                        if (u->first == SIZE_MAX) u->first = i;
+                        slot++;
+                    } else if (ins) {
                         if (c == '\\') i++;
                         else if (c == '"') ins = 0;
                     } else if (c == '"') ins = 1;
                     else if (c == '{' || c == '[') d++;
                     else if (c == '}' || c == ']') d--;
                 }
-                if (d == 1 && slot - b >= 2 && slot - b <= 255 && b <= UINT16_MAX)
-                    *rb = (uint16_t)b, *rk = (uint8_t)(slot - b);
-                return;
+                u->e = slot;
+                return d == 1;
             }
             instr = 1;
         } else if (c == '{' || c == '[') {
@@ -740,6 +736,21 @@ static void tmpl_run_of(const uint8_t *sk, size_t s, uint16_t *rb, uint8_t *rk)
             depth--;
         }
     }
+    return 0;
+}
+
+/*
+ * IDENT3's run of a template: the values of the root member "user" when it
+ * is an object (a user's identity repeats in every record of theirs, and its
+ * 7 values are ~70 bytes: a reference is 4). 2..255 values. *rk = 0: none.
+ */
+static void tmpl_run_of(const uint8_t *sk, size_t s, uint16_t *rb, uint8_t *rk)
+{
+    struct nw__uobj u;
+
+    *rb = 0, *rk = 0;
+    if (nw__tmpl_user_obj(sk, s, &u) && u.e - u.b >= 2 && u.e - u.b <= 255 && u.b <= UINT16_MAX)
+        *rb = (uint16_t)u.b, *rk = (uint8_t)(u.e - u.b);
 }
 
 /*

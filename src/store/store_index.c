@@ -1219,45 +1219,14 @@ uint64_t nw__shapes_hits(const struct nw__shapes *sh, uint64_t *misses)
 static void group_of(const uint8_t *sk, size_t s, const uint8_t *acts, size_t nv,
                      struct shape_node *x)
 {
-    size_t slot = 0, obj = 0, first = SIZE_MAX;
-    int depth = 0, instr = 0;
+    struct nw__uobj u;
+    size_t last = SIZE_MAX;
 
-    for (size_t i = 0; i < s; i++) { /* bounded: i only grows */
-        uint8_t ch = sk[i];
-        if (ch == 1) {
-            slot++;
-        } else if (instr) {
-            if (ch == '\\') i++;
-            else if (ch == '"') instr = 0;
-        } else if (ch == '"') {
-            if (depth == 1 && s - i >= 8 && memcmp(sk + i, "\"user\":{", 8) == 0) {
-                size_t b = slot, last = SIZE_MAX;
-                int d = 2, ins = 0;
-                obj = i + 7;
-                for (i += 8; i < s && d > 1; i++) {
-                    ch = sk[i];
-                    if (ch == 1) {
-                        if (first == SIZE_MAX) first = i;
-                        if (slot < nv && acts[slot] != A_NONE) last = slot;
-                        slot++;
-                    } else if (ins) {
-                        if (ch == '\\') i++;
-                        else if (ch == '"') ins = 0;
-                    } else if (ch == '"') ins = 1;
-                    else if (ch == '{' || ch == '[') d++;
-                    else if (ch == '}' || ch == ']') d--;
-                }
-                if (d == 1 && last != SIZE_MAX && last <= UINT16_MAX && first - obj <= GC_BMAX)
-                    x->ub = (uint16_t)b, x->ul = (uint16_t)last, x->uoff = (uint16_t)(first - obj);
-                return;
-            }
-            instr = 1;
-        } else if (ch == '{' || ch == '[') {
-            depth++;
-        } else if (ch == '}' || ch == ']') {
-            depth--;
-        }
-    }
+    if (!nw__tmpl_user_obj(sk, s, &u)) return;
+    for (size_t k = u.b; k < u.e && k < nv; k++)
+        if (acts[k] != A_NONE) last = k;
+    if (last != SIZE_MAX && last <= UINT16_MAX && u.first - u.obj <= GC_BMAX)
+        x->ub = (uint16_t)u.b, x->ul = (uint16_t)last, x->uoff = (uint16_t)(u.first - u.obj);
 }
 
 /* Add the path of a record the full pass accepted (spans and sh->acts filled). 0: none. */

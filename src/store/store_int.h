@@ -165,6 +165,17 @@ struct tmpl_enc {
         uint64_t base;        /* µs of pre's minute (UTC) */
     } tc;
 };
+/*
+ * The root member "user" of template sk/s when it is an object written
+ * compactly ("user":{ at depth 1) and closed: its value slots [b, e), the
+ * offset of its '{' (obj) and of its first value byte 0x01 (first; SIZE_MAX
+ * when it has none). 1 if found. Both the IDENT3 runs and the writer's key
+ * groups are this object.
+ */
+struct nw__uobj {
+    size_t b, e, obj, first;
+};
+int nw__tmpl_user_obj(const uint8_t *sk, size_t s, struct nw__uobj *u);
 void nw__tmpl_reset(struct tmpl_enc *te);
 void nw__tmpl_fini(struct tmpl_enc *te); /* frees the run table; te is then reset */
 size_t nw__tmpl_add(struct tmpl_enc *te, uint8_t *out, size_t o, const char *rec, size_t len,
