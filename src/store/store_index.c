@@ -295,6 +295,30 @@ static inline long sk_str(const char *p, size_t i, size_t len, int *esc)
     }
 }
 
+/*
+ * sk_str for the record-shape walk, where nearly every string is short and
+ * plain: one 16-byte look finds its closing quote; anything else (longer,
+ * escapes, the line's last 16 bytes) goes to sk_str.
+ */
+static inline __attribute__((always_inline)) long sk_str_short(const char *p, size_t i, size_t len,
+                                                               int *esc)
+{
+#ifdef __SSE2__
+    if (i + 17 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+            _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask) {
+            size_t k = i + 1 + (unsigned)__builtin_ctz(mask);
+            if (p[k] == '"') return (long)(k + 1);
+        }
+    }
+#endif
+    return sk_str(p, i, len, esc);
+}
+
 static inline long sk_num(const char *p, size_t i, size_t len)
 {
     long n = nw_json_number_len(p + i, len - i);
@@ -971,6 +995,15 @@ static inline long sk_scalar(const char *p, size_t i, size_t len)
     case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
         /* the common plain integer without a call; anything else: the full grammar */
         size_t k = i + 1;
+#ifdef __SSE2__
+        if (k + 16 <= len) { /* counters, ports, ids: the first non-digit in one look */
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_cmplt_epi8(v, _mm_set1_epi8('0')), _mm_cmpgt_epi8(v, _mm_set1_epi8('9'))));
+            if (m) k += (unsigned)__builtin_ctz(m);
+            else k += 16;
+        }
+#endif
         while (k < len && p[k] >= '0' && p[k] <= '9') k++;
         if (k >= len || (p[k] != '.' && p[k] != 'e' && p[k] != 'E')) return (long)k;
         return sk_num(p, i, len);
@@ -1117,7 +1150,7 @@ static int shape_match(struct nw__shapes *sh, struct ctx *c, const char *p, size
                 continue;
             }
             if (x->kind == S_STR) {
-                n = sk_str(p, b - 1, len, &esc); /* the piece ends with the opening quote */
+                n = sk_str_short(p, b - 1, len, &esc); /* the piece ends with the opening quote */
                 if (n < 0) continue;
                 e = (size_t)n - 1;
             } else {
