@@ -249,7 +249,8 @@ NW_PID=
 HEAD=$(h head_seq "$T/sp4")
 [ "$(h sql "SELECT count() FROM e2e4.records WHERE batch_seq = $HEAD")" = "100" ] || fail "head batch not committed before the crash"
 h sql "ALTER TABLE e2e4.records DELETE WHERE batch_seq = $HEAD AND batch_idx % 2 = 1" >/dev/null
-for _ in $(seq 1 100); do
+# a mutation is asynchronous (18.16 has no mutations_sync): up to 60 s on a loaded machine
+for _ in $(seq 1 600); do
     [ "$(h sql "SELECT count() FROM e2e4.records WHERE batch_seq = $HEAD")" = "50" ] && break
     sleep 0.1
 done
