@@ -300,10 +300,10 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
 {
     struct blk_ident d;
     struct merge m;
-    uint8_t *ir = NULL, *cls = NULL, *x = NULL;
+    uint8_t *ir = NULL, *cls = NULL, *x = NULL, *r = NULL;
     uint32_t *pos = NULL;
     uint64_t *ts = NULL, *its = NULL;
-    size_t n;
+    size_t n, xn;
     int rc = NW_ENOMEM;
 
     if (nw__ident_dir_decode(comp, h, &d) != 0) return NW_EFORMAT;
@@ -321,14 +321,29 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
     n = ZSTD_decompressDCtx(dctx, x, h->xlen, comp + IDENT_DIR_LEN + d.comp,
                             h->comp_len - IDENT_DIR_LEN - d.comp);
     if (ZSTD_isError(n) || n != h->xlen) goto out;
+    xn = h->xlen;
+    if (h->enc == BLK_ENC_IDENT4) { /* columns back to the IDENT3 stream, then as IDENT3 */
+        size_t tsl = h->raw_len - h->recs_len, rn;
+        if (tsl > xn || (r = nw_alloc(xn)) == NULL) {
+            rc = tsl > xn ? NW_EFORMAT : NW_ENOMEM;
+            goto out;
+        }
+        if ((rc = nw__enc4_decode(x, xn - tsl, h->nrec - d.nrec, r, xn - tsl, &rn)) != 0) goto out;
+        rc = NW_EFORMAT;
+        if (xn - rn < tsl) goto out; /* NW_NEVER: the skeleton length and directory take 5 bytes */
+        memcpy(r + rn, x + xn - tsl, tsl);
+        nw_free(x);
+        x = r, r = NULL;
+        xn = rn + tsl;
+    }
     m.pos = pos;
     m.n = d.nrec;
     m.k = 0;
     m.ip = ir;
     m.ie = ir + d.recs;
-    rc = h->enc == BLK_ENC_IDENT3
-             ? tmpl3_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m, h->min_ts)
-             : tmpl_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m);
+    rc = BLK_ENC_CODED(h->enc)
+             ? tmpl3_decode(x, xn, out, h->recs_len, h->raw_len, h->nrec, &m, h->min_ts)
+             : tmpl_decode(x, xn, out, h->recs_len, h->raw_len, h->nrec, &m);
     if (rc != 0) goto out;
     rc = NW_EFORMAT;
     if (d.nrec && /* most blocks hold no identity record: nothing to compare */
@@ -345,6 +360,7 @@ out:
     nw_free(its);
     nw_free(ts);
     nw_free(x);
+    nw_free(r);
     return rc;
 }
 
@@ -484,7 +500,7 @@ static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint
         if (pos) pos[k] = (uint32_t)g;
     }
     if (p != pe) goto out;
-    rc = h->enc == BLK_ENC_IDENT3 ? tmpl3_decode(x, sl + d->tslen, out, d->recs,
+    rc = BLK_ENC_CODED(h->enc) ? tmpl3_decode(x, sl + d->tslen, out, d->recs,
                                                   (size_t)d->recs + d->tslen, d->nrec, NULL,
                                                   h->min_ts)
                                     : tmpl_decode(x, sl + d->tslen, out, d->recs,
@@ -1420,6 +1436,353 @@ int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_le
                      size_t raw_len, size_t nrec, uint64_t base)
 {
     return tmpl3_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
+}
+
+/* ------------------------------------------------------ enc 4: columns -- */
+
+/*
+ * IDENT4 bulk stream (docs/internals/store.md): the IDENT3 stream R of the
+ * bulk records (without its timestamp bytes) with its tokens transposed
+ * into columns, so that zstd sees the values of one field together instead
+ * of interleaved with the other fields' random ones. C = the skeleton's
+ * length (u32), the skeleton (per record its id byte, its 0xff definition or
+ * its verbatim line, in record order), the column directory (varint count,
+ * varint byte length of each), the columns. A column holds the tokens
+ * (0x00-terminated values or codes) at one token ordinal of the records of
+ * one template, in record order; columns are numbered by first use. How
+ * many tokens a record has follows from its template and its codes exactly
+ * as tmpl3_decode walks them (e4_step), so writer and reader agree.
+ */
+struct e4_walk {
+    size_t left;              /* value slots of the record still to fill */
+    unsigned def;             /* values of a run definition still to come */
+    unsigned nruns;
+    uint8_t rk[TMPL_RUN_MAX]; /* each run's value count */
+};
+
+/* Account for one token t[0..n) of a record: 0, or -1 where tmpl3_decode would refuse it. */
+static inline int e4_step(struct e4_walk *w, const uint8_t *t, size_t n)
+{
+    if (n == 0 || t[0] >= 0x20) { /* a plain value: one slot */
+        if (w->def) w->def--;
+        w->left--;
+        return 0;
+    }
+    if (w->def) return -1; /* a run's values are plain */
+    if (t[0] == 2) {
+        w->left--;
+        return 0;
+    }
+    if (t[0] == 3 && n == 3) { /* t[1], t[2] are not 0: n is up to the first 0 */
+        size_t idx = (size_t)(t[1] - 1) * 255 + (size_t)(t[2] - 1);
+        if (idx >= w->nruns || w->rk[idx] > w->left) return -1;
+        w->left -= w->rk[idx];
+        return 0;
+    }
+    if (t[0] == 4 && n == 2) { /* defines a run: no slot itself, its k values one each */
+        if (t[1] > w->left || w->nruns >= TMPL_RUN_MAX) return -1;
+        w->rk[w->nruns++] = t[1];
+        w->def = t[1];
+        return 0;
+    }
+    return -1;
+}
+
+/*
+ * The (template, token ordinal) -> column + 1 map of a walk (0: not used
+ * yet). A record of a template with S slots has at most 2 S tokens (a run
+ * definition is followed by at least one value), so each template gets 2 S
+ * entries, from base[id].
+ */
+struct e4_map {
+    uint16_t *m;
+    size_t n, cap;
+    uint32_t base[TMPL_MAX + 1], slots[TMPL_MAX + 1];
+    unsigned ntmpl;
+};
+
+/* Define the next template t[0..n): 0, -1 (too many) or NW_ENOMEM. */
+static int e4_define(struct e4_map *mp, const uint8_t *t, size_t n)
+{
+    size_t s = 0;
+
+    if (mp->ntmpl >= TMPL_MAX) return -1;
+    for (size_t j = 0; j < n; j++) s += t[j] == 1;
+    if (mp->n + 2 * s > mp->cap) {
+        size_t nc = NW_MAX(mp->cap * 2, mp->n + 2 * s + 256);
+        uint16_t *nm = nw_realloc(mp->m, nc * sizeof *nm);
+        if (nm == NULL) return NW_ENOMEM;
+        mp->m = nm, mp->cap = nc;
+    }
+    memset(mp->m + mp->n, 0, 2 * s * sizeof *mp->m);
+    mp->ntmpl++;
+    mp->base[mp->ntmpl] = (uint32_t)mp->n;
+    mp->slots[mp->ntmpl] = (uint32_t)s;
+    mp->n += 2 * s;
+    return 0;
+}
+
+/* One record's skeleton at sk[*i, se): its template id (0: verbatim), *i past it. <0: bad. */
+static inline int e4_skel(struct e4_map *mp, const uint8_t *sk, size_t *i, size_t se)
+{
+    unsigned id;
+    size_t n;
+    int rc;
+
+    if (*i >= se) return -1;
+    id = sk[(*i)++];
+    if (id == 0) {
+        const uint8_t *nl = memchr(sk + *i, '\n', se - *i);
+        if (nl == NULL) return -1;
+        *i = (size_t)(nl - sk) + 1;
+        return 0;
+    }
+    if (id == 0xff) {
+        if (se - *i < 2) return -1;
+        n = (size_t)sk[*i] | (size_t)sk[*i + 1] << 8;
+        *i += 2;
+        if (n > TMPL_MAX_LEN || n > se - *i) return -1;
+        if ((rc = e4_define(mp, sk + *i, n)) != 0) return rc;
+        *i += n;
+        return (int)mp->ntmpl;
+    }
+    return id <= mp->ntmpl ? (int)id : -1;
+}
+
+static inline size_t e4_varint(uint8_t *o, uint32_t v)
+{
+    size_t n = 0;
+
+    for (; v >= 0x80; v >>= 7) o[n++] = (uint8_t)(v | 0x80);
+    o[n++] = (uint8_t)v;
+    return n;
+}
+
+static inline int e4_varint_get(const uint8_t *p, size_t *i, size_t end, uint32_t *v)
+{
+    uint64_t x = 0;
+
+    for (int shift = 0;; shift += 7) {
+        if (*i >= end || shift > 28) return -1;
+        x |= (uint64_t)(p[*i] & 0x7f) << shift;
+        if (!(p[(*i)++] & 0x80)) break;
+    }
+    if (x > UINT32_MAX) return -1;
+    *v = (uint32_t)x;
+    return 0;
+}
+
+/*
+ * The writer's columns while R is walked: chunks in one arena (ENC4_CHUNK0
+ * bytes first, doubling to ENC4_CHUNK1), each with a 16-byte margin so that
+ * a token is copied in 16-byte pieces; chunk = next chunk's offset (u32, 0:
+ * none), bytes used (u32, set when the next one is started), the bytes.
+ */
+#define ENC4_CHUNK0 256u
+#define ENC4_CHUNK1 (64u << 10)
+struct e4_col {
+    uint32_t cur, end;   /* where the next token goes; the current chunk's end - 16 */
+    uint32_t head, tail; /* first and current chunk */
+    uint32_t len, csz;   /* the column's bytes; the next chunk's size */
+};
+
+/* A new chunk of at least need bytes for column c: 0, or -1 when the arena is full. */
+static int e4_chunk(struct e4_col *c, uint8_t *ar, size_t *aused, size_t acap, size_t need)
+{
+    size_t sz = NW_MAX((size_t)c->csz, need + 8 + 16), q = *aused;
+
+    if (sz > acap - q) return -1;
+    le32_put(ar + q, 0);
+    if (c->head == 0) {
+        c->head = (uint32_t)q;
+    } else {
+        le32_put(ar + c->tail, (uint32_t)q);
+        le32_put(ar + c->tail + 4, c->cur - c->tail - 8);
+    }
+    c->tail = (uint32_t)q;
+    c->cur = (uint32_t)q + 8;
+    c->end = (uint32_t)(q + sz - 16);
+    c->csz = (uint32_t)NW_MIN(2 * (size_t)c->csz, (size_t)ENC4_CHUNK1);
+    *aused = q + sz;
+    return 0;
+}
+
+size_t nw__enc4_encode(const uint8_t *r, size_t rn, size_t nrec, uint8_t *out, size_t cap)
+{
+    struct e4_walk *w = nw_alloc(sizeof *w);
+    struct e4_map *mp = nw_alloc(sizeof *mp);
+    struct e4_col *col = nw_alloc(ENC4_COL_MAX * sizeof *col);
+    size_t acap = rn + rn / 2 + (1u << 20), aused = 8; /* offset 0 means "none" */
+    uint8_t *ar = nw_alloc(acap);
+    size_t i = 0, sk = 4, ncol = 0, o, res = 0;
+    struct zfind zf;
+
+    if (w == NULL || mp == NULL || col == NULL || ar == NULL || cap < 4 || rn > UINT32_MAX / 2)
+        goto out;
+    w->nruns = 0;
+    mp->m = NULL, mp->n = mp->cap = 0, mp->ntmpl = 0;
+    /* R's skeleton bytes hold no 0x00 (templates and verbatim lines are JSON
+     * text), so one window of zero bits serves the whole stream; a 0x00
+     * there would show as a token end behind i and fail the encoding */
+    zf_init(&zf, r, rn, 0);
+    for (size_t rec = 0; rec < nrec; rec++) {
+        size_t s0 = i, lim, left, def = 0;
+        uint16_t *mb;
+        int id = e4_skel(mp, r, &i, rn);
+        if (id < 0) goto out;
+        if (i - s0 > cap - sk) goto out;
+        memcpy(out + sk, r + s0, i - s0);
+        sk += i - s0;
+        if (id == 0) continue;
+        /* locals, not w->: the byte stores below could alias them */
+        left = mp->slots[id];
+        lim = 2 * left;
+        mb = mp->m + mp->base[id];
+        for (size_t ord = 0; left; ord++) { /* bounded: a slot at least every second token */
+            struct e4_col *c;
+            size_t n, e, k;
+            if (ord >= lim || zf_next(&zf, i, &e) != 0) goto out;
+            n = e - i;
+            if (__builtin_expect(r[i] < 0x20 || def != 0, 0)) {
+                w->left = left, w->def = (unsigned)def;
+                if (e4_step(w, r + i, n) != 0) goto out;
+                left = w->left, def = w->def;
+            } else {
+                left--; /* a plain value, the common case */
+            }
+            if (__builtin_expect(mb[ord] == 0, 0)) {
+                if (ncol >= ENC4_COL_MAX) goto out; /* too many columns: enc 3 */
+                memset(&col[ncol], 0, sizeof col[ncol]);
+                col[ncol].csz = ENC4_CHUNK0;
+                mb[ord] = (uint16_t)++ncol;
+            }
+            c = &col[mb[ord] - 1];
+            k = c->cur;
+            if (__builtin_expect(n + 1 > c->end - k, 0)) { /* also the first time: 0 - 0 */
+                if (e4_chunk(c, ar, &aused, acap, n + 1) != 0) goto out; /* arena full: enc 3 */
+                k = c->cur;
+            }
+#ifdef __SSE2__
+            if (e + 16 < rn) { /* the chunk keeps 16 bytes of margin */
+                for (size_t j = 0; j <= n; j += 16)
+                    _mm_storeu_si128((__m128i *)(void *)(ar + k + j),
+                                     _mm_loadu_si128((const __m128i *)(const void *)(r + i + j)));
+            } else
+#endif
+                memcpy(ar + k, r + i, n + 1);
+            c->cur = (uint32_t)(k + n + 1);
+            c->len += (uint32_t)n + 1;
+            i = e + 1;
+        }
+    }
+    if (i != rn) goto out;
+    le32_put(out, (uint32_t)(sk - 4));
+    /* the directory, then the columns: rn - (sk - 4) bytes in all */
+    if (cap - sk < 5 * (ncol + 1) || cap - sk - 5 * (ncol + 1) < rn - (sk - 4)) goto out;
+    o = sk + e4_varint(out + sk, (uint32_t)ncol);
+    for (size_t c = 0; c < ncol; c++) o += e4_varint(out + o, col[c].len);
+    res = o + rn - (sk - 4);
+    for (size_t c = 0; c < ncol; c++) {
+        for (uint32_t q = col[c].head; q != 0; q = le32_get(ar + q)) {
+            size_t u = q == col[c].tail ? col[c].cur - q - 8 : le32_get(ar + q + 4);
+            memcpy(out + o, ar + q + 8, u);
+            o += u;
+        }
+    }
+    if (o != res) res = 0; /* NW_NEVER */
+out:
+    if (mp != NULL) nw_free(mp->m);
+    nw_free(mp);
+    nw_free(w);
+    nw_free(col);
+    nw_free(ar);
+    return res;
+}
+
+int nw__enc4_decode(const uint8_t *x, size_t xn, size_t nrec, uint8_t *out, size_t cap,
+                    size_t *outn)
+{
+    struct e4_walk *w = NULL;
+    struct e4_map *mp = NULL;
+    const uint8_t **cur = NULL, **cend = NULL;
+    size_t i = 4, se, d, o = 0, used = 0;
+    uint32_t ncol, sl;
+    uint64_t sum = 0;
+    int rc = NW_EFORMAT;
+
+    if (xn < 4 || (sl = le32_get(x)) > xn - 4) return NW_EFORMAT;
+    se = 4 + (size_t)sl;
+    d = se;
+    if (e4_varint_get(x, &d, xn, &ncol) != 0 || ncol > ENC4_COL_MAX) return NW_EFORMAT;
+    w = nw_alloc(sizeof *w);
+    mp = nw_alloc(sizeof *mp);
+    cur = nw_alloc(((size_t)ncol + 1) * sizeof *cur);
+    cend = nw_alloc(((size_t)ncol + 1) * sizeof *cend);
+    if (w == NULL || mp == NULL || cur == NULL || cend == NULL) {
+        rc = NW_ENOMEM;
+        goto out;
+    }
+    w->nruns = 0;
+    mp->m = NULL, mp->n = mp->cap = 0, mp->ntmpl = 0;
+    for (size_t c = 0; c < ncol; c++) {
+        uint32_t l;
+        if (e4_varint_get(x, &d, xn, &l) != 0) goto out;
+        cend[c] = (const uint8_t *)(uintptr_t)l; /* the lengths for now */
+        sum += l;
+    }
+    if (sum != xn - d || (uint64_t)sl + sum > cap) goto out; /* columns fill the rest exactly */
+    for (size_t c = 0, at = d; c < ncol; c++) {
+        size_t l = (size_t)(uintptr_t)cend[c];
+        cur[c] = x + at;
+        cend[c] = x + at + l;
+        at += l;
+    }
+    for (size_t rec = 0; rec < nrec; rec++) {
+        size_t s0 = i, ord = 0;
+        uint32_t b;
+        int id = e4_skel(mp, x, &i, se);
+        if (id < 0) {
+            if (id == NW_ENOMEM) rc = NW_ENOMEM;
+            goto out;
+        }
+        memcpy(out + o, x + s0, i - s0); /* room: sl + sum <= cap */
+        o += i - s0;
+        if (id == 0) continue;
+        w->left = mp->slots[id];
+        w->def = 0;
+        b = mp->base[id];
+        while (w->left) { /* bounded: e4_step consumes a slot at least every second token */
+            const uint8_t *p, *z;
+            uint16_t *m;
+            size_t n, c;
+            if (ord >= 2 * (size_t)mp->slots[id]) goto out;
+            m = &mp->m[b + ord++];
+            if (*m == 0) {
+                if (used >= ncol) goto out;
+                *m = (uint16_t)++used;
+            }
+            c = *m - 1u;
+            p = cur[c];
+            if ((z = find0(p, cend[c])) == NULL) goto out; /* the column is used up */
+            n = (size_t)(z - p);
+            if (e4_step(w, p, n) != 0) goto out;
+            copy_n(out + o, out + cap, p, x + xn, n + 1); /* room: every column byte fits */
+            o += n + 1;
+            cur[c] = z + 1;
+        }
+    }
+    if (i != se || used != ncol) goto out;
+    for (size_t c = 0; c < ncol; c++)
+        if (cur[c] != cend[c]) goto out;
+    *outn = o;
+    rc = 0;
+out:
+    if (mp != NULL) nw_free(mp->m);
+    nw_free(mp);
+    nw_free(w);
+    nw_free(cur);
+    nw_free(cend);
+    return rc;
 }
 
 /* ---------------------------------------------------------- timestamps -- */

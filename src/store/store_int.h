@@ -76,7 +76,9 @@ struct blk_hdr {
 #define BLK_ENC_TMPL 1u
 #define BLK_ENC_IDENT 2u
 #define BLK_ENC_IDENT3 3u /* as IDENT; both streams with value codes (below) */
-#define BLK_ENC_HAS_IDENT(e) ((e) == BLK_ENC_IDENT || (e) == BLK_ENC_IDENT3)
+#define BLK_ENC_IDENT4 4u /* as IDENT3; the bulk stream's tokens in columns (below) */
+#define BLK_ENC_HAS_IDENT(e) ((e) == BLK_ENC_IDENT || (e) == BLK_ENC_IDENT3 || (e) == BLK_ENC_IDENT4)
+#define BLK_ENC_CODED(e) ((e) == BLK_ENC_IDENT3 || (e) == BLK_ENC_IDENT4) /* value codes */
 #define TMPL_MAX 254       /* templates per block */
 #define TMPL_MAX_LEN 2048  /* longer skeletons: the record is kept verbatim */
 
@@ -209,6 +211,25 @@ int nw__ts_fmt(uint64_t ts, const uint8_t *suf, size_t sn, uint8_t out[26]);
 /* nw__tmpl_decode for an IDENT3 stream: x ends with the nrec timestamps (deltas from base). */
 int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                      size_t raw_len, size_t nrec, uint64_t base);
+
+/*
+ * IDENT4 (docs/internals/store.md): the bulk frame is the IDENT3 bulk stream
+ * with its tokens (0x00-terminated values and codes) transposed into
+ * columns, one per template and token ordinal, then the timestamp bytes.
+ * nw__enc4_encode transposes the IDENT3 stream r[0..rn) of nrec records
+ * (no timestamp bytes) into out (cap bytes; ENC4_ROOM(rn) is enough) and returns the bytes written, or 0 when it does not fit (more
+ * than ENC4_COL_MAX columns, no memory, not a valid stream): the caller
+ * then writes IDENT3. Thread-safe (no state).
+ * nw__enc4_decode is its inverse: x[0..xn) (no timestamp bytes) back to the
+ * IDENT3 stream in out (cap bytes), its length in *outn; every column must
+ * be used up exactly, every token inside its column, the record's token
+ * count as tmpl3_decode would walk it. 0, NW_EFORMAT or NW_ENOMEM.
+ */
+#define ENC4_COL_MAX 65534 /* columns per bulk stream (ids + 1 fit 16 bits) */
+#define ENC4_ROOM(rn) ((rn) + 5 * ((size_t)ENC4_COL_MAX + 1) + 4) /* out: enough */
+size_t nw__enc4_encode(const uint8_t *r, size_t rn, size_t nrec, uint8_t *out, size_t cap);
+int nw__enc4_decode(const uint8_t *x, size_t xn, size_t nrec, uint8_t *out, size_t cap,
+                    size_t *outn);
 
 /* Expand x[0..xlen) into out (exactly raw_len bytes, recs_len of records). 0 or NW_EFORMAT. */
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
