@@ -285,6 +285,8 @@ static int tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_
                        size_t raw_len, size_t nrec, struct merge *m);
 static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                         size_t raw_len, size_t nrec, struct merge *m, uint64_t base);
+static int tmpl4_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base);
 static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *area,
                             const struct blk_ident *d, uint8_t *out, uint8_t *cls, uint32_t *pos);
 
@@ -300,10 +302,10 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
 {
     struct blk_ident d;
     struct merge m;
-    uint8_t *ir = NULL, *cls = NULL, *x = NULL, *r = NULL;
+    uint8_t *ir = NULL, *cls = NULL, *x = NULL;
     uint32_t *pos = NULL;
     uint64_t *ts = NULL, *its = NULL;
-    size_t n, xn;
+    size_t n;
     int rc = NW_ENOMEM;
 
     if (nw__ident_dir_decode(comp, h, &d) != 0) return NW_EFORMAT;
@@ -321,29 +323,16 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
     n = ZSTD_decompressDCtx(dctx, x, h->xlen, comp + IDENT_DIR_LEN + d.comp,
                             h->comp_len - IDENT_DIR_LEN - d.comp);
     if (ZSTD_isError(n) || n != h->xlen) goto out;
-    xn = h->xlen;
-    if (h->enc == BLK_ENC_IDENT4) { /* columns back to the IDENT3 stream, then as IDENT3 */
-        size_t tsl = h->raw_len - h->recs_len, rn;
-        if (tsl > xn || (r = nw_alloc(xn)) == NULL) {
-            rc = tsl > xn ? NW_EFORMAT : NW_ENOMEM;
-            goto out;
-        }
-        if ((rc = nw__enc4_decode(x, xn - tsl, h->nrec - d.nrec, r, xn - tsl, &rn)) != 0) goto out;
-        rc = NW_EFORMAT;
-        if (xn - rn < tsl) goto out; /* NW_NEVER: the skeleton length and directory take 5 bytes */
-        memcpy(r + rn, x + xn - tsl, tsl);
-        nw_free(x);
-        x = r, r = NULL;
-        xn = rn + tsl;
-    }
     m.pos = pos;
     m.n = d.nrec;
     m.k = 0;
     m.ip = ir;
     m.ie = ir + d.recs;
-    rc = BLK_ENC_CODED(h->enc)
-             ? tmpl3_decode(x, xn, out, h->recs_len, h->raw_len, h->nrec, &m, h->min_ts)
-             : tmpl_decode(x, xn, out, h->recs_len, h->raw_len, h->nrec, &m);
+    rc = h->enc == BLK_ENC_IDENT4
+             ? tmpl4_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m, h->min_ts)
+         : h->enc == BLK_ENC_IDENT3
+             ? tmpl3_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m, h->min_ts)
+             : tmpl_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m);
     if (rc != 0) goto out;
     rc = NW_EFORMAT;
     if (d.nrec && /* most blocks hold no identity record: nothing to compare */
@@ -360,7 +349,6 @@ out:
     nw_free(its);
     nw_free(ts);
     nw_free(x);
-    nw_free(r);
     return rc;
 }
 
@@ -1282,162 +1270,6 @@ static inline int zf_next(struct zfind *z, size_t i, size_t *e)
  * values define the next run. The timestamps are x's last raw_len - recs_len
  * bytes (deltas from base); a record's is ts[r], r its ordinal in them.
  */
-static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
-                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base)
-{
-    const uint8_t *tp[TMPL_MAX + 1], *omem = out + raw_len, *xmem = x + xlen;
-    uint16_t tl[TMPL_MAX + 1], ns[TMPL_MAX + 1]; /* ns: the template's values */
-    uint16_t np[TMPL_MAX + 1];                   /* pieces known (values + 1), 0 = too many */
-    uint16_t *pl = NULL;                         /* piece lengths, TMPL_PIECES per template */
-    struct {
-        uint32_t off, k;
-    } *runs = NULL;
-    uint64_t *ts = NULL;
-    size_t tsl = raw_len - recs_len, xe, i = 0, o = 0, ntmpl = 0, nruns = 0;
-    struct ts_text tt;
-    int rc = NW_EFORMAT;
-
-    if (raw_len < recs_len || xlen < tsl) return NW_EFORMAT;
-    xe = xlen - tsl; /* the stream ends here; the timestamps follow */
-    tt.base = UINT64_MAX;
-    tt.sn = 7; /* no suffix is that long: the cache is empty */
-    ts = nw_alloc((nrec + 1) * sizeof *ts);
-    pl = nw_alloc((size_t)(TMPL_MAX + 1) * TMPL_PIECES * sizeof *pl);
-    if (ts == NULL || pl == NULL) {
-        rc = NW_ENOMEM;
-        goto out;
-    }
-    if (nw__ts_decode(x + xe, tsl, ts, nrec, base) != 0) goto out;
-    for (size_t r = 0; r < nrec; r++) {
-        const uint8_t *t, *te;
-        const uint16_t *L;
-        size_t left, j, rp = 0, rleft = 0, defleft = 0;
-        struct zfind zf;
-        unsigned id;
-        if (m != NULL && m->k < m->n && m->pos[m->k] == r) { /* an identity record */
-            if (merge_next(m, out, &o, recs_len) != 0) goto out;
-            continue;
-        }
-        if (i >= xe) goto out;
-        id = x[i++];
-        if (id == 0) { /* verbatim through '\n' */
-            if (copy_line(x, &i, xe, out, &o, recs_len) != 0) goto out;
-            continue;
-        }
-        if (id == 0xff) {
-            size_t n, k = 0, last = 0;
-            uint16_t *P;
-            if (ntmpl >= TMPL_MAX || xe - i < 2) goto out;
-            n = (size_t)x[i] | (size_t)x[i + 1] << 8;
-            i += 2;
-            if (n > TMPL_MAX_LEN || n > xe - i) goto out;
-            tp[++ntmpl] = x + i;
-            tl[ntmpl] = (uint16_t)n;
-            P = pl + ntmpl * TMPL_PIECES;
-            for (j = 0; j < n; j++)
-                if (x[i + j] == 1) {
-                    if (k + 1 < TMPL_PIECES) P[k] = (uint16_t)(j - last);
-                    k++, last = j + 1;
-                }
-            ns[ntmpl] = (uint16_t)k;
-            np[ntmpl] = k + 1 < TMPL_PIECES ? (uint16_t)(k + 1) : 0;
-            if (np[ntmpl]) P[k] = (uint16_t)(n - last);
-            i += n;
-            id = (unsigned)ntmpl;
-        } else if (id > ntmpl) {
-            goto out;
-        }
-        t = tp[id];
-        te = t + tl[id];
-        left = ns[id];
-        L = np[id] ? pl + id * TMPL_PIECES : NULL;
-        zf_init(&zf, x, xe, i);
-        for (j = 0;; j++) { /* bounded: each turn consumes a piece of the template */
-            const uint8_t *q;
-            size_t n, e;
-            if (L != NULL) { /* the pieces are known */
-                n = L[j];
-                q = j + 1 < np[id] ? t + n : NULL;
-            } else {
-                q = memchr(t, 1, (size_t)(te - t));
-                n = (size_t)((q ? q : te) - t);
-            }
-            if (n > recs_len - o) goto out;
-            copy_n(out + o, omem, t, xmem, n);
-            o += n;
-            if (q == NULL) break;
-            t = q + 1;
-            for (;;) { /* this slot's value: at most a run code, then the value */
-                if (__builtin_expect(rleft != 0, 0)) { /* from a run defined before (checked then) */
-                    const uint8_t *z = find0(x + rp, x + xe);
-                    if (z == NULL) goto out;
-                    n = (size_t)(z - (x + rp));
-                    if (n > recs_len - o) goto out;
-                    copy_n(out + o, omem, x + rp, xmem, n);
-                    o += n, rp += n + 1, rleft--;
-                    break;
-                }
-                if (zf_next(&zf, i, &e) != 0) goto out;
-                n = e - i;
-                if (__builtin_expect(n == 0 || x[i] >= 0x20, 1)) { /* a value as it is */
-                    if (n > recs_len - o) goto out;
-                    copy_n(out + o, omem, x + i, xmem, n);
-                    o += n, i = e + 1;
-                    if (defleft) defleft--;
-                    break;
-                }
-                if (defleft) goto out; /* a run's values are plain */
-                if (x[i] == 2) {
-                    if (25 + n > recs_len - o || ts_text(&tt, ts[r], x + i + 1, n - 1, out + o) != 0)
-                        goto out;
-                    memcpy(out + o + 26, x + i + 1, n - 1);
-                    o += 25 + n, i = e + 1;
-                    break;
-                }
-                if (x[i] == 3 && n == 3) { /* its digits are not 0: e is the first 0 */
-                    size_t idx = (size_t)(x[i + 1] - 1) * 255 + (size_t)(x[i + 2] - 1);
-                    if (idx >= nruns || runs[idx].k > left) goto out;
-                    rp = runs[idx].off;
-                    rleft = runs[idx].k;
-                    i = e + 1;
-                    continue;
-                }
-                if (x[i] == 4 && n == 2) {
-                    if (x[i + 1] > left || nruns >= TMPL_RUN_MAX) goto out;
-                    if (runs == NULL && (runs = nw_alloc(TMPL_RUN_MAX * sizeof *runs)) == NULL) {
-                        rc = NW_ENOMEM;
-                        goto out;
-                    }
-                    runs[nruns].off = (uint32_t)(e + 1);
-                    runs[nruns++].k = x[i + 1];
-                    defleft = x[i + 1];
-                    i = e + 1;
-                    continue;
-                }
-                goto out;
-            }
-            left--;
-        }
-        if (rleft || defleft || o >= recs_len) goto out;
-        out[o++] = '\n';
-    }
-    if (o != recs_len || i != xe) goto out;
-    if (m != NULL && (m->k != m->n || m->ip != m->ie)) goto out;
-    memcpy(out + o, x + xe, tsl);
-    rc = 0;
-out:
-    nw_free(runs);
-    nw_free(pl);
-    nw_free(ts);
-    return rc;
-}
-
-int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
-                     size_t raw_len, size_t nrec, uint64_t base)
-{
-    return tmpl3_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
-}
-
 /* ------------------------------------------------------ enc 4: columns -- */
 
 /*
@@ -1699,90 +1531,349 @@ out:
     return res;
 }
 
-int nw__enc4_decode(const uint8_t *x, size_t xn, size_t nrec, uint8_t *out, size_t cap,
-                    size_t *outn)
+
+/* The IDENT4 bulk stream's columns while tmpl3_walk reads them. */
+struct e4_col_rd {
+    const uint8_t *cur, *end; /* the column's next token; its end */
+    const uint8_t *vb;        /* a 64-byte window of it (as struct zfind) */
+    uint64_t wm;              /* the window's 0x00 bits not consumed yet */
+};
+struct e4_cols {
+    struct e4_col_rd *col;
+    uint32_t ncol, used;        /* columns; those met so far (numbered by first use) */
+    uint16_t *map;              /* (template, token ordinal) -> column + 1, 0: not met yet */
+    size_t nmap, cmap;
+    uint32_t mbase[TMPL_MAX + 1]; /* a template's first entry in map (2 per value slot) */
+    uint32_t *rv;               /* the run values' offsets in x, runs[].off indexes them */
+    size_t nrv, crv;
+};
+
+/*
+ * Parse C's skeleton length and column directory (x[0..xe), the columns
+ * filling the rest exactly): the skeleton is then x[4..*se). 0, NW_EFORMAT
+ * or NW_ENOMEM.
+ */
+static int e4_cols_open(struct e4_cols *c, const uint8_t *x, size_t xe, size_t *se)
 {
-    struct e4_walk *w = NULL;
-    struct e4_map *mp = NULL;
-    const uint8_t **cur = NULL, **cend = NULL;
-    size_t i = 4, se, d, o = 0, used = 0;
-    uint32_t ncol, sl;
+    size_t d;
+    uint32_t sl, ncol;
     uint64_t sum = 0;
+
+    if (xe < 4 || (sl = le32_get(x)) > xe - 4) return NW_EFORMAT;
+    d = *se = 4 + (size_t)sl;
+    if (e4_varint_get(x, &d, xe, &ncol) != 0 || ncol > ENC4_COL_MAX || ncol > xe - d)
+        return NW_EFORMAT; /* a column holds a token at least: a byte */
+    c->ncol = ncol;
+    if ((c->col = nw_alloc(((size_t)ncol + 1) * sizeof *c->col)) == NULL) return NW_ENOMEM;
+    for (size_t k = 0; k < ncol; k++) {
+        uint32_t l;
+        if (e4_varint_get(x, &d, xe, &l) != 0) return NW_EFORMAT;
+        c->col[k].end = x + l; /* the length for now */
+        sum += l;
+    }
+    if (sum != xe - d) return NW_EFORMAT; /* the columns fill the rest exactly */
+    for (size_t k = 0, at = d; k < ncol; k++) {
+        struct e4_col_rd *q = &c->col[k];
+        size_t l = (size_t)(q->end - x);
+        q->cur = q->vb = x + at;
+        q->end = x + at + l;
+        q->wm = 0;
+#ifdef __SSE2__
+        if (l >= 64) {
+            q->wm = zmask64(q->vb);
+            __builtin_prefetch(q->vb + 64);
+            __builtin_prefetch(q->vb + 128);
+        } else
+#endif
+            q->vb = NULL; /* no window: find0 */
+        at += l;
+    }
+    return 0;
+}
+
+/* 2 * slots map entries for the template just defined as id. 0 or NW_ENOMEM. */
+static int e4_cols_tmpl(struct e4_cols *c, unsigned id, size_t slots)
+{
+    if (c->nmap + 2 * slots > c->cmap) {
+        size_t nc = NW_MAX(c->cmap * 2, c->nmap + 2 * slots + 256);
+        uint16_t *nm = nw_realloc(c->map, nc * sizeof *nm);
+        if (nm == NULL) return NW_ENOMEM;
+        c->map = nm, c->cmap = nc;
+    }
+    memset(c->map + c->nmap, 0, 2 * slots * sizeof *c->map);
+    c->mbase[id] = (uint32_t)c->nmap;
+    c->nmap += 2 * slots;
+    return 0;
+}
+
+/* Note a run value's offset. 0 or NW_ENOMEM. */
+static inline int e4_cols_rv(struct e4_cols *c, size_t off)
+{
+    if (c->nrv == c->crv) {
+        size_t nc = c->crv ? 2 * c->crv : 1024;
+        uint32_t *nr = nw_realloc(c->rv, nc * sizeof *nr);
+        if (nr == NULL) return NW_ENOMEM;
+        c->rv = nr, c->crv = nc;
+    }
+    c->rv[c->nrv++] = (uint32_t)off;
+    return 0;
+}
+
+/*
+ * tmpl3_decode's walk; with cols (a constant at each call: the compiler
+ * makes two functions), x is an IDENT4 bulk stream: the skeleton gives the
+ * records' ids and definitions, the tokens come from the columns (the token
+ * at ordinal j of a record of template t from column map(t, j)), and a run
+ * is its values' offsets (c->rv) instead of one offset. Every column must
+ * be used up exactly, every token end inside its column.
+ */
+static inline __attribute__((always_inline)) int
+tmpl3_walk(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
+           size_t nrec, struct merge *m, uint64_t base, const int cols)
+{
+    const uint8_t *tp[TMPL_MAX + 1], *omem = out + raw_len, *xmem = x + xlen;
+    struct e4_cols cs;
+    size_t se = 0; /* cols: the skeleton's end */
+    uint16_t tl[TMPL_MAX + 1], ns[TMPL_MAX + 1]; /* ns: the template's values */
+    uint16_t np[TMPL_MAX + 1];                   /* pieces known (values + 1), 0 = too many */
+    uint16_t *pl = NULL;                         /* piece lengths, TMPL_PIECES per template */
+    struct {
+        uint32_t off, k;
+    } *runs = NULL;
+    uint64_t *ts = NULL;
+    size_t tsl = raw_len - recs_len, xe, i = 0, o = 0, ntmpl = 0, nruns = 0;
+    struct ts_text tt;
     int rc = NW_EFORMAT;
 
-    if (xn < 4 || (sl = le32_get(x)) > xn - 4) return NW_EFORMAT;
-    se = 4 + (size_t)sl;
-    d = se;
-    if (e4_varint_get(x, &d, xn, &ncol) != 0 || ncol > ENC4_COL_MAX) return NW_EFORMAT;
-    w = nw_alloc(sizeof *w);
-    mp = nw_alloc(sizeof *mp);
-    cur = nw_alloc(((size_t)ncol + 1) * sizeof *cur);
-    cend = nw_alloc(((size_t)ncol + 1) * sizeof *cend);
-    if (w == NULL || mp == NULL || cur == NULL || cend == NULL) {
+    if (raw_len < recs_len || xlen < tsl) return NW_EFORMAT;
+    xe = xlen - tsl; /* the stream ends here; the timestamps follow */
+    if (cols) {
+        memset(&cs, 0, sizeof cs);
+        if ((rc = e4_cols_open(&cs, x, xe, &se)) != 0) goto out;
+        rc = NW_EFORMAT;
+        i = 4;
+    } else {
+        se = xe;
+    }
+    tt.base = UINT64_MAX;
+    tt.sn = 7; /* no suffix is that long: the cache is empty */
+    ts = nw_alloc((nrec + 1) * sizeof *ts);
+    pl = nw_alloc((size_t)(TMPL_MAX + 1) * TMPL_PIECES * sizeof *pl);
+    if (ts == NULL || pl == NULL) {
         rc = NW_ENOMEM;
         goto out;
     }
-    w->nruns = 0;
-    mp->m = NULL, mp->n = mp->cap = 0, mp->ntmpl = 0;
-    for (size_t c = 0; c < ncol; c++) {
-        uint32_t l;
-        if (e4_varint_get(x, &d, xn, &l) != 0) goto out;
-        cend[c] = (const uint8_t *)(uintptr_t)l; /* the lengths for now */
-        sum += l;
-    }
-    if (sum != xn - d || (uint64_t)sl + sum > cap) goto out; /* columns fill the rest exactly */
-    for (size_t c = 0, at = d; c < ncol; c++) {
-        size_t l = (size_t)(uintptr_t)cend[c];
-        cur[c] = x + at;
-        cend[c] = x + at + l;
-        at += l;
-    }
-    for (size_t rec = 0; rec < nrec; rec++) {
-        size_t s0 = i, ord = 0;
-        uint32_t b;
-        int id = e4_skel(mp, x, &i, se);
-        if (id < 0) {
-            if (id == NW_ENOMEM) rc = NW_ENOMEM;
+    if (nw__ts_decode(x + xe, tsl, ts, nrec, base) != 0) goto out;
+    for (size_t r = 0; r < nrec; r++) {
+        const uint8_t *t, *te;
+        const uint16_t *L;
+        size_t left, j, rp = 0, rleft = 0, defleft = 0, ord = 0, lim = 0, si = 0;
+        uint16_t *mb = NULL;
+        struct zfind zf;
+        unsigned id;
+        if (m != NULL && m->k < m->n && m->pos[m->k] == r) { /* an identity record */
+            if (merge_next(m, out, &o, recs_len) != 0) goto out;
+            continue;
+        }
+        if (i >= se) goto out;
+        id = x[i++];
+        if (id == 0) { /* verbatim through '\n' */
+            if (copy_line(x, &i, se, out, &o, recs_len) != 0) goto out;
+            continue;
+        }
+        if (id == 0xff) {
+            size_t n, k = 0, last = 0;
+            uint16_t *P;
+            if (ntmpl >= TMPL_MAX || se - i < 2) goto out;
+            n = (size_t)x[i] | (size_t)x[i + 1] << 8;
+            i += 2;
+            if (n > TMPL_MAX_LEN || n > se - i) goto out;
+            tp[++ntmpl] = x + i;
+            tl[ntmpl] = (uint16_t)n;
+            P = pl + ntmpl * TMPL_PIECES;
+            for (j = 0; j < n; j++)
+                if (x[i + j] == 1) {
+                    if (k + 1 < TMPL_PIECES) P[k] = (uint16_t)(j - last);
+                    k++, last = j + 1;
+                }
+            ns[ntmpl] = (uint16_t)k;
+            np[ntmpl] = k + 1 < TMPL_PIECES ? (uint16_t)(k + 1) : 0;
+            if (np[ntmpl]) P[k] = (uint16_t)(n - last);
+            if (cols && e4_cols_tmpl(&cs, (unsigned)ntmpl, k) != 0) {
+                rc = NW_ENOMEM;
+                goto out;
+            }
+            i += n;
+            id = (unsigned)ntmpl;
+        } else if (id > ntmpl) {
             goto out;
         }
-        memcpy(out + o, x + s0, i - s0); /* room: sl + sum <= cap */
-        o += i - s0;
-        if (id == 0) continue;
-        w->left = mp->slots[id];
-        w->def = 0;
-        b = mp->base[id];
-        while (w->left) { /* bounded: e4_step consumes a slot at least every second token */
-            const uint8_t *p, *z;
-            uint16_t *m;
-            size_t n, c;
-            if (ord >= 2 * (size_t)mp->slots[id]) goto out;
-            m = &mp->m[b + ord++];
-            if (*m == 0) {
-                if (used >= ncol) goto out;
-                *m = (uint16_t)++used;
-            }
-            c = *m - 1u;
-            p = cur[c];
-            if ((z = find0(p, cend[c])) == NULL) goto out; /* the column is used up */
-            n = (size_t)(z - p);
-            if (e4_step(w, p, n) != 0) goto out;
-            copy_n(out + o, out + cap, p, x + xn, n + 1); /* room: every column byte fits */
-            o += n + 1;
-            cur[c] = z + 1;
+        t = tp[id];
+        te = t + tl[id];
+        left = ns[id];
+        L = np[id] ? pl + id * TMPL_PIECES : NULL;
+        if (cols) {
+            mb = cs.map + cs.mbase[id];
+            lim = 2 * (size_t)left;
+            si = i; /* i is the token's start below, as in enc 3 */
+        } else {
+            zf_init(&zf, x, xe, i);
         }
+        for (j = 0;; j++) { /* bounded: each turn consumes a piece of the template */
+            const uint8_t *q;
+            size_t n, e;
+            if (L != NULL) { /* the pieces are known */
+                n = L[j];
+                q = j + 1 < np[id] ? t + n : NULL;
+            } else {
+                q = memchr(t, 1, (size_t)(te - t));
+                n = (size_t)((q ? q : te) - t);
+            }
+            if (n > recs_len - o) goto out;
+            copy_n(out + o, omem, t, xmem, n);
+            o += n;
+            if (q == NULL) break;
+            t = q + 1;
+            for (;;) { /* this slot's value: at most a run code, then the value */
+                if (__builtin_expect(rleft != 0, 0)) { /* from a run defined before (checked then) */
+                    size_t at = cols ? cs.rv[rp] : rp;
+                    const uint8_t *z = find0(x + at, x + xe);
+                    if (z == NULL) goto out;
+                    n = (size_t)(z - (x + at));
+                    if (n > recs_len - o) goto out;
+                    copy_n(out + o, omem, x + at, xmem, n);
+                    o += n, rp += cols ? 1 : n + 1, rleft--;
+                    break;
+                }
+                if (cols) { /* the next token is in its column */
+                    uint16_t *mc;
+                    const uint8_t *z;
+                    struct e4_col_rd *cq;
+                    size_t c;
+                    if (ord >= lim) goto out;
+                    mc = mb + ord++;
+                    if (*mc == 0) {
+                        if (cs.used >= cs.ncol) goto out;
+                        *mc = (uint16_t)++cs.used;
+                    }
+                    c = *mc - 1u;
+                    cq = &cs.col[c];
+#ifdef __SSE2__
+                    /* the column's 0x00 ends from its window, as zf_next: no
+                     * branch on the token's length */
+                    while (cq->vb != NULL && cq->wm == 0) { /* bounded: vb grows to end */
+                        cq->vb += 64;
+                        if (cq->end - cq->vb < 64) {
+                            cq->vb = NULL;
+                        } else {
+                            cq->wm = zmask64(cq->vb);
+                            /* hundreds of columns are read at once, more streams
+                             * than the hardware prefetcher follows */
+                            __builtin_prefetch(cq->vb + 128);
+                        }
+                    }
+                    if (cq->vb != NULL) {
+                        z = cq->vb + __builtin_ctzll(cq->wm);
+                        cq->wm &= cq->wm - 1;
+                    } else
+#endif
+                    if ((z = find0(cq->cur, cq->end)) == NULL) {
+                        goto out; /* used up */
+                    }
+                    i = (size_t)(cq->cur - x); /* i, e: the token, as in enc 3 */
+                    e = (size_t)(z - x);
+                    cq->cur = z + 1;
+                } else if (zf_next(&zf, i, &e) != 0) {
+                    goto out;
+                }
+                n = e - i;
+                if (__builtin_expect(n == 0 || x[i] >= 0x20, 1)) { /* a value as it is */
+                    if (n > recs_len - o) goto out;
+                    copy_n(out + o, omem, x + i, xmem, n);
+                    if (defleft) {
+                        if (cols && e4_cols_rv(&cs, i) != 0) {
+                            rc = NW_ENOMEM;
+                            goto out;
+                        }
+                        defleft--;
+                    }
+                    o += n, i = e + 1;
+                    break;
+                }
+                if (defleft) goto out; /* a run's values are plain */
+                if (x[i] == 2) {
+                    if (25 + n > recs_len - o || ts_text(&tt, ts[r], x + i + 1, n - 1, out + o) != 0)
+                        goto out;
+                    memcpy(out + o + 26, x + i + 1, n - 1);
+                    o += 25 + n, i = e + 1;
+                    break;
+                }
+                if (x[i] == 3 && n == 3) { /* its digits are not 0: e is the first 0 */
+                    size_t idx = (size_t)(x[i + 1] - 1) * 255 + (size_t)(x[i + 2] - 1);
+                    if (idx >= nruns || runs[idx].k > left) goto out;
+                    rp = runs[idx].off;
+                    rleft = runs[idx].k;
+                    i = e + 1;
+                    continue;
+                }
+                if (x[i] == 4 && n == 2) {
+                    if (x[i + 1] > left || nruns >= TMPL_RUN_MAX) goto out;
+                    if (runs == NULL && (runs = nw_alloc(TMPL_RUN_MAX * sizeof *runs)) == NULL) {
+                        rc = NW_ENOMEM;
+                        goto out;
+                    }
+                    runs[nruns].off = (uint32_t)(cols ? cs.nrv : e + 1);
+                    runs[nruns++].k = x[i + 1];
+                    defleft = x[i + 1];
+                    i = e + 1;
+                    continue;
+                }
+                goto out;
+            }
+            left--;
+        }
+        if (rleft || defleft || o >= recs_len) goto out;
+        out[o++] = '\n';
+        if (cols) i = si;
     }
-    if (i != se || used != ncol) goto out;
-    for (size_t c = 0; c < ncol; c++)
-        if (cur[c] != cend[c]) goto out;
-    *outn = o;
+    if (o != recs_len || i != (cols ? se : xe)) goto out;
+    if (cols) {
+        if (cs.used != cs.ncol) goto out;
+        for (size_t c = 0; c < cs.ncol; c++)
+            if (cs.col[c].cur != cs.col[c].end) goto out;
+    }
+    if (m != NULL && (m->k != m->n || m->ip != m->ie)) goto out;
+    memcpy(out + o, x + xe, tsl);
     rc = 0;
 out:
-    if (mp != NULL) nw_free(mp->m);
-    nw_free(mp);
-    nw_free(w);
-    nw_free(cur);
-    nw_free(cend);
+    if (cols) {
+        nw_free(cs.col);
+        nw_free(cs.map);
+        nw_free(cs.rv);
+    }
+    nw_free(runs);
+    nw_free(pl);
+    nw_free(ts);
     return rc;
+}
+
+static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base)
+{
+    return tmpl3_walk(x, xlen, out, recs_len, raw_len, nrec, m, base, 0);
+}
+
+/* IDENT4's bulk stream (x: C, then the timestamp bytes), as tmpl3_decode. */
+static int tmpl4_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base)
+{
+    return tmpl3_walk(x, xlen, out, recs_len, raw_len, nrec, m, base, 1);
+}
+
+int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base)
+{
+    return tmpl3_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
 }
 
 /* ---------------------------------------------------------- timestamps -- */

@@ -219,17 +219,12 @@ int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_le
  * nw__enc4_encode transposes the IDENT3 stream r[0..rn) of nrec records
  * (no timestamp bytes) into out (cap bytes; ENC4_ROOM(rn) is enough) and returns the bytes written, or 0 when it does not fit (more
  * than ENC4_COL_MAX columns, no memory, not a valid stream): the caller
- * then writes IDENT3. Thread-safe (no state).
- * nw__enc4_decode is its inverse: x[0..xn) (no timestamp bytes) back to the
- * IDENT3 stream in out (cap bytes), its length in *outn; every column must
- * be used up exactly, every token inside its column, the record's token
- * count as tmpl3_decode would walk it. 0, NW_EFORMAT or NW_ENOMEM.
+ * then writes IDENT3. Thread-safe (no state). The reader is
+ * nw__blk_decompress (store_format.c: tmpl4_decode).
  */
 #define ENC4_COL_MAX 65534 /* columns per bulk stream (ids + 1 fit 16 bits) */
 #define ENC4_ROOM(rn) ((rn) + 5 * ((size_t)ENC4_COL_MAX + 1) + 4) /* out: enough */
 size_t nw__enc4_encode(const uint8_t *r, size_t rn, size_t nrec, uint8_t *out, size_t cap);
-int nw__enc4_decode(const uint8_t *x, size_t xn, size_t nrec, uint8_t *out, size_t cap,
-                    size_t *outn);
 
 /* Expand x[0..xlen) into out (exactly raw_len bytes, recs_len of records). 0 or NW_EFORMAT. */
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
