@@ -217,14 +217,19 @@ int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_le
  * with its tokens (0x00-terminated values and codes) transposed into
  * columns, one per template and token ordinal, then the timestamp bytes.
  * nw__enc4_encode transposes the IDENT3 stream r[0..rn) of nrec records
- * (no timestamp bytes) into out (cap bytes; ENC4_ROOM(rn) is enough) and returns the bytes written, or 0 when it does not fit (more
- * than ENC4_COL_MAX columns, no memory, not a valid stream): the caller
- * then writes IDENT3. Thread-safe (no state). The reader is
- * nw__blk_decompress (store_format.c: tmpl4_decode).
+ * (no timestamp bytes) into out (cap bytes; ENC4_ROOM(rn) is enough) with
+ * the scratch sc (nw__enc4_new; one per writer, not thread-safe) and returns
+ * the bytes written, or 0 when it does not fit (more than ENC4_COL_MAX
+ * columns, no memory, not a valid stream): the caller then writes IDENT3.
+ * The reader is nw__blk_decompress (store_format.c: tmpl4_decode).
  */
 #define ENC4_COL_MAX 65534 /* columns per bulk stream (ids + 1 fit 16 bits) */
 #define ENC4_ROOM(rn) ((rn) + 5 * ((size_t)ENC4_COL_MAX + 1) + 4) /* out: enough */
-size_t nw__enc4_encode(const uint8_t *r, size_t rn, size_t nrec, uint8_t *out, size_t cap);
+struct nw__enc4;
+struct nw__enc4 *nw__enc4_new(void); /* NULL: out of memory; free with nw__enc4_free */
+void nw__enc4_free(struct nw__enc4 *sc);
+size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t nrec,
+                       uint8_t *out, size_t cap);
 
 /* Expand x[0..xlen) into out (exactly raw_len bytes, recs_len of records). 0 or NW_EFORMAT. */
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,

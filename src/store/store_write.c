@@ -117,6 +117,7 @@ struct nw_store {
     int enc4;                 /* ... bulk tokens in columns, BLK_ENC_IDENT4 (NW_STORE_ENC=3: off) */
     uint8_t *t4;              /* the IDENT4 bulk stream of the block being cut */
     size_t t4cap;
+    struct nw__enc4 *e4;      /* its scratch (NULL: not made yet, or no memory: enc 3) */
     uint32_t spanv[2 * 1024]; /* value spans of the record being appended */
     struct nw__spans spans;
     struct nw__shapes *shapes; /* record shapes seen (NULL: out of memory, full pass only) */
@@ -494,8 +495,9 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
             uint8_t *nb = nw_realloc(s->t4, cap + tsl);
             if (nb != NULL) s->t4 = nb, s->t4cap = cap + tsl;
         }
-        if (cap + tsl <= s->t4cap &&
-            (tn = nw__enc4_encode(a->x, rl, a->nts - a->ni, s->t4, cap)) != 0 &&
+        if (s->e4 == NULL) s->e4 = nw__enc4_new();
+        if (cap + tsl <= s->t4cap && s->e4 != NULL &&
+            (tn = nw__enc4_encode(s->e4, a->x, rl, a->nts - a->ni, s->t4, cap)) != 0 &&
             tn + tsl + ixl < need && tn + tsl <= BLOCK_MAX_RAW) { /* cneed still holds */
             memcpy(s->t4 + tn, a->x + rl, tsl);
             bx = s->t4, xlen = tn + tsl, enc = BLK_ENC_IDENT4;
@@ -1488,6 +1490,7 @@ int nw_store_close(struct nw_store *s, struct nw_err *err)
     ZSTD_freeCCtx(s->cctx);
     nw_free(s->cbuf);
     nw_free(s->t4);
+    nw__enc4_free(s->e4);
     nw_free(s->filter);
     sodium_memzero(s->sk, sizeof s->sk);
     nw_free(s->dir);
