@@ -1346,7 +1346,7 @@ static int e4_define(struct e4_map *mp, const uint8_t *t, size_t n)
         if (nm == NULL) return NW_ENOMEM;
         mp->m = nm, mp->cap = nc;
     }
-    memset(mp->m + mp->n, 0, 2 * s * sizeof *mp->m);
+    if (s) memset(mp->m + mp->n, 0, 2 * s * sizeof *mp->m); /* m may be NULL yet */
     mp->ntmpl++;
     mp->base[mp->ntmpl] = (uint32_t)mp->n;
     mp->slots[mp->ntmpl] = (uint32_t)s;
@@ -1467,14 +1467,20 @@ void nw__enc4_free(struct nw__enc4 *e)
 size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t nrec,
                        uint8_t *out, size_t cap)
 {
-    struct e4_walk *w = &sc->w;
-    struct e4_map *mp = &sc->mp;
-    struct e4_col *col = sc->col;
+    struct e4_walk *w;
+    struct e4_map *mp;
+    struct e4_col *col;
     size_t acap = rn + rn / 2 + (1u << 20), aused = 8; /* offset 0 means "none" */
     uint8_t *ar;
     size_t i = 0, sk = 4, ncol = 0, o, res = 0;
     struct zfind zf;
 
+    if (sc == NULL) { /* one-off (tests) */
+        if ((sc = nw__enc4_new()) == NULL) return 0;
+        res = nw__enc4_encode(sc, r, rn, nrec, out, cap);
+        nw__enc4_free(sc);
+        return res;
+    }
     if (cap < 4 || rn > UINT32_MAX / 2) return 0;
     if (sc->acap < acap) { /* free first: the old bytes are not needed */
         nw_free(sc->ar);
@@ -1482,14 +1488,11 @@ size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t 
         if ((sc->ar = nw_alloc(acap)) == NULL) return 0;
         sc->acap = acap;
     }
+    w = &sc->w, mp = &sc->mp, col = sc->col;
     ar = sc->ar;
     acap = sc->acap;
     w->nruns = 0;
     mp->n = 0, mp->ntmpl = 0;
-    /* R's skeleton bytes hold no 0x00 (templates and verbatim lines are JSON
-     * text), so one window of zero bits serves the whole stream; a 0x00
-     * there would show as a token end behind i and fail the encoding */
-    zf_init(&zf, r, rn, 0);
     for (size_t rec = 0; rec < nrec; rec++) {
         size_t s0 = i, lim, left, def = 0;
         uint16_t *mb;
@@ -1499,6 +1502,9 @@ size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t 
         memcpy(out + sk, r + s0, i - s0);
         sk += i - s0;
         if (id == 0) continue;
+        /* every 0x00 from here to the record's end ends a token (a template
+         * definition's length may hold one: a window per record) */
+        zf_init(&zf, r, rn, i);
         /* locals, not w->: the byte stores below could alias them */
         left = mp->slots[id];
         lim = 2 * left;
@@ -1629,7 +1635,7 @@ static int e4_cols_tmpl(struct e4_cols *c, unsigned id, size_t slots)
         if (nm == NULL) return NW_ENOMEM;
         c->map = nm, c->cmap = nc;
     }
-    memset(c->map + c->nmap, 0, 2 * slots * sizeof *c->map);
+    if (slots) memset(c->map + c->nmap, 0, 2 * slots * sizeof *c->map); /* map may be NULL yet */
     c->mbase[id] = (uint32_t)c->nmap;
     c->nmap += 2 * slots;
     return 0;
@@ -1903,6 +1909,12 @@ int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_le
                      size_t raw_len, size_t nrec, uint64_t base)
 {
     return tmpl3_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
+}
+
+int nw__tmpl4_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base)
+{
+    return tmpl4_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
 }
 
 /* ---------------------------------------------------------- timestamps -- */

@@ -211,6 +211,9 @@ int nw__ts_fmt(uint64_t ts, const uint8_t *suf, size_t sn, uint8_t out[26]);
 /* nw__tmpl_decode for an IDENT3 stream: x ends with the nrec timestamps (deltas from base). */
 int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                      size_t raw_len, size_t nrec, uint64_t base);
+/* The same for an IDENT4 bulk stream (nw__enc4_encode's output, then the timestamps). */
+int nw__tmpl4_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base);
 
 /*
  * IDENT4 (docs/internals/store.md): the bulk frame is the IDENT3 bulk stream
@@ -218,7 +221,8 @@ int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_le
  * columns, one per template and token ordinal, then the timestamp bytes.
  * nw__enc4_encode transposes the IDENT3 stream r[0..rn) of nrec records
  * (no timestamp bytes) into out (cap bytes; ENC4_ROOM(rn) is enough) with
- * the scratch sc (nw__enc4_new; one per writer, not thread-safe) and returns
+ * the scratch sc (nw__enc4_new; one per writer, not thread-safe; NULL: a
+ * one-off scratch, slower) and returns
  * the bytes written, or 0 when it does not fit (more than ENC4_COL_MAX
  * columns, no memory, not a valid stream): the caller then writes IDENT3.
  * The reader is nw__blk_decompress (store_format.c: tmpl4_decode).
