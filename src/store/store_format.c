@@ -285,6 +285,8 @@ static int tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_
                        size_t raw_len, size_t nrec, struct merge *m);
 static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                         size_t raw_len, size_t nrec, struct merge *m, uint64_t base);
+static int tmpl4_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base);
 static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *area,
                             const struct blk_ident *d, uint8_t *out, uint8_t *cls, uint32_t *pos);
 
@@ -326,7 +328,9 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
     m.k = 0;
     m.ip = ir;
     m.ie = ir + d.recs;
-    rc = h->enc == BLK_ENC_IDENT3
+    rc = h->enc == BLK_ENC_IDENT4
+             ? tmpl4_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m, h->min_ts)
+         : h->enc == BLK_ENC_IDENT3
              ? tmpl3_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m, h->min_ts)
              : tmpl_decode(x, h->xlen, out, h->recs_len, h->raw_len, h->nrec, &m);
     if (rc != 0) goto out;
@@ -484,7 +488,7 @@ static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint
         if (pos) pos[k] = (uint32_t)g;
     }
     if (p != pe) goto out;
-    rc = h->enc == BLK_ENC_IDENT3 ? tmpl3_decode(x, sl + d->tslen, out, d->recs,
+    rc = BLK_ENC_CODED(h->enc) ? tmpl3_decode(x, sl + d->tslen, out, d->recs,
                                                   (size_t)d->recs + d->tslen, d->nrec, NULL,
                                                   h->min_ts)
                                     : tmpl_decode(x, sl + d->tslen, out, d->recs,
@@ -1266,10 +1270,405 @@ static inline int zf_next(struct zfind *z, size_t i, size_t *e)
  * values define the next run. The timestamps are x's last raw_len - recs_len
  * bytes (deltas from base); a record's is ts[r], r its ordinal in them.
  */
-static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
-                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base)
+/* ------------------------------------------------------ enc 4: columns -- */
+
+/*
+ * IDENT4 bulk stream (docs/internals/store.md): the IDENT3 stream R of the
+ * bulk records (without its timestamp bytes) with its tokens transposed
+ * into columns, so that zstd sees the values of one field together instead
+ * of interleaved with the other fields' random ones. C = the skeleton's
+ * length (u32), the skeleton (per record its id byte, its 0xff definition or
+ * its verbatim line, in record order), the column directory (varint count,
+ * varint byte length of each), the columns. A column holds the tokens
+ * (0x00-terminated values or codes) at one token ordinal of the records of
+ * one template, in record order; columns are numbered by first use. How
+ * many tokens a record has follows from its template and its codes exactly
+ * as tmpl3_decode walks them (e4_step), so writer and reader agree.
+ */
+struct e4_walk {
+    size_t left;              /* value slots of the record still to fill */
+    unsigned def;             /* values of a run definition still to come */
+    unsigned nruns;
+    uint8_t rk[TMPL_RUN_MAX]; /* each run's value count */
+};
+
+/* Account for one token t[0..n) of a record: 0, or -1 where tmpl3_decode would refuse it. */
+static inline int e4_step(struct e4_walk *w, const uint8_t *t, size_t n)
+{
+    if (n == 0 || t[0] >= 0x20) { /* a plain value: one slot */
+        if (w->def) w->def--;
+        w->left--;
+        return 0;
+    }
+    if (w->def) return -1; /* a run's values are plain */
+    if (t[0] == 2) {
+        w->left--;
+        return 0;
+    }
+    if (t[0] == 3 && n == 3) { /* t[1], t[2] are not 0: n is up to the first 0 */
+        size_t idx = (size_t)(t[1] - 1) * 255 + (size_t)(t[2] - 1);
+        if (idx >= w->nruns || w->rk[idx] > w->left) return -1;
+        w->left -= w->rk[idx];
+        return 0;
+    }
+    if (t[0] == 4 && n == 2) { /* defines a run: no slot itself, its k values one each */
+        if (t[1] > w->left || w->nruns >= TMPL_RUN_MAX) return -1;
+        w->rk[w->nruns++] = t[1];
+        w->def = t[1];
+        return 0;
+    }
+    return -1;
+}
+
+/*
+ * The (template, token ordinal) -> column + 1 map of a walk (0: not used
+ * yet). A record of a template with S slots has at most 2 S tokens (a run
+ * definition is followed by at least one value), so each template gets 2 S
+ * entries, from base[id].
+ */
+struct e4_map {
+    uint16_t *m;
+    size_t n, cap;
+    uint32_t base[TMPL_MAX + 1], slots[TMPL_MAX + 1];
+    unsigned ntmpl;
+};
+
+/* Define the next template t[0..n): 0, -1 (too many) or NW_ENOMEM. */
+static int e4_define(struct e4_map *mp, const uint8_t *t, size_t n)
+{
+    size_t s = 0;
+
+    if (mp->ntmpl >= TMPL_MAX) return -1;
+    for (size_t j = 0; j < n; j++) s += t[j] == 1;
+    if (mp->n + 2 * s > mp->cap) {
+        size_t nc = NW_MAX(mp->cap * 2, mp->n + 2 * s + 256);
+        uint16_t *nm = nw_realloc(mp->m, nc * sizeof *nm);
+        if (nm == NULL) return NW_ENOMEM;
+        mp->m = nm, mp->cap = nc;
+    }
+    if (s) memset(mp->m + mp->n, 0, 2 * s * sizeof *mp->m); /* m may be NULL yet */
+    mp->ntmpl++;
+    mp->base[mp->ntmpl] = (uint32_t)mp->n;
+    mp->slots[mp->ntmpl] = (uint32_t)s;
+    mp->n += 2 * s;
+    return 0;
+}
+
+/* One record's skeleton at sk[*i, se): its template id (0: verbatim), *i past it. <0: bad. */
+static inline int e4_skel(struct e4_map *mp, const uint8_t *sk, size_t *i, size_t se)
+{
+    unsigned id;
+    size_t n;
+    int rc;
+
+    if (*i >= se) return -1;
+    id = sk[(*i)++];
+    if (id == 0) {
+        const uint8_t *nl = memchr(sk + *i, '\n', se - *i);
+        if (nl == NULL) return -1;
+        *i = (size_t)(nl - sk) + 1;
+        return 0;
+    }
+    if (id == 0xff) {
+        if (se - *i < 2) return -1;
+        n = (size_t)sk[*i] | (size_t)sk[*i + 1] << 8;
+        *i += 2;
+        if (n > TMPL_MAX_LEN || n > se - *i) return -1;
+        if ((rc = e4_define(mp, sk + *i, n)) != 0) return rc;
+        *i += n;
+        return (int)mp->ntmpl;
+    }
+    return id <= mp->ntmpl ? (int)id : -1;
+}
+
+static inline size_t e4_varint(uint8_t *o, uint32_t v)
+{
+    size_t n = 0;
+
+    for (; v >= 0x80; v >>= 7) o[n++] = (uint8_t)(v | 0x80);
+    o[n++] = (uint8_t)v;
+    return n;
+}
+
+static inline int e4_varint_get(const uint8_t *p, size_t *i, size_t end, uint32_t *v)
+{
+    uint64_t x = 0;
+
+    for (int shift = 0;; shift += 7) {
+        if (*i >= end || shift > 28) return -1;
+        x |= (uint64_t)(p[*i] & 0x7f) << shift;
+        if (!(p[(*i)++] & 0x80)) break;
+    }
+    if (x > UINT32_MAX) return -1;
+    *v = (uint32_t)x;
+    return 0;
+}
+
+/*
+ * The writer's columns while R is walked: chunks in one arena (ENC4_CHUNK0
+ * bytes first, doubling to ENC4_CHUNK1), each with a 16-byte margin so that
+ * a token is copied in 16-byte pieces; chunk = next chunk's offset (u32, 0:
+ * none), bytes used (u32, set when the next one is started), the bytes.
+ */
+#define ENC4_CHUNK0 256u
+#define ENC4_CHUNK1 (64u << 10)
+struct e4_col {
+    uint32_t cur, end;   /* where the next token goes; the current chunk's end - 16 */
+    uint32_t head, tail; /* first and current chunk */
+    uint32_t len, csz;   /* the column's bytes; the next chunk's size */
+};
+
+/* A new chunk of at least need bytes for column c: 0, or -1 when the arena is full. */
+static int e4_chunk(struct e4_col *c, uint8_t *ar, size_t *aused, size_t acap, size_t need)
+{
+    size_t sz = NW_MAX((size_t)c->csz, need + 8 + 16), q = *aused;
+
+    if (sz > acap - q) return -1;
+    le32_put(ar + q, 0);
+    if (c->head == 0) {
+        c->head = (uint32_t)q;
+    } else {
+        le32_put(ar + c->tail, (uint32_t)q);
+        le32_put(ar + c->tail + 4, c->cur - c->tail - 8);
+    }
+    c->tail = (uint32_t)q;
+    c->cur = (uint32_t)q + 8;
+    c->end = (uint32_t)(q + sz - 16);
+    c->csz = (uint32_t)NW_MIN(2 * (size_t)c->csz, (size_t)ENC4_CHUNK1);
+    *aused = q + sz;
+    return 0;
+}
+
+/* The writer's scratch, kept from block to block: warm, and no page faults. */
+struct nw__enc4 {
+    struct e4_walk w;
+    struct e4_map mp;
+    struct e4_col col[ENC4_COL_MAX];
+    uint8_t *ar; /* the chunks */
+    size_t acap;
+};
+
+struct nw__enc4 *nw__enc4_new(void)
+{
+    struct nw__enc4 *e = nw_alloc(sizeof *e);
+
+    if (e != NULL) e->mp.m = NULL, e->mp.cap = 0, e->ar = NULL, e->acap = 0;
+    return e;
+}
+
+void nw__enc4_free(struct nw__enc4 *e)
+{
+    if (e == NULL) return;
+    nw_free(e->mp.m);
+    nw_free(e->ar);
+    nw_free(e);
+}
+
+size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t nrec,
+                       uint8_t *out, size_t cap)
+{
+    struct e4_walk *w;
+    struct e4_map *mp;
+    struct e4_col *col;
+    size_t acap = rn + rn / 2 + (1u << 20), aused = 8; /* offset 0 means "none" */
+    uint8_t *ar;
+    size_t i = 0, sk = 4, ncol = 0, o, res = 0;
+    struct zfind zf;
+
+    if (sc == NULL) { /* one-off (tests) */
+        if ((sc = nw__enc4_new()) == NULL) return 0;
+        res = nw__enc4_encode(sc, r, rn, nrec, out, cap);
+        nw__enc4_free(sc);
+        return res;
+    }
+    if (cap < 4 || rn > UINT32_MAX / 2) return 0;
+    if (sc->acap < acap) { /* free first: the old bytes are not needed */
+        nw_free(sc->ar);
+        sc->acap = 0;
+        if ((sc->ar = nw_alloc(acap)) == NULL) return 0;
+        sc->acap = acap;
+    }
+    w = &sc->w, mp = &sc->mp, col = sc->col;
+    ar = sc->ar;
+    acap = sc->acap;
+    w->nruns = 0;
+    mp->n = 0, mp->ntmpl = 0;
+    for (size_t rec = 0; rec < nrec; rec++) {
+        size_t s0 = i, lim, left, def = 0;
+        uint16_t *mb;
+        int id = e4_skel(mp, r, &i, rn);
+        if (id < 0) goto out;
+        if (i - s0 > cap - sk) goto out;
+        memcpy(out + sk, r + s0, i - s0);
+        sk += i - s0;
+        if (id == 0) continue;
+        /* every 0x00 from here to the record's end ends a token (a template
+         * definition's length may hold one: a window per record) */
+        zf_init(&zf, r, rn, i);
+        /* locals, not w->: the byte stores below could alias them */
+        left = mp->slots[id];
+        lim = 2 * left;
+        mb = mp->m + mp->base[id];
+        for (size_t ord = 0; left; ord++) { /* bounded: a slot at least every second token */
+            struct e4_col *c;
+            size_t n, e, k;
+            if (ord >= lim || zf_next(&zf, i, &e) != 0) goto out;
+            n = e - i;
+            if (__builtin_expect(r[i] < 0x20 || def != 0, 0)) {
+                w->left = left, w->def = (unsigned)def;
+                if (e4_step(w, r + i, n) != 0) goto out;
+                left = w->left, def = w->def;
+            } else {
+                left--; /* a plain value, the common case */
+            }
+            if (__builtin_expect(mb[ord] == 0, 0)) {
+                if (ncol >= ENC4_COL_MAX) goto out; /* too many columns: enc 3 */
+                memset(&col[ncol], 0, sizeof col[ncol]);
+                col[ncol].csz = ENC4_CHUNK0;
+                mb[ord] = (uint16_t)++ncol;
+            }
+            c = &col[mb[ord] - 1];
+            k = c->cur;
+            if (__builtin_expect(n + 1 > c->end - k, 0)) { /* also the first time: 0 - 0 */
+                if (e4_chunk(c, ar, &aused, acap, n + 1) != 0) goto out; /* arena full: enc 3 */
+                k = c->cur;
+            }
+#ifdef __SSE2__
+            if (e + 16 < rn) { /* the chunk keeps 16 bytes of margin */
+                for (size_t j = 0; j <= n; j += 16)
+                    _mm_storeu_si128((__m128i *)(void *)(ar + k + j),
+                                     _mm_loadu_si128((const __m128i *)(const void *)(r + i + j)));
+            } else
+#endif
+                memcpy(ar + k, r + i, n + 1);
+            c->cur = (uint32_t)(k + n + 1);
+            c->len += (uint32_t)n + 1;
+            __builtin_prefetch(ar + k + 128, 1); /* hundreds of streams: see tmpl3_walk */
+            i = e + 1;
+        }
+    }
+    if (i != rn) goto out;
+    le32_put(out, (uint32_t)(sk - 4));
+    /* the directory, then the columns: rn - (sk - 4) bytes in all */
+    if (cap - sk < 5 * (ncol + 1) || cap - sk - 5 * (ncol + 1) < rn - (sk - 4)) goto out;
+    o = sk + e4_varint(out + sk, (uint32_t)ncol);
+    for (size_t c = 0; c < ncol; c++) o += e4_varint(out + o, col[c].len);
+    res = o + rn - (sk - 4);
+    for (size_t c = 0; c < ncol; c++) {
+        for (uint32_t q = col[c].head; q != 0; q = le32_get(ar + q)) {
+            size_t u = q == col[c].tail ? col[c].cur - q - 8 : le32_get(ar + q + 4);
+            memcpy(out + o, ar + q + 8, u);
+            o += u;
+        }
+    }
+    if (o != res) res = 0; /* NW_NEVER */
+out:
+    return res;
+}
+
+
+/* The IDENT4 bulk stream's columns while tmpl3_walk reads them. */
+struct e4_col_rd {
+    const uint8_t *cur, *end; /* the column's next token; its end */
+    const uint8_t *vb;        /* a 64-byte window of it (as struct zfind) */
+    uint64_t wm;              /* the window's 0x00 bits not consumed yet */
+};
+struct e4_cols {
+    struct e4_col_rd *col;
+    uint32_t ncol, used;        /* columns; those met so far (numbered by first use) */
+    uint16_t *map;              /* (template, token ordinal) -> column + 1, 0: not met yet */
+    size_t nmap, cmap;
+    uint32_t mbase[TMPL_MAX + 1]; /* a template's first entry in map (2 per value slot) */
+    uint32_t *rv;               /* the run values' offsets in x, runs[].off indexes them */
+    size_t nrv, crv;
+};
+
+/*
+ * Parse C's skeleton length and column directory (x[0..xe), the columns
+ * filling the rest exactly): the skeleton is then x[4..*se). 0, NW_EFORMAT
+ * or NW_ENOMEM.
+ */
+static int e4_cols_open(struct e4_cols *c, const uint8_t *x, size_t xe, size_t *se)
+{
+    size_t d;
+    uint32_t sl, ncol;
+    uint64_t sum = 0;
+
+    if (xe < 4 || (sl = le32_get(x)) > xe - 4) return NW_EFORMAT;
+    d = *se = 4 + (size_t)sl;
+    if (e4_varint_get(x, &d, xe, &ncol) != 0 || ncol > ENC4_COL_MAX || ncol > xe - d)
+        return NW_EFORMAT; /* a column holds a token at least: a byte */
+    c->ncol = ncol;
+    if ((c->col = nw_alloc(((size_t)ncol + 1) * sizeof *c->col)) == NULL) return NW_ENOMEM;
+    for (size_t k = 0; k < ncol; k++) {
+        uint32_t l;
+        if (e4_varint_get(x, &d, xe, &l) != 0) return NW_EFORMAT;
+        c->col[k].end = x + l; /* the length for now */
+        sum += l;
+    }
+    if (sum != xe - d) return NW_EFORMAT; /* the columns fill the rest exactly */
+    for (size_t k = 0, at = d; k < ncol; k++) {
+        struct e4_col_rd *q = &c->col[k];
+        size_t l = (size_t)(q->end - x);
+        q->cur = q->vb = x + at;
+        q->end = x + at + l;
+        q->wm = 0;
+#ifdef __SSE2__
+        if (l >= 64) {
+            q->wm = zmask64(q->vb);
+            __builtin_prefetch(q->vb + 64);
+            __builtin_prefetch(q->vb + 128);
+        } else
+#endif
+            q->vb = NULL; /* no window: find0 */
+        at += l;
+    }
+    return 0;
+}
+
+/* 2 * slots map entries for the template just defined as id. 0 or NW_ENOMEM. */
+static int e4_cols_tmpl(struct e4_cols *c, unsigned id, size_t slots)
+{
+    if (c->nmap + 2 * slots > c->cmap) {
+        size_t nc = NW_MAX(c->cmap * 2, c->nmap + 2 * slots + 256);
+        uint16_t *nm = nw_realloc(c->map, nc * sizeof *nm);
+        if (nm == NULL) return NW_ENOMEM;
+        c->map = nm, c->cmap = nc;
+    }
+    if (slots) memset(c->map + c->nmap, 0, 2 * slots * sizeof *c->map); /* map may be NULL yet */
+    c->mbase[id] = (uint32_t)c->nmap;
+    c->nmap += 2 * slots;
+    return 0;
+}
+
+/* Note a run value's offset. 0 or NW_ENOMEM. */
+static inline int e4_cols_rv(struct e4_cols *c, size_t off)
+{
+    if (c->nrv == c->crv) {
+        size_t nc = c->crv ? 2 * c->crv : 1024;
+        uint32_t *nr = nw_realloc(c->rv, nc * sizeof *nr);
+        if (nr == NULL) return NW_ENOMEM;
+        c->rv = nr, c->crv = nc;
+    }
+    c->rv[c->nrv++] = (uint32_t)off;
+    return 0;
+}
+
+/*
+ * tmpl3_decode's walk; with cols (a constant at each call: the compiler
+ * makes two functions), x is an IDENT4 bulk stream: the skeleton gives the
+ * records' ids and definitions, the tokens come from the columns (the token
+ * at ordinal j of a record of template t from column map(t, j)), and a run
+ * is its values' offsets (c->rv) instead of one offset. Every column must
+ * be used up exactly, every token end inside its column.
+ */
+static inline __attribute__((always_inline)) int
+tmpl3_walk(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,
+           size_t nrec, struct merge *m, uint64_t base, const int cols)
 {
     const uint8_t *tp[TMPL_MAX + 1], *omem = out + raw_len, *xmem = x + xlen;
+    struct e4_cols cs;
+    size_t se = 0; /* cols: the skeleton's end */
     uint16_t tl[TMPL_MAX + 1], ns[TMPL_MAX + 1]; /* ns: the template's values */
     uint16_t np[TMPL_MAX + 1];                   /* pieces known (values + 1), 0 = too many */
     uint16_t *pl = NULL;                         /* piece lengths, TMPL_PIECES per template */
@@ -1283,6 +1682,14 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
 
     if (raw_len < recs_len || xlen < tsl) return NW_EFORMAT;
     xe = xlen - tsl; /* the stream ends here; the timestamps follow */
+    if (cols) {
+        memset(&cs, 0, sizeof cs);
+        if ((rc = e4_cols_open(&cs, x, xe, &se)) != 0) goto out;
+        rc = NW_EFORMAT;
+        i = 4;
+    } else {
+        se = xe;
+    }
     tt.base = UINT64_MAX;
     tt.sn = 7; /* no suffix is that long: the cache is empty */
     ts = nw_alloc((nrec + 1) * sizeof *ts);
@@ -1295,26 +1702,27 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
     for (size_t r = 0; r < nrec; r++) {
         const uint8_t *t, *te;
         const uint16_t *L;
-        size_t left, j, rp = 0, rleft = 0, defleft = 0;
+        size_t left, j, rp = 0, rleft = 0, defleft = 0, ord = 0, lim = 0, si = 0;
+        uint16_t *mb = NULL;
         struct zfind zf;
         unsigned id;
         if (m != NULL && m->k < m->n && m->pos[m->k] == r) { /* an identity record */
             if (merge_next(m, out, &o, recs_len) != 0) goto out;
             continue;
         }
-        if (i >= xe) goto out;
+        if (i >= se) goto out;
         id = x[i++];
         if (id == 0) { /* verbatim through '\n' */
-            if (copy_line(x, &i, xe, out, &o, recs_len) != 0) goto out;
+            if (copy_line(x, &i, se, out, &o, recs_len) != 0) goto out;
             continue;
         }
         if (id == 0xff) {
             size_t n, k = 0, last = 0;
             uint16_t *P;
-            if (ntmpl >= TMPL_MAX || xe - i < 2) goto out;
+            if (ntmpl >= TMPL_MAX || se - i < 2) goto out;
             n = (size_t)x[i] | (size_t)x[i + 1] << 8;
             i += 2;
-            if (n > TMPL_MAX_LEN || n > xe - i) goto out;
+            if (n > TMPL_MAX_LEN || n > se - i) goto out;
             tp[++ntmpl] = x + i;
             tl[ntmpl] = (uint16_t)n;
             P = pl + ntmpl * TMPL_PIECES;
@@ -1326,6 +1734,10 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
             ns[ntmpl] = (uint16_t)k;
             np[ntmpl] = k + 1 < TMPL_PIECES ? (uint16_t)(k + 1) : 0;
             if (np[ntmpl]) P[k] = (uint16_t)(n - last);
+            if (cols && e4_cols_tmpl(&cs, (unsigned)ntmpl, k) != 0) {
+                rc = NW_ENOMEM;
+                goto out;
+            }
             i += n;
             id = (unsigned)ntmpl;
         } else if (id > ntmpl) {
@@ -1335,7 +1747,13 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
         te = t + tl[id];
         left = ns[id];
         L = np[id] ? pl + id * TMPL_PIECES : NULL;
-        zf_init(&zf, x, xe, i);
+        if (cols) {
+            mb = cs.map + cs.mbase[id];
+            lim = 2 * (size_t)left;
+            si = i; /* i is the token's start below, as in enc 3 */
+        } else {
+            zf_init(&zf, x, xe, i);
+        }
         for (j = 0;; j++) { /* bounded: each turn consumes a piece of the template */
             const uint8_t *q;
             size_t n, e;
@@ -1353,21 +1771,68 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
             t = q + 1;
             for (;;) { /* this slot's value: at most a run code, then the value */
                 if (__builtin_expect(rleft != 0, 0)) { /* from a run defined before (checked then) */
-                    const uint8_t *z = find0(x + rp, x + xe);
+                    size_t at = cols ? cs.rv[rp] : rp;
+                    const uint8_t *z = find0(x + at, x + xe);
                     if (z == NULL) goto out;
-                    n = (size_t)(z - (x + rp));
+                    n = (size_t)(z - (x + at));
                     if (n > recs_len - o) goto out;
-                    copy_n(out + o, omem, x + rp, xmem, n);
-                    o += n, rp += n + 1, rleft--;
+                    copy_n(out + o, omem, x + at, xmem, n);
+                    o += n, rp += cols ? 1 : n + 1, rleft--;
                     break;
                 }
-                if (zf_next(&zf, i, &e) != 0) goto out;
+                if (cols) { /* the next token is in its column */
+                    uint16_t *mc;
+                    const uint8_t *z;
+                    struct e4_col_rd *cq;
+                    size_t c;
+                    if (ord >= lim) goto out;
+                    mc = mb + ord++;
+                    if (*mc == 0) {
+                        if (cs.used >= cs.ncol) goto out;
+                        *mc = (uint16_t)++cs.used;
+                    }
+                    c = *mc - 1u;
+                    cq = &cs.col[c];
+#ifdef __SSE2__
+                    /* the column's 0x00 ends from its window, as zf_next: no
+                     * branch on the token's length */
+                    while (cq->vb != NULL && cq->wm == 0) { /* bounded: vb grows to end */
+                        cq->vb += 64;
+                        if (cq->end - cq->vb < 64) {
+                            cq->vb = NULL;
+                        } else {
+                            cq->wm = zmask64(cq->vb);
+                            /* hundreds of columns are read at once, more streams
+                             * than the hardware prefetcher follows */
+                            __builtin_prefetch(cq->vb + 128);
+                        }
+                    }
+                    if (cq->vb != NULL) {
+                        z = cq->vb + __builtin_ctzll(cq->wm);
+                        cq->wm &= cq->wm - 1;
+                    } else
+#endif
+                    if ((z = find0(cq->cur, cq->end)) == NULL) {
+                        goto out; /* used up */
+                    }
+                    i = (size_t)(cq->cur - x); /* i, e: the token, as in enc 3 */
+                    e = (size_t)(z - x);
+                    cq->cur = z + 1;
+                } else if (zf_next(&zf, i, &e) != 0) {
+                    goto out;
+                }
                 n = e - i;
                 if (__builtin_expect(n == 0 || x[i] >= 0x20, 1)) { /* a value as it is */
                     if (n > recs_len - o) goto out;
                     copy_n(out + o, omem, x + i, xmem, n);
+                    if (defleft) {
+                        if (cols && e4_cols_rv(&cs, i) != 0) {
+                            rc = NW_ENOMEM;
+                            goto out;
+                        }
+                        defleft--;
+                    }
                     o += n, i = e + 1;
-                    if (defleft) defleft--;
                     break;
                 }
                 if (defleft) goto out; /* a run's values are plain */
@@ -1392,7 +1857,7 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
                         rc = NW_ENOMEM;
                         goto out;
                     }
-                    runs[nruns].off = (uint32_t)(e + 1);
+                    runs[nruns].off = (uint32_t)(cols ? cs.nrv : e + 1);
                     runs[nruns++].k = x[i + 1];
                     defleft = x[i + 1];
                     i = e + 1;
@@ -1404,22 +1869,52 @@ static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs
         }
         if (rleft || defleft || o >= recs_len) goto out;
         out[o++] = '\n';
+        if (cols) i = si;
     }
-    if (o != recs_len || i != xe) goto out;
+    if (o != recs_len || i != (cols ? se : xe)) goto out;
+    if (cols) {
+        if (cs.used != cs.ncol) goto out;
+        for (size_t c = 0; c < cs.ncol; c++)
+            if (cs.col[c].cur != cs.col[c].end) goto out;
+    }
     if (m != NULL && (m->k != m->n || m->ip != m->ie)) goto out;
     memcpy(out + o, x + xe, tsl);
     rc = 0;
 out:
+    if (cols) {
+        nw_free(cs.col);
+        nw_free(cs.map);
+        nw_free(cs.rv);
+    }
     nw_free(runs);
     nw_free(pl);
     nw_free(ts);
     return rc;
 }
 
+static int tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base)
+{
+    return tmpl3_walk(x, xlen, out, recs_len, raw_len, nrec, m, base, 0);
+}
+
+/* IDENT4's bulk stream (x: C, then the timestamp bytes), as tmpl3_decode. */
+static int tmpl4_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                        size_t raw_len, size_t nrec, struct merge *m, uint64_t base)
+{
+    return tmpl3_walk(x, xlen, out, recs_len, raw_len, nrec, m, base, 1);
+}
+
 int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                      size_t raw_len, size_t nrec, uint64_t base)
 {
     return tmpl3_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
+}
+
+int nw__tmpl4_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base)
+{
+    return tmpl4_decode(x, xlen, out, recs_len, raw_len, nrec, NULL, base);
 }
 
 /* ---------------------------------------------------------- timestamps -- */

@@ -76,7 +76,9 @@ struct blk_hdr {
 #define BLK_ENC_TMPL 1u
 #define BLK_ENC_IDENT 2u
 #define BLK_ENC_IDENT3 3u /* as IDENT; both streams with value codes (below) */
-#define BLK_ENC_HAS_IDENT(e) ((e) == BLK_ENC_IDENT || (e) == BLK_ENC_IDENT3)
+#define BLK_ENC_IDENT4 4u /* as IDENT3; the bulk stream's tokens in columns (below) */
+#define BLK_ENC_HAS_IDENT(e) ((e) == BLK_ENC_IDENT || (e) == BLK_ENC_IDENT3 || (e) == BLK_ENC_IDENT4)
+#define BLK_ENC_CODED(e) ((e) == BLK_ENC_IDENT3 || (e) == BLK_ENC_IDENT4) /* value codes */
 #define TMPL_MAX 254       /* templates per block */
 #define TMPL_MAX_LEN 2048  /* longer skeletons: the record is kept verbatim */
 
@@ -209,6 +211,29 @@ int nw__ts_fmt(uint64_t ts, const uint8_t *suf, size_t sn, uint8_t out[26]);
 /* nw__tmpl_decode for an IDENT3 stream: x ends with the nrec timestamps (deltas from base). */
 int nw__tmpl3_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
                      size_t raw_len, size_t nrec, uint64_t base);
+/* The same for an IDENT4 bulk stream (nw__enc4_encode's output, then the timestamps). */
+int nw__tmpl4_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len,
+                     size_t raw_len, size_t nrec, uint64_t base);
+
+/*
+ * IDENT4 (docs/internals/store.md): the bulk frame is the IDENT3 bulk stream
+ * with its tokens (0x00-terminated values and codes) transposed into
+ * columns, one per template and token ordinal, then the timestamp bytes.
+ * nw__enc4_encode transposes the IDENT3 stream r[0..rn) of nrec records
+ * (no timestamp bytes) into out (cap bytes; ENC4_ROOM(rn) is enough) with
+ * the scratch sc (nw__enc4_new; one per writer, not thread-safe; NULL: a
+ * one-off scratch, slower) and returns
+ * the bytes written, or 0 when it does not fit (more than ENC4_COL_MAX
+ * columns, no memory, not a valid stream): the caller then writes IDENT3.
+ * The reader is nw__blk_decompress (store_format.c: tmpl4_decode).
+ */
+#define ENC4_COL_MAX 65534 /* columns per bulk stream (ids + 1 fit 16 bits) */
+#define ENC4_ROOM(rn) ((rn) + 5 * ((size_t)ENC4_COL_MAX + 1) + 4) /* out: enough */
+struct nw__enc4;
+struct nw__enc4 *nw__enc4_new(void); /* NULL: out of memory; free with nw__enc4_free */
+void nw__enc4_free(struct nw__enc4 *sc);
+size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t nrec,
+                       uint8_t *out, size_t cap);
 
 /* Expand x[0..xlen) into out (exactly raw_len bytes, recs_len of records). 0 or NW_EFORMAT. */
 int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t raw_len,

@@ -114,6 +114,10 @@ struct nw_store {
     int tmpl;                 /* encode blocks as templates (NW_STORE_TMPL=0 turns it off) */
     int ident;                /* identity frame, BLK_ENC_IDENT (needs tmpl; NW_STORE_IDENT=0) */
     int enc3;                 /* ... with value codes, BLK_ENC_IDENT3 (needs ident; NW_STORE_ENC=2) */
+    int enc4;                 /* ... bulk tokens in columns, BLK_ENC_IDENT4 (NW_STORE_ENC=3: off) */
+    uint8_t *t4;              /* the IDENT4 bulk stream of the block being cut */
+    size_t t4cap;
+    struct nw__enc4 *e4;      /* its scratch (NULL: not made yet, or no memory: enc 3) */
     uint32_t spanv[2 * 1024]; /* value spans of the record being appended */
     struct nw__spans spans;
     struct nw__shapes *shapes; /* record shapes seen (NULL: out of memory, full pass only) */
@@ -437,6 +441,8 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     struct iovec iov[3];
     uint32_t bits;
     size_t flen, need, clen, xlen, ixl = 0, cneed;
+    const uint8_t *bx;
+    uint32_t enc;
     uint64_t t;
 
     if (a->nts == 0) return 0;
@@ -478,6 +484,25 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
         if (xlen && s->ident && a->ni && (ixl = ident_finish(a, &d)) == 0) xlen = 0; /* no memory */
         if (xlen + ixl >= need || xlen > BLOCK_MAX_RAW) xlen = 0; /* no gain: plain */
     }
+    enc = !xlen ? BLK_ENC_PLAIN
+          : !s->ident ? BLK_ENC_TMPL
+          : s->enc3 ? BLK_ENC_IDENT3 : BLK_ENC_IDENT;
+    bx = a->x;
+    if (enc == BLK_ENC_IDENT3 && s->enc4) {
+        /* the same stream with its tokens in columns; enc 3 if it does not fit */
+        size_t tsl = need - a->dlen, rl = xlen - tsl, cap = ENC4_ROOM(rl), tn;
+        if (cap + tsl > s->t4cap) {
+            uint8_t *nb = nw_realloc(s->t4, cap + tsl);
+            if (nb != NULL) s->t4 = nb, s->t4cap = cap + tsl;
+        }
+        if (s->e4 == NULL) s->e4 = nw__enc4_new();
+        if (cap + tsl <= s->t4cap && s->e4 != NULL &&
+            (tn = nw__enc4_encode(s->e4, a->x, rl, a->nts - a->ni, s->t4, cap)) != 0 &&
+            tn + tsl + ixl < need && tn + tsl <= BLOCK_MAX_RAW) { /* cneed still holds */
+            memcpy(s->t4 + tn, a->x + rl, tsl);
+            bx = s->t4, xlen = tn + tsl, enc = BLK_ENC_IDENT4;
+        }
+    }
     if (xlen && s->ident) {
         /* directory, identity frame (none without identity records), bulk frame */
         size_t ic = 0, bc;
@@ -487,7 +512,7 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
             if (ZSTD_isError(ic)) return nw_err_set(err, NW_EIO, "zstd: %s", ZSTD_getErrorName(ic));
         }
         bc = ZSTD_compress2(s->cctx, s->cbuf + IDENT_DIR_LEN + ic, s->ccap - IDENT_DIR_LEN - ic,
-                            a->x, xlen);
+                            bx, xlen);
         d.comp = (uint32_t)ic;
         clen = ZSTD_isError(bc) ? bc : IDENT_DIR_LEN + ic + bc;
     } else if (xlen) {
@@ -498,9 +523,7 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     if (ZSTD_isError(clen))
         return nw_err_set(err, NW_EIO, "zstd: %s", ZSTD_getErrorName(clen));
     memset(&h, 0, sizeof h);
-    h.enc = !xlen ? BLK_ENC_PLAIN
-            : !s->ident ? BLK_ENC_TMPL
-            : s->enc3 ? BLK_ENC_IDENT3 : BLK_ENC_IDENT;
+    h.enc = enc;
     h.xlen = (uint32_t)xlen;
     h.comp_len = (uint32_t)clen;
     h.raw_len = (uint32_t)need;
@@ -916,6 +939,7 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         s->ident = s->tmpl && !(e && e[0] == '0');
         e = getenv("NW_STORE_ENC");
         s->enc3 = s->ident && !(e && e[0] == '2' && e[1] == '\0');
+        s->enc4 = s->enc3 && !(e && e[0] == '3' && e[1] == '\0');
         s->spans.v = s->spanv;
         s->spans.cap = NW_ARRAY_LEN(s->spanv);
         s->shapes = nw__shapes_new(); /* an optimisation: without it, the full pass */
@@ -1465,6 +1489,8 @@ int nw_store_close(struct nw_store *s, struct nw_err *err)
     nw__shapes_free(s->shapes);
     ZSTD_freeCCtx(s->cctx);
     nw_free(s->cbuf);
+    nw_free(s->t4);
+    nw__enc4_free(s->e4);
     nw_free(s->filter);
     sodium_memzero(s->sk, sizeof s->sk);
     nw_free(s->dir);

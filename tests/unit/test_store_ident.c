@@ -209,7 +209,7 @@ static size_t blocks_end(const uint8_t *img, size_t size)
 
 /* Per-encoding block counts of a segment; blocks with no / only identity records. */
 struct census {
-    int enc[4], none, only, mixed;
+    int enc[5], none, only, mixed;
     long ident_off; /* file offset of the first non-empty identity frame */
 };
 
@@ -232,7 +232,7 @@ static int census(const char *path, struct census *cs)
         if (off + BLK_HDR_LEN > blocks_end(img, (size_t)sb.st_size) ||
             nw__blk_hdr_decode(img + off, &h) != 0)
             break;
-        if (h.enc <= 3) cs->enc[h.enc]++;
+        if (h.enc <= 4) cs->enc[h.enc]++;
         if (BLK_ENC_HAS_IDENT(h.enc) &&
             nw__ident_dir_decode(img + off + BLK_HDR_LEN + h.filter_len, &h, &d) == 0) {
             if (d.nrec == 0) cs->none++;
@@ -247,7 +247,7 @@ static int census(const char *path, struct census *cs)
     return 0;
 }
 
-/* enc 3 (the default) or, with NW_STORE_ENC=2, enc 2: the same behaviour */
+/* enc 4 (the default) or, with NW_STORE_ENC=3 or 2, enc 3 or 2: the same behaviour */
 static void round_trip(int enc)
 {
     static const char *const sess[] = {"session", NULL};
@@ -265,11 +265,13 @@ static void round_trip(int enc)
 
     opts_small(&o);
     if (enc == 2) setenv("NW_STORE_ENC", "2", 1);
+    if (enc == 3) setenv("NW_STORE_ENC", "3", 1);
     CHECK_EQ(fill(dir, 0, &o), 0);
     unsetenv("NW_STORE_ENC");
     CHECK_EQ(seg_path(dir, path, sizeof path), 0);
     CHECK_EQ(census(path, &cs), 0);
-    CHECK(cs.enc[enc] > 5 && cs.enc[0] == 0 && cs.enc[1] == 0 && cs.enc[5 - enc] == 0);
+    CHECK(cs.enc[enc] > 5 && cs.enc[0] == 0 && cs.enc[1] == 0);
+    for (int e = 2; e <= 4; e++) CHECK(e == enc || cs.enc[e] == 0);
     CHECK(cs.none >= 2 && cs.only >= 2 && cs.mixed >= 2);
     CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
     /* full scan: every record, byte-exact, in append order, right timestamps */
@@ -313,7 +315,8 @@ static void round_trip(int enc)
     rm_rf(dir);
 }
 
-TEST(ident_round_trip) { round_trip(3); }
+TEST(ident_round_trip) { round_trip(4); }
+TEST(ident_round_trip_enc3) { round_trip(3); }
 TEST(ident_round_trip_enc2) { round_trip(2); }
 
 /* Records whose event_type the writer cannot name go to the identity frame
@@ -369,7 +372,7 @@ TEST(ident_old_encodings)
         unsetenv(env[k]);
         CHECK_EQ(seg_path(dir, path, sizeof path), 0);
         CHECK_EQ(census(path, &cs), 0);
-        CHECK(cs.enc[k == 0 ? 1 : 0] > 5 && cs.enc[2] == 0 && cs.enc[3] == 0);
+        CHECK(cs.enc[k == 0 ? 1 : 0] > 5 && cs.enc[2] == 0 && cs.enc[3] == 0 && cs.enc[4] == 0);
         CHECK_EQ(scan(dir, NULL, NULL, &c, &st), 0);
         CHECK_STR(c.all, exp);
         free(c.all);
@@ -604,7 +607,7 @@ TEST(ident_crash_recovery)
     rm_rf(dir);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(ident_round_trip) NWT_ENTRY(ident_round_trip_enc2)
+NW_TEST_MAIN(NWT_ENTRY(ident_round_trip) NWT_ENTRY(ident_round_trip_enc3) NWT_ENTRY(ident_round_trip_enc2)
                  NWT_ENTRY(ident_unknown_types_superset)
                  NWT_ENTRY(ident_old_encodings) NWT_ENTRY(ident_damaged_frame)
                  NWT_ENTRY(ident_hash_checked_by_full_decode)
