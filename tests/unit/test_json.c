@@ -318,6 +318,32 @@ TEST(max_is_exact)
     nw_buf_fini(&b);
 }
 
+/* Keys and plain values of every length 0..40 (the short-copy classes 1-3,
+ * 4-7, 8-16, 17-32 and the memcpy above), written at the exact end of a
+ * buffer so that ASan sees any byte copied past it. */
+TEST(short_copies_every_length)
+{
+    char src[41], want[128];
+
+    for (size_t i = 0; i < sizeof src; i++) src[i] = (char)('a' + i % 26);
+    for (size_t kl = 1; kl <= 40; kl++) {
+        for (size_t vl = 0; vl <= 40; vl++) {
+            char key[41];
+            struct nw_buf b;
+            int n;
+            memcpy(key, src, kl);
+            key[kl] = '\0';
+            n = snprintf(want, sizeof want, "\"%s\":\"%.*s\"", key, (int)vl, src + 1);
+            nw_buf_init(&b, (size_t)n);
+            nw_json_kstr(&b, key, src + 1, vl);
+            CHECK(nw_buf_ok(&b));
+            CHECK_EQ(b.len, (size_t)n);
+            CHECK(memcmp(b.data, want, (size_t)n) == 0);
+            nw_buf_fini(&b);
+        }
+    }
+}
+
 /* A buffer started in caller storage moves to the heap intact when it
  * outgrows it, frees only what it allocated, and keeps its max. */
 TEST(borrowed_storage_grows_to_heap)
@@ -352,4 +378,5 @@ NW_TEST_MAIN(NWT_ENTRY(separators) NWT_ENTRY(escapes_hostile_bytes) NWT_ENTRY(in
                  NWT_ENTRY(rfc3339_matches_localtime_over_centuries)
                  NWT_ENTRY(max_sets_oom_not_partial)
                  NWT_ENTRY(escape_every_byte_at_every_offset) NWT_ENTRY(numbers_and_keyed_writers)
-                 NWT_ENTRY(max_is_exact) NWT_ENTRY(borrowed_storage_grows_to_heap))
+                 NWT_ENTRY(max_is_exact) NWT_ENTRY(short_copies_every_length)
+                 NWT_ENTRY(borrowed_storage_grows_to_heap))
