@@ -449,7 +449,7 @@ static void client_initial(struct nw_proto_ctx *ctx, struct quic_state *st,
                            size_t pn_off, const uint8_t *dcid, size_t dcl, const uint8_t *scid,
                            size_t scl)
 {
-    uint8_t *buf;
+    uint8_t stackbuf[1536], *buf = stackbuf; /* an Initial is 1200-1500 bytes, rarely more */
     size_t hl = 0;
     long n = -1;
     int new_epoch = 0;
@@ -459,7 +459,7 @@ static void client_initial(struct nw_proto_ctx *ctx, struct quic_state *st,
         return;
     }
     st->pkts++;
-    buf = nw_alloc(plen);
+    if (plen > sizeof stackbuf) buf = nw_alloc(plen);
     if (buf == NULL) {
         nw_proto_anomaly(ctx, "nomem");
         return;
@@ -494,7 +494,7 @@ static void client_initial(struct nw_proto_ctx *ctx, struct quic_state *st,
     }
     frames(ctx, st, buf + hl, (size_t)n);
 out:
-    nw_free(buf);
+    if (buf != stackbuf) nw_free(buf);
 }
 
 static int quic_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, size_t len)

@@ -334,7 +334,9 @@ static int ja4_hash(const uint16_t *v, size_t n, struct nw_tls_slice sig, char o
 
 int nw_tls_ja4(const struct nw_tls_hello *h, char proto, char out[40])
 {
-    uint16_t *cs = NULL, *es = NULL, ver = h->version, best = 0;
+    /* the lists of a usual hello fit on the stack (no malloc per hello) */
+    uint16_t cs_st[128], es_st[64];
+    uint16_t *cs = cs_st, *es = es_st, ver = h->version, best = 0;
     size_t nc = 0, ne = 0, ne_all = 0;
     char alpn[3] = "00", hc[13], he[13];
     struct nw_tls_slice a = nw_tls_first_alpn(h), nosig = {NULL, 0};
@@ -342,8 +344,9 @@ int nw_tls_ja4(const struct nw_tls_hello *h, char proto, char out[40])
 
     out[0] = '\0';
     if (h->sslv2 || !h->is_client) return NW_ENOTSUP;
-    cs = nw_alloc(h->ciphers.len + 2);
-    es = nw_alloc(h->exts.len / 2 + 2); /* at most exts.len/4 entries */
+    if (h->ciphers.len + 2 > sizeof cs_st) cs = nw_alloc(h->ciphers.len + 2);
+    /* at most exts.len/4 entries */
+    if (h->exts.len / 2 + 2 > sizeof es_st) es = nw_alloc(h->exts.len / 2 + 2);
     if (cs == NULL || es == NULL) goto out;
     for (size_t i = 0; i + 2 <= h->ciphers.len; i += 2) {
         uint16_t v = rd16(h->ciphers.p + i);
@@ -398,8 +401,8 @@ int nw_tls_ja4(const struct nw_tls_hello *h, char proto, char out[40])
     }
     rc = 0;
 out:
-    nw_free(cs);
-    nw_free(es);
+    if (cs != cs_st) nw_free(cs);
+    if (es != es_st) nw_free(es);
     return rc;
 }
 

@@ -183,7 +183,8 @@ void nw_buf_put_hex(struct nw_buf *b, uint64_t v, int digits)
  * overlapping fixed-size moves cost less than the call (always_inline: GCC
  * otherwise keeps one out-of-line copy, a call again). Reads and writes
  * stay inside [s, s + n) and [d, d + n). */
-__attribute__((always_inline)) static inline void copy_short(char *d, const void *src, size_t n)
+__attribute__((always_inline)) static inline void copy_short(char *d, const void *src,
+                                                            size_t n)
 {
     const char *s = src;
 
@@ -231,7 +232,8 @@ void nw_json_arr_close(struct nw_buf *b) { nw_buf_putc(b, ']'); }
 
 /* Writes [,]"key": at p (room for comma + n + 3 reserved); returns the end. */
 /* always_inline: it is a few stores around copy_short, and a call would cost more */
-__attribute__((always_inline)) static inline char *put_key(char *p, size_t comma, const char *key, size_t n)
+__attribute__((always_inline)) static inline char *put_key(char *p, size_t comma, const char *key,
+                                                          size_t n)
 {
     if (comma) *p++ = ',';
     *p++ = '"';
