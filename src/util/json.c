@@ -158,6 +158,14 @@ static inline void put_digits(char *end, uint64_t v)
     else end[-1] = (char)('0' + v);
 }
 
+size_t nw_fmt_uint(char *out, uint64_t v)
+{
+    size_t n = count_digits(v);
+
+    put_digits(out + n, v);
+    return n;
+}
+
 void nw_buf_put_uint(struct nw_buf *b, uint64_t v)
 {
     size_t n = count_digits(v);
