@@ -22,14 +22,6 @@ static const char *proto_name(int p)
     }
 }
 
-static char *put_lit(char *p, const char *s, size_t n)
-{
-    memcpy(p, s, n);
-    return p + n;
-}
-
-#define LIT(p, s) put_lit(p, s, sizeof s - 1)
-
 /*
  * The address members of every record,
  * ,"src_ip":"A","src_port":N,"dest_ip":"B","dest_port":N,"proto":"P"
@@ -56,13 +48,13 @@ static void put_addrs(struct nw_buf *b, const struct nw_tuple *t, const uint8_t 
     if (nw_buf_reserve(b, n) != 0) return;
     p = b->data + b->len;
     if (comma) *p++ = ',';
-    p = put_lit(LIT(p, "\"src_ip\":\""), sa, sl);
+    p = nw_put_bytes(NW_PUT_LIT(p, "\"src_ip\":\""), sa, sl);
     *p++ = '"';
-    if (ports) p = put_lit(LIT(p, ",\"src_port\":"), spt, spl);
-    p = put_lit(LIT(p, ",\"dest_ip\":\""), da, dl);
+    if (ports) p = nw_put_bytes(NW_PUT_LIT(p, ",\"src_port\":"), spt, spl);
+    p = nw_put_bytes(NW_PUT_LIT(p, ",\"dest_ip\":\""), da, dl);
     *p++ = '"';
-    if (ports) p = put_lit(LIT(p, ",\"dest_port\":"), dpt, dpl);
-    p = put_lit(LIT(p, ",\"proto\":\""), pn, pl);
+    if (ports) p = nw_put_bytes(NW_PUT_LIT(p, ",\"dest_port\":"), dpt, dpl);
+    p = nw_put_bytes(NW_PUT_LIT(p, ",\"proto\":\""), pn, pl);
     *p++ = '"';
     b->len = (size_t)(p - b->data);
 }

@@ -55,24 +55,6 @@ int nw_output_add_sink(struct nw_output *o, const struct nw_sink *s)
     return 0;
 }
 
-static char *put_lit(char *p, const char *s, size_t n)
-{
-    memcpy(p, s, n);
-    return p + n;
-}
-
-#define LIT(p, s) put_lit(p, s, sizeof s - 1)
-
-/* 1 if s goes into a JSON string as it is (event types are literals) */
-static int plain_text(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return 0;
-    }
-    return 1;
-}
-
 struct nw_buf *nw_output_begin(struct nw_output *o, const char *event_type, uint64_t ts_us,
                                uint64_t flow_id)
 {
@@ -85,7 +67,7 @@ struct nw_buf *nw_output_begin(struct nw_output *o, const char *event_type, uint
     if (o->nbatch == 0) nw_buf_reset(b);
     o->rec_start = b->len;
     o->cur_type = event_type;
-    if (!plain_text(event_type, el)) { /* not so far: the escaping writer */
+    if (!nw_json_plain(event_type, el)) { /* event types are literals: never so far */
         nw_buf_putc(b, '{');
         nw_json_ktime(b, "timestamp", ts_us);
         if (flow_id) nw_json_kuint(b, "flow_id", flow_id);
@@ -99,10 +81,10 @@ struct nw_buf *nw_output_begin(struct nw_output *o, const char *event_type, uint
     n = sizeof "{\"timestamp\":\"" - 1 + tl + sizeof "\",\"event_type\":\"" - 1 + el + 1;
     if (flow_id) n += sizeof ",\"flow_id\":" - 1 + il;
     if (nw_buf_reserve(b, n) != 0) return b;
-    p = put_lit(LIT(b->data + b->len, "{\"timestamp\":\""), ts, tl);
+    p = nw_put_bytes(NW_PUT_LIT(b->data + b->len, "{\"timestamp\":\""), ts, tl);
     *p++ = '"';
-    if (flow_id) p = put_lit(LIT(p, ",\"flow_id\":"), id, il);
-    p = put_lit(LIT(p, ",\"event_type\":\""), event_type, el);
+    if (flow_id) p = nw_put_bytes(NW_PUT_LIT(p, ",\"flow_id\":"), id, il);
+    p = nw_put_bytes(NW_PUT_LIT(p, ",\"event_type\":\""), event_type, el);
     *p++ = '"';
     b->len = (size_t)(p - b->data);
     return b;

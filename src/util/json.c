@@ -330,6 +330,8 @@ static inline size_t plain_run(const uint8_t *s, size_t len)
     return i;
 }
 
+int nw_json_plain(const void *s, size_t len) { return plain_run(s, len) == len; }
+
 static void str_body(struct nw_buf *b, const uint8_t *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
