@@ -411,9 +411,10 @@ static int dns_message(struct nw_proto_ctx *ctx, struct dns_state *st, const uin
      * malformed half-way still gives a well-formed record. */
     nw_buf_init_with(o, store, sizeof store, DNS_SCRATCH_MAX);
     {
-        /* the header members, as the keyed writers would write them, built
-         * in one go (at most ~200 bytes) and appended once: every message
-         * has them, and a dozen keyed writes each checked room and comma */
+        /* the header members, as the keyed writers would write them, in
+         * one go (under 200 bytes, straight into the empty 2 KiB scratch
+         * buffer, so reserving 256 never fails): every message has them,
+         * and a dozen keyed writes each checked room and comma */
         static const struct {
             uint16_t bit;
             uint8_t len;
@@ -422,32 +423,35 @@ static int dns_message(struct nw_proto_ctx *ctx, struct dns_state *st, const uin
                     {0x0200, 10, ",\"tc\":true"}, {0x0100, 10, ",\"rd\":true"},
                     {0x0080, 10, ",\"ra\":true"}, {0x0040, 9, ",\"z\":true"},
                     {0x0020, 10, ",\"ad\":true"}, {0x0010, 10, ",\"cd\":true"}};
-        char h[256], *p = h;
+        char *p;
         int started = 0;
+        uint64_t tx = st->messages++;
 
-        p = NW_PUT_LIT(p, "{\"version\":3,\"type\":\"");
-        p = (flags & 0x8000) ? NW_PUT_LIT(p, "response") : NW_PUT_LIT(p, "request");
-        p = NW_PUT_LIT(p, "\",\"tx_id\":");
-        p += nw_fmt_uint(p, st->messages++);
-        p = NW_PUT_LIT(p, ",\"id\":");
-        p += nw_fmt_uint(p, id);
-        p = NW_PUT_LIT(p, ",\"flags\":\"");
-        /* the flags in lower-case hex without leading zeros, as "%x" would */
-        for (int sh = 12; sh >= 0; sh -= 4) {
-            unsigned nib = (flags >> sh) & 15;
-            if (nib || started || sh == 0) *p++ = "0123456789abcdef"[nib], started = 1;
+        if (nw_buf_reserve(o, 256) == 0) { /* cannot fail; if it did, oom is set */
+            p = NW_PUT_LIT(o->data + o->len, "{\"version\":3,\"type\":\"");
+            p = (flags & 0x8000) ? NW_PUT_LIT(p, "response") : NW_PUT_LIT(p, "request");
+            p = NW_PUT_LIT(p, "\",\"tx_id\":");
+            p += nw_fmt_uint(p, tx);
+            p = NW_PUT_LIT(p, ",\"id\":");
+            p += nw_fmt_uint(p, id);
+            p = NW_PUT_LIT(p, ",\"flags\":\"");
+            /* the flags in lower-case hex without leading zeros, as "%x" would */
+            for (int sh = 12; sh >= 0; sh -= 4) {
+                unsigned nib = (flags >> sh) & 15;
+                if (nib || started || sh == 0) *p++ = "0123456789abcdef"[nib], started = 1;
+            }
+            *p++ = '"';
+            for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+                if (flags & bits[i].bit) p = nw_put_bytes(p, bits[i].text, bits[i].len);
+            p = NW_PUT_LIT(p, ",\"opcode\":");
+            p += nw_fmt_uint(p, (flags >> 11) & 0xf);
+            p = NW_PUT_LIT(p, ",\"rcode\":\"");
+            rcn = rcode_name(flags & 0xf);
+            if (rcn != NULL) p = nw_put_bytes(p, rcn, strlen(rcn));
+            else p += nw_fmt_uint(p, flags & 0xf);
+            *p++ = '"';
+            o->len = (size_t)(p - o->data);
         }
-        *p++ = '"';
-        for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
-            if (flags & bits[i].bit) p = nw_put_bytes(p, bits[i].text, bits[i].len);
-        p = NW_PUT_LIT(p, ",\"opcode\":");
-        p += nw_fmt_uint(p, (flags >> 11) & 0xf);
-        p = NW_PUT_LIT(p, ",\"rcode\":\"");
-        rcn = rcode_name(flags & 0xf);
-        if (rcn != NULL) p = nw_put_bytes(p, rcn, strlen(rcn));
-        else p += nw_fmt_uint(p, flags & 0xf);
-        *p++ = '"';
-        nw_buf_append(o, h, (size_t)(p - h));
     }
 
     if (qd) {
