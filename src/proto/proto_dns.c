@@ -158,6 +158,51 @@ static void put_rrtype(struct nw_buf *b, uint16_t t)
 }
 
 /*
+ * {"rrname":"N"[,"rrname_truncated":true][,"rrname_bad_label":true],"rrtype":"T"
+ * then ,"ttl":N when ttl != NULL: the start of every query and RR object,
+ * sized exactly and written with one reservation when the name needs no
+ * escaping and the type has a mnemonic (else by the keyed writers; the
+ * bytes are the same). The caller closes the object.
+ */
+static void put_rr_head(struct nw_buf *b, const char *name, size_t n, int trunc, int badlabel,
+                        uint16_t type, const uint32_t *ttl)
+{
+    const char *tn = rrtype_name(type);
+    size_t tl, comma, ttl_n = 0, need;
+    char ttl_txt[20], *p;
+
+    if (tn == NULL || !nw_json_plain(name, n)) {
+        nw_json_obj_open(b);
+        nw_json_kstr(b, "rrname", name, n);
+        if (trunc) nw_json_kbool(b, "rrname_truncated", 1);
+        if (badlabel) nw_json_kbool(b, "rrname_bad_label", 1);
+        put_rrtype(b, type);
+        if (ttl != NULL) nw_json_kuint(b, "ttl", *ttl);
+        return;
+    }
+    tl = strlen(tn);
+    comma = (size_t)nw_json_comma_needed(b);
+    need = comma + sizeof "{\"rrname\":\"" - 1 + n + sizeof "\",\"rrtype\":\"" - 1 + tl + 1;
+    if (ttl != NULL) {
+        ttl_n = nw_fmt_uint(ttl_txt, *ttl);
+        need += sizeof ",\"ttl\":" - 1 + ttl_n;
+    }
+    if (trunc) need += sizeof ",\"rrname_truncated\":true" - 1;
+    if (badlabel) need += sizeof ",\"rrname_bad_label\":true" - 1;
+    if (nw_buf_reserve(b, need) != 0) return;
+    p = b->data + b->len;
+    if (comma) *p++ = ',';
+    p = nw_put_bytes(NW_PUT_LIT(p, "{\"rrname\":\""), name, n);
+    *p++ = '"';
+    if (trunc) p = NW_PUT_LIT(p, ",\"rrname_truncated\":true");
+    if (badlabel) p = NW_PUT_LIT(p, ",\"rrname_bad_label\":true");
+    p = nw_put_bytes(NW_PUT_LIT(p, ",\"rrtype\":\""), tn, tl);
+    *p++ = '"';
+    if (ttl != NULL) p = nw_put_bytes(NW_PUT_LIT(p, ",\"ttl\":"), ttl_txt, ttl_n);
+    b->len = (size_t)(p - b->data);
+}
+
+/*
  * Decode the (possibly compressed) name at *off into out (text, labels joined
  * by '.', the root as ""). On success sets *off past the name as it sits on
  * the wire and returns the text length; returns <0 if the name runs off the
@@ -339,12 +384,7 @@ static int put_rr(struct nw_buf *b, struct dns_msg *d, size_t *off, int log)
         }
         if (any) return 0;
     }
-    nw_json_obj_open(b);
-    nw_json_kstr(b, "rrname", name, (size_t)n);
-    if (trunc) nw_json_kbool(b, "rrname_truncated", 1);
-    if (badlabel) nw_json_kbool(b, "rrname_bad_label", 1);
-    put_rrtype(b, type);
-    nw_json_kuint(b, "ttl", ttl);
+    put_rr_head(b, name, (size_t)n, trunc, badlabel, type, &ttl);
     int rc = type == 16 ? 0 : put_rdata(b, d, type, rd, rdlen);
     nw_json_obj_close(b);
     return rc;
@@ -464,11 +504,8 @@ static int dns_message(struct nw_proto_ctx *ctx, struct dns_state *st, const uin
                 break;
             }
             if (i < DNS_MAX_RR) {
-                nw_json_obj_open(o);
-                nw_json_kstr(o, "rrname", name, (size_t)n);
-                if (d.name_trunc) nw_json_kbool(o, "rrname_truncated", 1);
-                if (d.name_badlabel) nw_json_kbool(o, "rrname_bad_label", 1);
-                put_rrtype(o, nw_be16(m + off));
+                put_rr_head(o, name, (size_t)n, d.name_trunc, d.name_badlabel,
+                            nw_be16(m + off), NULL);
                 nw_json_obj_close(o);
             }
             off += 4;
