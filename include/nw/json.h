@@ -141,5 +141,31 @@ static inline void nw_json_khex(struct nw_buf *b, const char *key, const uint8_t
 /* Format helpers usable outside JSON. out must hold 46 / 18 bytes. */
 size_t nw_fmt_ip(char *out, int family, const uint8_t *addr);
 size_t nw_fmt_mac(char *out, const uint8_t mac[6]);
+/* Decimal digits of v (no NUL); out must hold 20 bytes. Returns the count. */
+size_t nw_fmt_uint(char *out, uint64_t v);
+
+/* For callers that size a run of members exactly, reserve it once
+ * (nw_buf_reserve) and then write it unchecked: copy n bytes to p and
+ * return the end; NW_PUT_LIT copies a string literal without its NUL. */
+static inline char *nw_put_bytes(char *p, const void *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+#define NW_PUT_LIT(p, lit) nw_put_bytes((p), (lit), sizeof(lit) - 1)
+
+/* 1 if s goes into a JSON string unescaped (printable ASCII, no '"' or '\\') */
+int nw_json_plain(const void *s, size_t len);
+
+/* 1 if the next member or element needs a comma first (the writer's own
+ * rule, for callers that write a run of members with one reservation). */
+static inline int nw_json_comma_needed(const struct nw_buf *b)
+{
+    char c;
+
+    if (b->len == 0) return 0;
+    c = b->data[b->len - 1];
+    return c != '{' && c != '[' && c != ':' && c != '\n';
+}
 
 #endif /* NW_JSON_H */

@@ -167,6 +167,14 @@ struct nw_identity *nw_engine_identity(struct nw_engine *e) { return e->ident; }
 
 void nw__engine_count2(struct nw_engine *e, const char *prefix, const char *name)
 {
+    /* names are literals: match pointers over all counters before text */
+    for (int i = 0; i < e->ncounters; i++) {
+        struct nw_named_counter *c = &e->counters[i];
+        if (c->prefix == prefix && c->name == name) {
+            c->n++;
+            return;
+        }
+    }
     for (int i = 0; i < e->ncounters; i++) {
         struct nw_named_counter *c = &e->counters[i];
         if ((c->prefix == prefix || (c->prefix && prefix && strcmp(c->prefix, prefix) == 0)) &&

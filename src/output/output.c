@@ -59,22 +59,49 @@ struct nw_buf *nw_output_begin(struct nw_output *o, const char *event_type, uint
                                uint64_t flow_id)
 {
     struct nw_buf *b = &o->buf;
+    char ts[NW_TIME_BUFSZ], id[20];
+    size_t tl, il = 0, el = strlen(event_type), n;
+    char *p;
 
     /* the records before this one stay while batch sinks wait for them */
     if (o->nbatch == 0) nw_buf_reset(b);
     o->rec_start = b->len;
     o->cur_type = event_type;
-    nw_buf_putc(b, '{');
-    nw_json_ktime(b, "timestamp", ts_us);
-    if (flow_id) nw_json_kuint(b, "flow_id", flow_id);
-    nw_json_kcstr(b, "event_type", event_type);
+    if (!nw_json_plain(event_type, el)) { /* event types are literals: never so far */
+        nw_buf_putc(b, '{');
+        nw_json_ktime(b, "timestamp", ts_us);
+        if (flow_id) nw_json_kuint(b, "flow_id", flow_id);
+        nw_json_kcstr(b, "event_type", event_type);
+        return b;
+    }
+    /* {"timestamp":"T","flow_id":N,"event_type":"E" sized exactly and
+     * written with one reservation (the bytes of the keyed writers) */
+    tl = nw_time_rfc3339(ts_us, ts);
+    if (flow_id) il = nw_fmt_uint(id, flow_id);
+    n = sizeof "{\"timestamp\":\"" - 1 + tl + sizeof "\",\"event_type\":\"" - 1 + el + 1;
+    if (flow_id) n += sizeof ",\"flow_id\":" - 1 + il;
+    if (nw_buf_reserve(b, n) != 0) return b;
+    p = nw_put_bytes(NW_PUT_LIT(b->data + b->len, "{\"timestamp\":\""), ts, tl);
+    *p++ = '"';
+    if (flow_id) p = nw_put_bytes(NW_PUT_LIT(p, ",\"flow_id\":"), id, il);
+    p = nw_put_bytes(NW_PUT_LIT(p, ",\"event_type\":\""), event_type, el);
+    *p++ = '"';
+    b->len = (size_t)(p - b->data);
     return b;
 }
 
 static void count_type(struct nw_output *o, const char *t)
 {
+    /* types are nearly always the same literals: match pointers over all
+     * slots before comparing text (a strcmp per slot passed was ~1 % of
+     * the instructions) */
     for (int i = 0; i < o->ntypes; i++)
-        if (o->types[i] == t || strcmp(o->types[i], t) == 0) {
+        if (o->types[i] == t) {
+            o->counts[i]++;
+            return;
+        }
+    for (int i = 0; i < o->ntypes; i++)
+        if (strcmp(o->types[i], t) == 0) {
             o->counts[i]++;
             return;
         }

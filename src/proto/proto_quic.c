@@ -121,6 +121,10 @@ struct quic_crypto {
     EVP_CIPHER *ecb, *gcm;
     EVP_CIPHER_CTX *ecb_ctx, *gcm_ctx;
     int ready;
+    /* the context holds its cipher: later inits pass NULL and only re-key.
+     * Passing the cipher again makes OpenSSL 3 free and allocate (and
+     * cleanse) the provider context on every packet. */
+    const EVP_CIPHER *ecb_set, *gcm_set;
 };
 static _Thread_local struct quic_crypto qc;
 
@@ -132,6 +136,8 @@ static int crypto_ready(void)
     qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
     qc.ecb_ctx = EVP_CIPHER_CTX_new();
     qc.gcm_ctx = EVP_CIPHER_CTX_new();
+    qc.ecb_set = qc.ecb;
+    qc.gcm_set = qc.gcm;
     if (qc.ecb && qc.gcm && qc.ecb_ctx && qc.gcm_ctx) qc.ready = 1;
     return qc.ready > 0;
 }
@@ -185,8 +191,13 @@ static int aes_ecb_block(const uint8_t key[16], const uint8_t in[16], uint8_t ou
 
     if (!crypto_ready()) return -1;
     c = qc.ecb_ctx;
-    if (EVP_EncryptInit_ex2(c, qc.ecb, key, NULL, NULL) != 1 || EVP_CIPHER_CTX_set_padding(c, 0) != 1 ||
-        EVP_EncryptUpdate(c, out, &ol, in, 16) != 1 || ol != 16)
+    if (EVP_EncryptInit_ex2(c, qc.ecb_set, key, NULL, NULL) != 1) {
+        qc.ecb_set = qc.ecb; /* next time with the cipher again */
+        return -1;
+    }
+    qc.ecb_set = NULL;
+    if (EVP_CIPHER_CTX_set_padding(c, 0) != 1 || EVP_EncryptUpdate(c, out, &ol, in, 16) != 1 ||
+        ol != 16)
         return -1;
     return 0;
 }
@@ -203,8 +214,12 @@ static int aes_gcm_open(const struct quic_keys *k, uint64_t pn, const uint8_t *a
     memcpy(nonce, k->iv, 12);
     for (int i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
     /* the default GCM IV length is 12 bytes, as QUIC uses */
-    if (EVP_DecryptInit_ex2(c, qc.gcm, k->key, nonce, NULL) != 1 ||
-        EVP_DecryptUpdate(c, NULL, &ol, aad, (int)aad_len) != 1 ||
+    if (EVP_DecryptInit_ex2(c, qc.gcm_set, k->key, nonce, NULL) != 1) {
+        qc.gcm_set = qc.gcm;
+        return -1;
+    }
+    qc.gcm_set = NULL;
+    if (EVP_DecryptUpdate(c, NULL, &ol, aad, (int)aad_len) != 1 ||
         EVP_DecryptUpdate(c, ct, &ol, ct, (int)ct_len) != 1 ||
         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) != 1 ||
         EVP_DecryptFinal_ex(c, ct + ol, &ol) != 1)
@@ -434,7 +449,7 @@ static void client_initial(struct nw_proto_ctx *ctx, struct quic_state *st,
                            size_t pn_off, const uint8_t *dcid, size_t dcl, const uint8_t *scid,
                            size_t scl)
 {
-    uint8_t *buf;
+    uint8_t stackbuf[1536], *buf = stackbuf; /* an Initial is 1200-1500 bytes, rarely more */
     size_t hl = 0;
     long n = -1;
     int new_epoch = 0;
@@ -444,7 +459,7 @@ static void client_initial(struct nw_proto_ctx *ctx, struct quic_state *st,
         return;
     }
     st->pkts++;
-    buf = nw_alloc(plen);
+    if (plen > sizeof stackbuf) buf = nw_alloc(plen);
     if (buf == NULL) {
         nw_proto_anomaly(ctx, "nomem");
         return;
@@ -479,7 +494,7 @@ static void client_initial(struct nw_proto_ctx *ctx, struct quic_state *st,
     }
     frames(ctx, st, buf + hl, (size_t)n);
 out:
-    nw_free(buf);
+    if (buf != stackbuf) nw_free(buf);
 }
 
 static int quic_parse(struct nw_proto_ctx *ctx, void *state, const uint8_t *p, size_t len)

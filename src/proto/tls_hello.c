@@ -334,7 +334,9 @@ static int ja4_hash(const uint16_t *v, size_t n, struct nw_tls_slice sig, char o
 
 int nw_tls_ja4(const struct nw_tls_hello *h, char proto, char out[40])
 {
-    uint16_t *cs = NULL, *es = NULL, ver = h->version, best = 0;
+    /* the lists of a usual hello fit on the stack (no malloc per hello) */
+    uint16_t cs_st[128], es_st[64];
+    uint16_t *cs = cs_st, *es = es_st, ver = h->version, best = 0;
     size_t nc = 0, ne = 0, ne_all = 0;
     char alpn[3] = "00", hc[13], he[13];
     struct nw_tls_slice a = nw_tls_first_alpn(h), nosig = {NULL, 0};
@@ -342,8 +344,9 @@ int nw_tls_ja4(const struct nw_tls_hello *h, char proto, char out[40])
 
     out[0] = '\0';
     if (h->sslv2 || !h->is_client) return NW_ENOTSUP;
-    cs = nw_alloc(h->ciphers.len + 2);
-    es = nw_alloc(h->exts.len / 2 + 2); /* at most exts.len/4 entries */
+    if (h->ciphers.len + 2 > sizeof cs_st) cs = nw_alloc(h->ciphers.len + 2);
+    /* at most exts.len/4 entries */
+    if (h->exts.len / 2 + 2 > sizeof es_st) es = nw_alloc(h->exts.len / 2 + 2);
     if (cs == NULL || es == NULL) goto out;
     for (size_t i = 0; i + 2 <= h->ciphers.len; i += 2) {
         uint16_t v = rd16(h->ciphers.p + i);
@@ -398,8 +401,8 @@ int nw_tls_ja4(const struct nw_tls_hello *h, char proto, char out[40])
     }
     rc = 0;
 out:
-    nw_free(cs);
-    nw_free(es);
+    if (cs != cs_st) nw_free(cs);
+    if (es != es_st) nw_free(es);
     return rc;
 }
 
@@ -452,11 +455,40 @@ void nw_tls_write_alpns(struct nw_buf *b, const char *key, const struct nw_tls_h
     nw_json_arr_close(b);
 }
 
+/* "key":[v,v,..]: the numbers are formatted into a stack buffer and
+ * appended once (a hello has ~100 of them; one keyed write each checked
+ * room and comma). Longer lists go one number at a time. */
+#define LIST_MAX 128
+static void write_u16s(struct nw_buf *b, const char *key, const uint16_t *v, size_t n)
+{
+    char tmp[LIST_MAX * 6], *p = tmp;
+
+    nw_json_karr_open(b, key);
+    if (n > LIST_MAX) {
+        for (size_t i = 0; i < n; i++) nw_json_uint(b, v[i]);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (i) *p++ = ',';
+            p += nw_fmt_uint(p, v[i]);
+        }
+        nw_buf_append(b, tmp, (size_t)(p - tmp));
+    }
+    nw_json_arr_close(b);
+}
+
 static void write_list16(struct nw_buf *b, const char *key, struct nw_tls_slice s)
 {
-    nw_json_karr_open(b, key);
-    for (size_t i = 0; i + 2 <= s.len; i += 2) nw_json_uint(b, rd16(s.p + i));
-    nw_json_arr_close(b);
+    uint16_t v[LIST_MAX];
+    size_t n = 0;
+
+    if (s.len / 2 > LIST_MAX) {
+        nw_json_karr_open(b, key);
+        for (size_t i = 0; i + 2 <= s.len; i += 2) nw_json_uint(b, rd16(s.p + i));
+        nw_json_arr_close(b);
+        return;
+    }
+    for (size_t i = 0; i + 2 <= s.len; i += 2) v[n++] = rd16(s.p + i);
+    write_u16s(b, key, v, n);
 }
 
 void nw_tls_write_client(struct nw_buf *b, const struct nw_tls_hello *h, char proto)
@@ -485,10 +517,20 @@ void nw_tls_write_client(struct nw_buf *b, const struct nw_tls_hello *h, char pr
         nw_json_arr_close(b);
     } else {
         write_list16(b, "ciphers", h->ciphers);
-        nw_json_karr_open(b, "exts");
-        for (size_t i = 0; i + 4 <= h->exts.len; i += 4 + rd16(h->exts.p + i + 2))
-            nw_json_uint(b, rd16(h->exts.p + i));
-        nw_json_arr_close(b);
+        {
+            uint16_t v[LIST_MAX];
+            size_t n = 0, i = 0;
+            for (; i + 4 <= h->exts.len && n < LIST_MAX; i += 4 + rd16(h->exts.p + i + 2))
+                v[n++] = rd16(h->exts.p + i);
+            if (i + 4 <= h->exts.len) { /* more than LIST_MAX: one at a time */
+                nw_json_karr_open(b, "exts");
+                for (i = 0; i + 4 <= h->exts.len; i += 4 + rd16(h->exts.p + i + 2))
+                    nw_json_uint(b, rd16(h->exts.p + i));
+                nw_json_arr_close(b);
+            } else {
+                write_u16s(b, "exts", v, n);
+            }
+        }
         if (h->sigalgs.len) write_list16(b, "sig_algs", h->sigalgs);
         if (h->versions.len) write_list16(b, "supported_versions", h->versions);
         if (h->groups.len) write_list16(b, "groups", h->groups);

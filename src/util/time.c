@@ -44,6 +44,7 @@ static _Thread_local int64_t slow_sec = INT64_MIN; /* the C library path's last 
 static _Thread_local char slow_txt[32];
 static _Thread_local size_t slow_len;
 static _Thread_local struct hslot slow_off;
+static _Thread_local const struct mslot *last_min; /* slot of the last call, or NULL */
 
 struct civil {
     int64_t y;
@@ -96,10 +97,16 @@ static void fill_off(struct hslot *s, long gmtoff)
                                   (int)(off % 3600 / 60));
 }
 
+/* "00".."99": two digits per lookup (every record writes five pairs) */
+static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                               "25262728293031323334353637383940414243444546474849"
+                               "50515253545556575859606162636465666768697071727374"
+                               "75767778798081828384858687888990919293949596979899";
+
+/* v < 100 */
 static char *put2(char *p, unsigned v)
 {
-    p[0] = (char)('0' + v / 10);
-    p[1] = (char)('0' + v % 10);
+    memcpy(p, pairs + 2 * v, 2);
     return p + 2;
 }
 
@@ -146,11 +153,14 @@ size_t nw_time_rfc3339(uint64_t ts_us, char *out)
 {
     int64_t sec = (int64_t)(ts_us / 1000000u);
     unsigned us = (unsigned)(ts_us % 1000000u);
-    const struct mslot *m = slot_for(sec);
+    const struct mslot *m = last_min;
     const char *off;
     size_t off_len;
     char *p = out;
 
+    /* most records fall in the minute of the one before: skip the modulo
+     * arithmetic of slot_for (the slot may have been reused: check it) */
+    if (m == NULL || !m->ok || (uint64_t)(sec - m->min) >= 60) last_min = m = slot_for(sec);
     if (m != NULL) { /* the per-record part: a copy and two digits */
         memcpy(p, m->date, 17);
         p = put2(p + 17, (unsigned)(sec - m->min));
@@ -170,8 +180,7 @@ size_t nw_time_rfc3339(uint64_t ts_us, char *out)
         off_len = slow_off.off_len;
     }
     *p++ = '.';
-    for (int i = 5; i >= 0; i--, us /= 10) p[i] = (char)('0' + us % 10);
-    p += 6;
+    p = put2(put2(put2(p, us / 10000), us / 100 % 100), us % 100);
     memcpy(p, off, off_len + 1);
     return (size_t)(p - out) + off_len;
 }

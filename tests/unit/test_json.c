@@ -271,6 +271,25 @@ TEST(escape_every_byte_at_every_offset)
     }
 }
 
+/* IPv4 text from the octet table: every value in every position, against
+ * inet_ntop, into a 16-byte buffer (INET_ADDRSTRLEN: ASan sees any byte
+ * written past it) */
+TEST(ipv4_text_every_octet)
+{
+    for (int pos = 0; pos < 4; pos++) {
+        for (int v = 0; v < 256; v++) {
+            uint8_t a[4] = {1, 22, 255, 100};
+            char got[INET_ADDRSTRLEN], want[INET_ADDRSTRLEN];
+            size_t n;
+            a[pos] = (uint8_t)v;
+            n = nw_fmt_ip(got, 4, a);
+            CHECK(inet_ntop(AF_INET, a, want, sizeof want) != NULL);
+            CHECK_STR(got, want);
+            CHECK_EQ(n, strlen(want));
+        }
+    }
+}
+
 TEST(numbers_and_keyed_writers)
 {
     static const uint64_t v[] = {0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000,
@@ -318,6 +337,32 @@ TEST(max_is_exact)
     nw_buf_fini(&b);
 }
 
+/* Keys and plain values of every length 0..40 (the short-copy classes 1-3,
+ * 4-7, 8-16, 17-32 and the memcpy above), written at the exact end of a
+ * buffer so that ASan sees any byte copied past it. */
+TEST(short_copies_every_length)
+{
+    char src[41], want[128];
+
+    for (size_t i = 0; i < sizeof src; i++) src[i] = (char)('a' + i % 26);
+    for (size_t kl = 1; kl <= 40; kl++) {
+        for (size_t vl = 0; vl <= 40; vl++) {
+            char key[41];
+            struct nw_buf b;
+            int n;
+            memcpy(key, src, kl);
+            key[kl] = '\0';
+            n = snprintf(want, sizeof want, "\"%s\":\"%.*s\"", key, (int)vl, src + 1);
+            nw_buf_init(&b, (size_t)n);
+            nw_json_kstr(&b, key, src + 1, vl);
+            CHECK(nw_buf_ok(&b));
+            CHECK_EQ(b.len, (size_t)n);
+            CHECK(memcmp(b.data, want, (size_t)n) == 0);
+            nw_buf_fini(&b);
+        }
+    }
+}
+
 /* A buffer started in caller storage moves to the heap intact when it
  * outgrows it, frees only what it allocated, and keeps its max. */
 TEST(borrowed_storage_grows_to_heap)
@@ -351,5 +396,7 @@ NW_TEST_MAIN(NWT_ENTRY(separators) NWT_ENTRY(escapes_hostile_bytes) NWT_ENTRY(in
                  NWT_ENTRY(rfc3339_matches_localtime_across_offset_changes)
                  NWT_ENTRY(rfc3339_matches_localtime_over_centuries)
                  NWT_ENTRY(max_sets_oom_not_partial)
-                 NWT_ENTRY(escape_every_byte_at_every_offset) NWT_ENTRY(numbers_and_keyed_writers)
-                 NWT_ENTRY(max_is_exact) NWT_ENTRY(borrowed_storage_grows_to_heap))
+                 NWT_ENTRY(escape_every_byte_at_every_offset) NWT_ENTRY(ipv4_text_every_octet)
+                 NWT_ENTRY(numbers_and_keyed_writers)
+                 NWT_ENTRY(max_is_exact) NWT_ENTRY(short_copies_every_length)
+                 NWT_ENTRY(borrowed_storage_grows_to_heap))
