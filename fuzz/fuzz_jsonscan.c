@@ -7,8 +7,9 @@
  * the same input), which must agree with the full pass (shape_check.h),
  * and through the IDENT3 value coding (timestamps, user runs), which must
  * give the line back byte-exact, from the built template and the shape
- * path's alike (enc3_check), and, with key groups handed to the writer
- * at once, the same keys in the same order (group_check).
+ * path's alike, and so must the same stream transposed into IDENT4 columns
+ * (enc3_check); with key groups handed to the writer at once, the shape path
+ * gives the same keys in the same order (group_check).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +48,19 @@ static int enc3_check(struct nw__shapes *sh, const char *line, size_t len)
     tl = nw__ts_encode(x1 + o1, ts, 2, ts[0]);
     ok = nw__tmpl3_decode(x1, o1 + tl, out, 2 * len + 2, 2 * len + 2 + tl, 2, ts[0]) == 0 &&
          memcmp(out, line, len) == 0 && out[len] == '\n' && memcmp(out + len + 1, line, len) == 0;
+    if (ok) { /* the same stream in columns (IDENT4) gives the same bytes back */
+        size_t c4cap = ENC4_ROOM(o1) + tl, n4;
+        uint8_t *c4 = malloc(c4cap), *out4 = malloc(2 * len + 2 + tl);
+        if (c4 == NULL || out4 == NULL) abort();
+        n4 = nw__enc4_encode(NULL, x1, o1, 2, c4, ENC4_ROOM(o1));
+        if (n4) {
+            memcpy(c4 + n4, x1 + o1, tl);
+            ok = nw__tmpl4_decode(c4, n4 + tl, out4, 2 * len + 2, 2 * len + 2 + tl, 2, ts[0]) == 0 &&
+                 memcmp(out4, out, 2 * len + 2 + tl) == 0;
+        }
+        free(c4);
+        free(out4);
+    }
     if (ok && nw__index_record_shaped(sh, line, len, &ts[1], no_hash, NULL, &sp, &tk) == 0 &&
         tk.sk) { /* the template handed out by the shape path: the same stream */
         o2 = nw__tmpl3_add(&te2, x2, o2, line, len, &sp, &tk, ts[0]);
