@@ -1333,6 +1333,19 @@ struct e4_map {
     unsigned ntmpl;
 };
 
+/* Room for k more zeroed entries after the n used in the ordinal map *m (writer and reader). */
+static int e4_map_room(uint16_t **m, size_t *cap, size_t n, size_t k)
+{
+    if (n + k > *cap) {
+        size_t nc = NW_MAX(*cap * 2, n + k + 256);
+        uint16_t *nm = nw_realloc(*m, nc * sizeof *nm);
+        if (nm == NULL) return NW_ENOMEM;
+        *m = nm, *cap = nc;
+    }
+    if (k) memset(*m + n, 0, k * sizeof **m); /* *m may be NULL yet */
+    return 0;
+}
+
 /* Define the next template t[0..n): 0, -1 (too many) or NW_ENOMEM. */
 static int e4_define(struct e4_map *mp, const uint8_t *t, size_t n)
 {
@@ -1340,13 +1353,7 @@ static int e4_define(struct e4_map *mp, const uint8_t *t, size_t n)
 
     if (mp->ntmpl >= TMPL_MAX) return -1;
     for (size_t j = 0; j < n; j++) s += t[j] == 1;
-    if (mp->n + 2 * s > mp->cap) {
-        size_t nc = NW_MAX(mp->cap * 2, mp->n + 2 * s + 256);
-        uint16_t *nm = nw_realloc(mp->m, nc * sizeof *nm);
-        if (nm == NULL) return NW_ENOMEM;
-        mp->m = nm, mp->cap = nc;
-    }
-    if (s) memset(mp->m + mp->n, 0, 2 * s * sizeof *mp->m); /* m may be NULL yet */
+    if (e4_map_room(&mp->m, &mp->cap, mp->n, 2 * s) != 0) return NW_ENOMEM;
     mp->ntmpl++;
     mp->base[mp->ntmpl] = (uint32_t)mp->n;
     mp->slots[mp->ntmpl] = (uint32_t)s;
@@ -1629,13 +1636,7 @@ static int e4_cols_open(struct e4_cols *c, const uint8_t *x, size_t xe, size_t *
 /* 2 * slots map entries for the template just defined as id. 0 or NW_ENOMEM. */
 static int e4_cols_tmpl(struct e4_cols *c, unsigned id, size_t slots)
 {
-    if (c->nmap + 2 * slots > c->cmap) {
-        size_t nc = NW_MAX(c->cmap * 2, c->nmap + 2 * slots + 256);
-        uint16_t *nm = nw_realloc(c->map, nc * sizeof *nm);
-        if (nm == NULL) return NW_ENOMEM;
-        c->map = nm, c->cmap = nc;
-    }
-    if (slots) memset(c->map + c->nmap, 0, 2 * slots * sizeof *c->map); /* map may be NULL yet */
+    if (e4_map_room(&c->map, &c->cmap, c->nmap, 2 * slots) != 0) return NW_ENOMEM;
     c->mbase[id] = (uint32_t)c->nmap;
     c->nmap += 2 * slots;
     return 0;
