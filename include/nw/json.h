@@ -157,15 +157,15 @@ static inline char *nw_put_bytes(char *p, const void *s, size_t n)
 /* 1 if s goes into a JSON string unescaped (printable ASCII, no '"' or '\\') */
 int nw_json_plain(const void *s, size_t len);
 
+/* 1 for the bytes after which a new member or element needs no comma
+ * ('{', '[', ':', '\n'): the writer is stateless and looks at the last byte. */
+extern const uint8_t nw_json_no_comma[256];
+
 /* 1 if the next member or element needs a comma first (the writer's own
  * rule, for callers that write a run of members with one reservation). */
 static inline int nw_json_comma_needed(const struct nw_buf *b)
 {
-    char c;
-
-    if (b->len == 0) return 0;
-    c = b->data[b->len - 1];
-    return c != '{' && c != '[' && c != ':' && c != '\n';
+    return b->len != 0 && !nw_json_no_comma[(uint8_t)b->data[b->len - 1]];
 }
 
 #endif /* NW_JSON_H */

@@ -115,15 +115,11 @@ static inline char *room(struct nw_buf *b, size_t n)
 
 static inline void commit(struct nw_buf *b, const char *end) { b->len = (size_t)(end - b->data); }
 
-/* 1 for the bytes after which a new member or element needs no comma: the
- * writer is stateless and looks at the last byte written (see json.h). */
-static const uint8_t no_comma[256] = {['{'] = 1, ['['] = 1, [':'] = 1, ['\n'] = 1};
+const uint8_t nw_json_no_comma[256] = {['{'] = 1, ['['] = 1, [':'] = 1, ['\n'] = 1};
 
-/* 1 if a comma goes before the next member/element. */
-static inline size_t need_comma(const struct nw_buf *b)
-{
-    return b->len != 0 && !no_comma[(uint8_t)b->data[b->len - 1]];
-}
+/* 1 if a comma goes before the next member/element (json.h: the rule, which the
+ * one-reservation writers outside this file use too). */
+static inline size_t need_comma(const struct nw_buf *b) { return (size_t)nw_json_comma_needed(b); }
 
 /* "00".."99": numbers are written two digits per division. */
 static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
