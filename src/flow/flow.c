@@ -241,8 +241,8 @@ static const char *state_name(int st)
 /*
  * "flow":{"pkts_toserver":N,..,"alerted":false}: every flow has one, so it
  * is sized exactly and written with one reservation instead of twelve
- * keyed writes (the same bytes; a reason that would need escaping, which
- * no caller passes, takes the keyed writers).
+ * keyed writes (the same bytes). state and reason are this file's own
+ * literals ("timeout", "memcap", ...), which need no escaping.
  */
 static void put_flow_obj(struct nw_buf *b, const struct nw_flow *f, const char *reason)
 {
@@ -251,21 +251,6 @@ static void put_flow_obj(struct nw_buf *b, const struct nw_flow *f, const char *
     size_t nl[5], sl, el, stl = strlen(state), rl = strlen(reason), comma, n;
     char *p;
 
-    if (!nw_json_plain(reason, rl)) {
-        nw_json_kobj_open(b, "flow");
-        nw_json_kuint(b, "pkts_toserver", f->pkts[0]);
-        nw_json_kuint(b, "pkts_toclient", f->pkts[1]);
-        nw_json_kuint(b, "bytes_toserver", f->bytes[0]);
-        nw_json_kuint(b, "bytes_toclient", f->bytes[1]);
-        nw_json_ktime(b, "start", f->first_ts);
-        nw_json_ktime(b, "end", f->last_ts);
-        nw_json_kuint(b, "age", (f->last_ts - f->first_ts) / 1000000u);
-        nw_json_kcstr(b, "state", state);
-        nw_json_kcstr(b, "reason", reason);
-        nw_json_kbool(b, "alerted", 0);
-        nw_json_obj_close(b);
-        return;
-    }
     nl[0] = nw_fmt_uint(num[0], f->pkts[0]);
     nl[1] = nw_fmt_uint(num[1], f->pkts[1]);
     nl[2] = nw_fmt_uint(num[2], f->bytes[0]);
