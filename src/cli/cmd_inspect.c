@@ -883,10 +883,10 @@ int nw_cmd_inspect(int argc, char **argv)
     nw_inspect_results_json(&run, &out);
     if (a.out) {
         FILE *f = strcmp(a.out, "-") == 0 ? stdout : fopen(a.out, "w");
-        if (f == NULL || !nw_buf_ok(&out) || fwrite(out.data, 1, out.len, f) != out.len ||
-            (f != stdout && fclose(f) != 0)) {
+        int bad = f == NULL || !nw_buf_ok(&out) || fwrite(out.data, 1, out.len, f) != out.len;
+        if (f && f != stdout && fclose(f) != 0) bad = 1; /* closed once, whatever happened */
+        if (bad) {
             fprintf(stderr, "netwarden inspect: cannot write %s: %s\n", a.out, strerror(errno));
-            if (f && f != stdout) fclose(f);
             exit_code = NW_EXIT_RUNTIME;
             goto out;
         }

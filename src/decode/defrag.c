@@ -112,7 +112,7 @@ static int reserve(struct nw_decoder *d, size_t n, struct train *keep)
 
     while (df->used + n > df->memcap) {
         struct train *victim = df->oldest;
-        if (victim == keep) victim = victim->newer;
+        if (victim != NULL && victim == keep) victim = victim->newer;
         if (victim == NULL) return 0;
         nw__anomaly(d, NW_ANOM_FRAG_MEMCAP);
         train_free(df, victim);

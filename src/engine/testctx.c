@@ -114,9 +114,10 @@ int nw_testctx_count(const struct nw_testctx *t, const char *needle)
 {
     int n = 0;
     size_t nl = strlen(needle);
-    const char *p = t->records.data, *end = p + t->records.len;
+    const char *p = t->records.data, *end;
 
     if (p == NULL || nl == 0) return 0;
+    end = p + t->records.len;
     while ((p = memmem(p, (size_t)(end - p), needle, nl)) != NULL) {
         n++;
         p += nl;

@@ -409,7 +409,7 @@ int nw__cred_run(struct nw_cred_run *r, const struct nw_cred_dict *d,
                     r->stop = NW_CRED_SERVICE;
                     snprintf(r->stop_reason, sizeof r->stop_reason,
                              "attempt ledger full (%u accounts in %u minutes)",
-                             NW_CRED_LEDGER_MAX, NW_CRED_WINDOW_MS / 60000u);
+                             (unsigned)NW_CRED_LEDGER_MAX, (unsigned)(NW_CRED_WINDOW_MS / 60000u));
                     nw__cred_wipe(cand, sizeof cand);
                     break;
                 }

@@ -141,7 +141,7 @@ static long long span_seconds(const char *v)
         n = strtoll(p, (char **)&p, 10);
         while (*p == ' ') p++;
         ul = 0;
-        while (isalpha((unsigned char)p[ul]) && ul < sizeof unit - 1) ul++;
+        while (ul < sizeof unit - 1 && isalpha((unsigned char)p[ul])) ul++;
         memcpy(unit, p, ul);
         unit[ul] = '\0';
         p += ul;

@@ -1927,7 +1927,7 @@ size_t nw__ts_encode(uint8_t *out, const uint64_t *ts, size_t n, uint64_t base)
 
     for (size_t i = 0; i < n; i++) {
         int64_t d = (int64_t)(ts[i] - prev);
-        uint64_t z = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63); /* zigzag: late records */
+        uint64_t z = ((uint64_t)d << 1) ^ (0 - ((uint64_t)d >> 63)); /* zigzag: late records */
         prev = ts[i];
         while (z >= 0x80) {
             *o++ = (uint8_t)(z | 0x80);

@@ -114,6 +114,15 @@ rc=$?
 if [ $rc -eq 2 ] && grep -q "no profile 'mlps9'; known: baseline, mlps2-level2, mlps2-level3" "$T/prof.err"; then
     echo "ok   unknown profile: $(head -1 "$T/prof.err")"
 else echo "FAIL unknown profile: exit $rc"; cat "$T/prof.err"; fail=1; fi
+# --out on a full disk: the error surfaces only at fclose (/dev/full takes the buffered
+# writes); exit 3 with the reason (the failed stream used to be closed a second time)
+"$NW" inspect "${COMMON[@]}" --local --root "$T/weak" --no-history --data-dir "$T/full" \
+    --out /dev/full 2>"$T/full.err"
+rc=$?
+san "$T/full.err" "out on a full disk"
+if [ $rc -eq 3 ] && grep -q "cannot write /dev/full: No space left on device" "$T/full.err"; then
+    echo "ok   --out /dev/full: exit 3, $(grep 'cannot write' "$T/full.err")"
+else echo "FAIL --out /dev/full: exit $rc"; cat "$T/full.err"; fail=1; fi
 
 # 4. malformed check files: each names file:line and the problem; the rest still load
 mkdir -p "$T/bad/local"
