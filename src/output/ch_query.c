@@ -300,6 +300,7 @@ int nw_clickhouse_query_print(const char *url, const struct nw_query *q, FILE *o
     int rc, exit_rc = NW_EXIT_OK;
 
     memset(&p, 0, sizeof p);
+    memset(&st, 0, sizeof st); /* --stats prints it even when the query never ran */
     clock_gettime(CLOCK_MONOTONIC, &t0);
     nw__qfmt_init(&p.fmt, q->format, out);
     if (nw__qfmt_begin(&p.fmt) != 0) p.out_err = 1;

@@ -1148,7 +1148,7 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
         }
     }
 out:
-    for (size_t i = 0; dnames && i < nd; i++) free_names(dnames[i], dcnt[i]);
+    for (size_t i = 0; dnames && dcnt && i < nd; i++) free_names(dnames[i], dcnt[i]);
     nw_free(dnames);
     nw_free(dcnt);
     nw_free(dok);
