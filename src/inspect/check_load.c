@@ -262,6 +262,8 @@ static int get_params(struct ld *l, yaml_node_t *n, const struct nw_probe *pr,
         ps[k].line = line_of(kn);
         if (vn && vn->type == YAML_SEQUENCE_NODE) {
             if ((rc = get_list(l, vn, ks, &ps[k].list, &ps[k].nlist)) != 0) return rc;
+            if (ps[k].nlist == 0) /* every probe reads list[0] as "the" value */
+                return fail(l, vn, "parameter '%s' is an empty list; give at least one item", ks);
         } else if ((rc = get_str(l, vn, ks, &ps[k].value)) != 0) {
             return rc;
         }
@@ -762,7 +764,7 @@ int nw_checkset_load_dir(struct nw_checkset *cs, const char *dir,
 
     rc = collect(&pl, dir, 0);
     if (rc != 0) goto out;
-    qsort(pl.v, pl.n, sizeof *pl.v, cmp_str);
+    if (pl.n > 1) qsort(pl.v, pl.n, sizeof *pl.v, cmp_str); /* pl.v is NULL when empty */
     for (size_t i = 0; i < pl.n; i++) {
         struct nw_err err;
         FILE *f = fopen(pl.v[i], "rb");

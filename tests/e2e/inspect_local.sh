@@ -135,6 +135,7 @@ sed 's/^title: {zh: "[^"]*", /title: {/' "$good" >"$T/bad/local/b4.yaml"
 sed 's/^category:/categroy:/' "$good" >"$T/bad/local/b5.yaml"
 sed 's/^pass: .*/pass: "number <= "/' "$good" >"$T/bad/local/b6.yaml"
 printf 'id: NW-X\ntitle: {zh: "a", en: "b"\nseverity: low\n' >"$T/bad/local/b7.yaml"
+sed 's#^  path: .*#  path: []#' "$good" >"$T/bad/local/b8.yaml"
 "$NW" inspect --config /dev/null --checks "$T/bad" --root "$T/weak" --local --no-history -q \
     --data-dir "$T/b" --out "$T/bad.json" 2>"$T/bad.err"
 rc=$?
@@ -147,7 +148,8 @@ for want in \
     "b5.yaml:4: unknown key 'categroy'" \
     "b6.yaml:11: pass: condition column 11: expected a value at the end" \
     "b7.yaml:3: malformed YAML: did not find expected ',' or '}' while parsing a flow mapping" \
-    "7 check files were rejected (see above); the others ran"; do
+    "b8.yaml:8: parameter 'path' is an empty list; give at least one item" \
+    "8 check files were rejected (see above); the others ran"; do
     if grep -qF -- "$want" "$T/bad.err"; then echo "ok   malformed: ...$want"
     else echo "FAIL malformed: stderr lacks: $want"; fail=1; fi
 done
