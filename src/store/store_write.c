@@ -93,6 +93,13 @@ struct active {
     uint8_t *icls;
     uint64_t *its;
     size_t ni, nicap, irecs;
+    /* the key directory's entries so far (KDIR_ENT_LEN bytes each, unsorted), noted per
+     * session record while appending (kd_note); kdok: all of them, since the segment was
+     * opened by this process (else, recovered or out of memory, seal reads the blocks
+     * back: kdir_build) */
+    uint8_t *kd;
+    size_t kdn, kdcap;
+    int kdok;
     uint64_t pending_since;   /* clock time of the first pending record */
     uint64_t last_use;
 };
@@ -128,7 +135,8 @@ struct nw_store {
     uint64_t grp_id;          /* its key group (0: none): rec_keys[grp_at, + grp_n) */
     size_t grp_at, grp_n;
     int kgroups;              /* skip the probes of key groups (NW_STORE_KGROUP=0: off) */
-    int kdir;                 /* seal with a key directory (NW_STORE_KDIR=0: off) */
+    int kdir;                 /* seal with a key directory (NW_STORE_KDIR=0: off; 2: always
+                                 built by reading the blocks back, as recovery does: tests) */
     struct nw_store_stats st;
     uint64_t last_sync, last_tick, last_retention, last_resume_try, stopped_since;
     uint64_t missed_at_stop;
@@ -344,6 +352,7 @@ static int open_segment(struct nw_store *s, uint32_t day, struct active **out, s
     a->created_us = now_us(s);
     a->min_ts = UINT64_MAX;
     a->pmin = UINT64_MAX;
+    a->kdok = s->kdir == 1; /* every record will pass kd_note */
     nw_buf_init(&a->footer, FOOTER_MAX);
     seg_path(path, sizeof path, s->dir, day, a->seq);
     a->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -390,6 +399,7 @@ static void active_free(struct active *a)
     nw_free(a->ipos);
     nw_free(a->icls);
     nw_free(a->its);
+    nw_free(a->kd);
     nw_free(a->ts);
     nw_free(a->set);
     nw__tmpl_fini(&a->te);
@@ -629,38 +639,31 @@ static int kd_cmp(const void *x, const void *y)
 }
 
 /*
- * The key directory of segment a (store_int.h KDIR_*) into out. Built at
- * seal from the blocks as written: each block's identity frame is read back
- * and its session records indexed again by nw__index_record, the pass the
- * block's filter keys come from, so the directory holds the session.ip keys
- * of the filters exactly. Every record with such a key is in its block's
- * identity frame (a session record is never bulk: append_internal). Here
- * rather than per append: the ingest path stays as it is, recovery's seal
- * gets the same directory, and the cost is one small frame per block
- * (docs/internals/store.md has the figure). A segment with a block of
- * another encoding, or that cannot be read back, gets no directory: its
- * readers use the filters, as before. 0, or -1: no directory.
+ * Read back the identity frames of segment a's blocks and index their
+ * session records again (nw__index_record: the pass the filter keys come
+ * from) into k: the key directory of a segment that was not appended to
+ * whole by this process (recovery; out of memory while noting). Every
+ * record with a session.ip key is in its block's identity frame (a session
+ * record is never bulk: append_internal). 0 or -1.
  */
-static int kdir_build(struct active *a, struct nw_buf *out)
+static int kd_read_back(struct active *a, struct kd_build *k)
 {
-    struct kd_build k;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    uint8_t *area = NULL, *raw = NULL, *cls = NULL, hb[KDIR_HDR_LEN];
-    size_t acap = 0, rcap = 0, ccap = 0, j = 0;
+    uint8_t *area = NULL, *raw = NULL, *cls = NULL;
+    size_t acap = 0, rcap = 0, ccap = 0;
     uint64_t off = SEG_HDR_LEN;
     int rc = -1;
 
-    memset(&k, 0, sizeof k);
-    if (dctx == NULL || a->footer.len != a->nblocks * BLK_HDR_LEN) goto out;
-    for (k.blk = 0; k.blk < a->nblocks; k.blk++) {
+    if (dctx == NULL) goto out;
+    for (k->blk = 0; k->blk < a->nblocks; k->blk++) {
         struct blk_hdr h;
         struct blk_ident d;
         const char *p, *end;
-        if (nw__blk_hdr_decode((const uint8_t *)a->footer.data + (size_t)k.blk * BLK_HDR_LEN,
-                               &h) != 0 ||
-            !BLK_ENC_HAS_IDENT(h.enc))
+        uint64_t doff;
+        if (nw__blk_hdr_decode((const uint8_t *)a->footer.data + (size_t)k->blk * BLK_HDR_LEN,
+                               &h) != 0)
             goto out;
-        uint64_t doff = off + BLK_HDR_LEN + h.filter_len;
+        doff = off + BLK_HDR_LEN + h.filter_len;
         off += BLK_HDR_LEN + (uint64_t)h.filter_len + h.comp_len;
         if (acap < IDENT_DIR_LEN) {
             if ((area = nw_realloc(area, IDENT_DIR_LEN)) == NULL) goto out;
@@ -698,10 +701,49 @@ static int kdir_build(struct active *a, struct nw_buf *out)
             if (nl == NULL) goto out;
             /* alarm and maintenance (classes 2, 3) name another type: no session key */
             if (cls[i] == IDENT_CLASS_ANY || cls[i] == 1)
-                (void)nw__index_record(p, (size_t)(nl - p), &ts, kd_on_key, &k, NULL);
+                (void)nw__index_record(p, (size_t)(nl - p), &ts, kd_on_key, k, NULL);
             p = nl + 1;
         }
-        if (k.full) goto out;
+        if (k->full) goto out;
+    }
+    rc = 0;
+out:
+    ZSTD_freeDCtx(dctx);
+    nw_free(area);
+    nw_free(raw);
+    nw_free(cls);
+    return rc;
+}
+
+/*
+ * The key directory of segment a (store_int.h KDIR_*) into out: the entries
+ * noted while appending (kd_note), or read back from the blocks (recovery),
+ * sorted, each (key, block) once. At seal rather than in the footer of
+ * every block: a lookup then reads one small area per segment. A segment
+ * with a block of another encoding (no identity frame: NW_STORE_IDENT=0,
+ * NW_STORE_TMPL=0, a block stored plain) gets none: its readers use the
+ * filters, as before. 0, or -1: no directory.
+ */
+static int kdir_build(struct active *a, struct nw_buf *out)
+{
+    struct kd_build k;
+    uint8_t hb[KDIR_HDR_LEN];
+    size_t j = 0;
+    int rc = -1;
+
+    memset(&k, 0, sizeof k);
+    if (a->footer.len != a->nblocks * BLK_HDR_LEN) return -1;
+    for (size_t b = 0; b < a->nblocks; b++) {
+        struct blk_hdr h;
+        if (nw__blk_hdr_decode((const uint8_t *)a->footer.data + b * BLK_HDR_LEN, &h) != 0 ||
+            !BLK_ENC_HAS_IDENT(h.enc))
+            return -1;
+    }
+    if (a->kdok) { /* k borrows a->kd */
+        k.e = a->kd;
+        k.n = a->kdn;
+    } else if (kd_read_back(a, &k) != 0) {
+        goto out;
     }
     if (k.n) qsort(k.e, k.n, KDIR_ENT_LEN, kd_cmp);
     for (size_t i = 0; i < k.n; i++) /* a key twice in a block (start and end record): once */
@@ -717,11 +759,7 @@ static int kdir_build(struct active *a, struct nw_buf *out)
     if (j) nw_buf_append(out, k.e, j * KDIR_ENT_LEN);
     rc = nw_buf_ok(out) ? 0 : -1;
 out:
-    ZSTD_freeDCtx(dctx);
-    nw_free(area);
-    nw_free(raw);
-    nw_free(cls);
-    nw_free(k.e);
+    if (k.e != a->kd) nw_free(k.e);
     return rc;
 }
 
@@ -1100,7 +1138,7 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         e = getenv("NW_STORE_KGROUP"); /* 0: probe every key (tests compare the filters) */
         s->kgroups = !(e && e[0] == '0');
         e = getenv("NW_STORE_KDIR"); /* 0: seal without the key directory (tests, benchmarks) */
-        s->kdir = !(e && e[0] == '0');
+        s->kdir = !e || e[0] != '0' ? (e && e[0] == '2' ? 2 : 1) : 0;
     }
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opts->level);
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0); /* the block hash covers it */
@@ -1204,6 +1242,38 @@ static void collect_key(void *arg, const char *key, size_t n)
  * Put a record of an identity type into the block's identity stream, at
  * ordinal a->nts. 0, or NW_ENOMEM (the caller then stores the block plain).
  */
+/*
+ * Note the session.ip key of the identity record just indexed (class 1,
+ * session, or IDENT_CLASS_ANY) for the segment's key directory, with the
+ * pending block's index. The index pass emits that key last, after the
+ * root object (store_index.c: emit_session_ip), so it is the record's last
+ * key hash; a record without one (no src_ip, not a session) adds its last
+ * other key, which no session.ip lookup can match. A key past MAX_REC_KEYS
+ * is in no filter and is not noted either. Reading the key off the hashes
+ * costs nothing per record; re-indexing the frames at seal (kdir_build,
+ * which recovery uses) cost 1.5 % of ingest on the bench data, and a test
+ * checks that both give the same bytes.
+ */
+static void kd_note(struct nw_store *s, struct active *a)
+{
+    uint8_t *e;
+
+    if (s->nkeys == 0 || s->nkeys > MAX_REC_KEYS || s->nrec_keys != s->nkeys || !a->kdok) return;
+    if (a->kdn == a->kdcap) {
+        size_t nc = a->kdcap ? a->kdcap * 2 : 256;
+        uint8_t *nk = nc <= KDIR_MAX_ENTS ? nw_realloc(a->kd, nc * KDIR_ENT_LEN) : NULL;
+        if (nk == NULL) {
+            a->kdok = 0;
+            return;
+        }
+        a->kd = nk;
+        a->kdcap = nc;
+    }
+    e = a->kd + a->kdn++ * KDIR_ENT_LEN;
+    le64_put(e, s->rec_keys[s->nkeys - 1]);
+    le32_put(e + 8, (uint32_t)a->nblocks);
+}
+
 static int ident_add(struct nw_store *s, struct active *a, const char *line, size_t len, int cls,
                      uint64_t ts, const struct nw__shape_tmpl *tk)
 {
@@ -1234,6 +1304,7 @@ static int ident_add(struct nw_store *s, struct active *a, const char *line, siz
     a->icls[a->ni] = (uint8_t)cls;
     a->its[a->ni++] = ts;
     a->irecs += len + 1;
+    if ((cls == 1 || cls == IDENT_CLASS_ANY) && s->kdir == 1) kd_note(s, a);
     return 0;
 }
 
