@@ -100,6 +100,7 @@ struct blk_hdr {
 /* class 0: event_type not named (escaped, repeated, absent); every identity scan wants it */
 #define IDENT_CLASS_ANY 0
 #define IDENT_CLASS_MAX 3 /* classes 1..3: nw__ident_class() */
+#define IDENT_CLASS_SESSION 1 /* session; a session.ip key comes only with it or class 0 */
 
 struct blk_ident {
     uint32_t comp, xlen, nrec, recs, tslen, poslen;

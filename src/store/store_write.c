@@ -700,7 +700,7 @@ static int kd_read_back(struct active *a, struct kd_build *k)
             uint64_t ts;
             if (nl == NULL) goto out;
             /* alarm and maintenance (classes 2, 3) name another type: no session key */
-            if (cls[i] == IDENT_CLASS_ANY || cls[i] == 1)
+            if (cls[i] == IDENT_CLASS_ANY || cls[i] == IDENT_CLASS_SESSION)
                 (void)nw__index_record(p, (size_t)(nl - p), &ts, kd_on_key, k, NULL);
             p = nl + 1;
         }
@@ -1243,8 +1243,8 @@ static void collect_key(void *arg, const char *key, size_t n)
  * ordinal a->nts. 0, or NW_ENOMEM (the caller then stores the block plain).
  */
 /*
- * Note the session.ip key of the identity record just indexed (class 1,
- * session, or IDENT_CLASS_ANY) for the segment's key directory, with the
+ * Note the session.ip key of the identity record just indexed (class
+ * IDENT_CLASS_SESSION or IDENT_CLASS_ANY) for the segment's key directory, with the
  * pending block's index. The index pass emits that key last, after the
  * root object (store_index.c: emit_session_ip), so it is the record's last
  * key hash; a record without one (no src_ip, not a session) adds its last
@@ -1304,7 +1304,7 @@ static int ident_add(struct nw_store *s, struct active *a, const char *line, siz
     a->icls[a->ni] = (uint8_t)cls;
     a->its[a->ni++] = ts;
     a->irecs += len + 1;
-    if ((cls == 1 || cls == IDENT_CLASS_ANY) && s->kdir == 1) kd_note(s, a);
+    if ((cls == IDENT_CLASS_SESSION || cls == IDENT_CLASS_ANY) && s->kdir == 1) kd_note(s, a);
     return 0;
 }
 
