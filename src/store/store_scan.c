@@ -1042,8 +1042,8 @@ static int scan_day(struct scan *sc, const char *dir, uint32_t day, char **names
  * blocks' identity directories; then their identity frames, exactly (the
  * bench's frames are 10-70 KB, their blocks ~250 KB: a guess would read
  * either too little or the bulk frame). The scan that follows then mostly
- * finds them in the page cache. Advisory only: any failure just leaves the scan to read
- * on its own.
+ * finds them in the page cache. Advisory only: any failure just leaves the
+ * scan to read on its own.
  */
 #define PREFETCH_MAX 1024
 #define PREFETCH_TAIL 65536
@@ -1113,10 +1113,10 @@ static void prefetch(const struct scan *sc, const char *dir, const uint32_t *day
             uint64_t fo = t->kdir_len + (uint64_t)b * BLK_HDR_LEN;
             if (nw__blk_hdr_decode(fb + fo, &h) != 0) break;
             if (!(h.max_ts < sc->q->since_us || h.min_ts >= sc->q->until_us)) {
-                if (!kd)
+                if (!kd) {
                     posix_fadvise(fds[k], (off_t)(o + BLK_HDR_LEN), (off_t)dir_len(sc, &h),
                                   POSIX_FADV_WILLNEED);
-                else if (cand[b] && sc->ident_only && BLK_ENC_HAS_IDENT(h.enc)) {
+                } else if (cand[b] && sc->ident_only && BLK_ENC_HAS_IDENT(h.enc)) {
                     posix_fadvise(fds[k], (off_t)(o + BLK_HDR_LEN + h.filter_len),
                                   IDENT_DIR_LEN, POSIX_FADV_WILLNEED);
                     if (npi == pcap) {
@@ -1129,11 +1129,11 @@ static void prefetch(const struct scan *sc, const char *dir, const uint32_t *day
                         pi[npi].off = o + BLK_HDR_LEN + h.filter_len;
                         pi[npi++].h = h;
                     }
-                }
-                else if (cand[b])
+                } else if (cand[b]) {
                     posix_fadvise(fds[k], (off_t)o,
                                   (off_t)(BLK_HDR_LEN + (uint64_t)h.filter_len + h.comp_len),
                                   POSIX_FADV_WILLNEED);
+                }
             }
             o += BLK_HDR_LEN + h.filter_len + h.comp_len;
         }
