@@ -7,7 +7,10 @@
  * may read out of bounds, loop without bound or crash. Every block encoding
  * is reached through nw__blk_decompress; the enc 4 decoder (columns:
  * tmpl4_decode) from the seeds sealed-enc4 and active-enc4, whose frames the
- * fuzzer mutates behind disabled hash checks (NW_FUZZING).
+ * fuzzer mutates behind disabled hash checks (NW_FUZZING). A lookup of a
+ * session.ip key (who's session pass) goes through the sealed footer's key
+ * directory (nw__kdir_decode, the binary search, the blocks it names) from
+ * the seed sealed-keydir, and with an address it does not hold.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -84,6 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct nw_err err;
     const char *g[] = {"type:dns", "ip:10.0.0.1", NULL};
     const char *const *groups[] = {g};
+    const char *s1[] = {"session.ip:10.1.0.3", "session.ip:10.1.0.250", NULL};
+    const char *s2[] = {"ip:10.1.0.3", NULL};
+    const char *const *sgroups[] = {s1, s2};
     static const char *const idents[] = {"session", "alarm", NULL};
     size_t sum = 0;
     int fd;
@@ -111,6 +117,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         q.since_us = 1768003200000000ull;
         nw_store_scan(dir, &q, NULL, &err);
         q.only_types = NULL;
+        nw_store_scan(dir, &q, NULL, &err);
+        q.groups = sgroups; /* the key directory: with and without only_types */
+        q.ngroups = 2;
+        nw_store_scan(dir, &q, NULL, &err);
+        q.only_types = idents;
         nw_store_scan(dir, &q, NULL, &err);
     }
     free(img);

@@ -254,6 +254,7 @@ void nw__trailer_encode(uint8_t o[TRAILER_LEN], const struct trailer *t)
     memcpy(o, SEAL_MAGIC, 8);
     le64_put(o + 8, t->footer_off);
     le32_put(o + 16, t->nblocks);
+    le32_put(o + 20, t->kdir_len); /* zero before the key directory: readers then ignore it */
     le64_put(o + 24, t->footer_hash);
     le64_put(o + 32, t->nrec);
     le64_put(o + 40, t->min_ts);
@@ -267,11 +268,62 @@ int nw__trailer_decode(const uint8_t in[TRAILER_LEN], struct trailer *t)
         return NW_EFORMAT;
     t->footer_off = le64_get(in + 8);
     t->nblocks = le32_get(in + 16);
+    t->kdir_len = le32_get(in + 20);
     t->footer_hash = le64_get(in + 24);
     t->nrec = le64_get(in + 32);
     t->min_ts = le64_get(in + 40);
     t->max_ts = le64_get(in + 48);
     return 0;
+}
+
+int nw__kdir_decode(const uint8_t *p, size_t len, uint32_t nblocks, struct kdir *kd,
+                    const char **why)
+{
+    const char *w = NULL;
+    uint32_t n;
+
+    if (len < KDIR_HDR_LEN || memcmp(p, KDIR_MAGIC, 4) != 0) {
+        w = "no key directory header";
+        goto bad;
+    }
+    n = le32_get(p + 8);
+    if (n > KDIR_MAX_ENTS || len != KDIR_HDR_LEN + (size_t)n * KDIR_ENT_LEN) {
+        w = "its length does not match its entry count";
+        goto bad;
+    }
+    kd->ent = p + KDIR_HDR_LEN;
+    kd->n = n;
+    kd->classes = le32_get(p + 4);
+    /* a lookup binary-searches it: strictly increasing (hash, block), or it is not used */
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t h = nw__kdir_hash(kd, i);
+        uint32_t b = nw__kdir_block(kd, i);
+        if (b >= nblocks) {
+            w = "an entry names a block past the segment's last";
+            goto bad;
+        }
+        if (i && (h < nw__kdir_hash(kd, i - 1) ||
+                  (h == nw__kdir_hash(kd, i - 1) && b <= nw__kdir_block(kd, i - 1)))) {
+            w = "its entries are not in order";
+            goto bad;
+        }
+    }
+    return 0;
+bad:
+    if (why) *why = w;
+    return NW_EFORMAT;
+}
+
+uint32_t nw__kdir_find(const struct kdir *kd, uint64_t h)
+{
+    uint32_t lo = 0, hi = kd->n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (nw__kdir_hash(kd, mid) < h) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < kd->n && nw__kdir_hash(kd, lo) == h ? lo : kd->n;
 }
 
 /* The identity records being put back into the bulk stream (ident_block). */
@@ -2025,6 +2077,13 @@ int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg
         w->good_end = off;
     }
     if (w->sealed && (off != end || w->nblocks != t.nblocks || w->nrec != t.nrec)) w->damaged = 1;
+    if (w->sealed && !w->damaged) { /* the footer: key directory, then one header per block */
+        struct kdir kd;
+        size_t flen = len - TRAILER_LEN - end;
+        if (flen != (size_t)t.kdir_len + (size_t)t.nblocks * BLK_HDR_LEN ||
+            (t.kdir_len && nw__kdir_decode(img + end, t.kdir_len, t.nblocks, &kd, NULL) != 0))
+            w->damaged = 1;
+    }
 out:
     nw_free(raw);
     return rc;

@@ -100,6 +100,7 @@ struct blk_hdr {
 /* class 0: event_type not named (escaped, repeated, absent); every identity scan wants it */
 #define IDENT_CLASS_ANY 0
 #define IDENT_CLASS_MAX 3 /* classes 1..3: nw__ident_class() */
+#define IDENT_CLASS_SESSION 1 /* session; a session.ip key comes only with it or class 0 */
 
 struct blk_ident {
     uint32_t comp, xlen, nrec, recs, tslen, poslen;
@@ -241,12 +242,41 @@ int nw__tmpl_decode(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len
 
 /* Trailer: the last 64 bytes of a sealed segment. */
 struct trailer {
-    uint64_t footer_off; /* footer = a copy of every block's 64-byte header */
+    uint64_t footer_off; /* footer = [key directory] + a copy of every block's 64-byte header */
     uint32_t nblocks;
+    uint32_t kdir_len;   /* bytes 20..23: the key directory's length (0: none; older writers) */
     uint64_t footer_hash;
     uint64_t nrec;
     uint64_t min_ts, max_ts;
 };
+
+/*
+ * Key directory (docs/internals/store.md): the first kdir_len bytes of a
+ * sealed segment's footer, so covered by the footer hash and the file's
+ * SHA-256. Every "session.ip:" key of the segment's blocks with the index
+ * of each block holding it, so that a lookup of such a key reads this
+ * instead of every block's filter. Layout: "NWKD", classes u32 (bit 0:
+ * KDIR_SESSION_IP), n u32, reserved u32 (0), then n entries of key hash
+ * u64 (nw__key_hash of the key text) and block u32, sorted by (hash,
+ * block), no two equal. A reader uses it only for the classes it knows.
+ */
+#define KDIR_MAGIC "NWKD"
+#define KDIR_HDR_LEN 16
+#define KDIR_ENT_LEN 12
+#define KDIR_SESSION_IP 1u
+#define KDIR_SESSION_PREFIX "session.ip:"
+#define KDIR_MAX_ENTS (FOOTER_MAX / KDIR_ENT_LEN)
+struct kdir {
+    const uint8_t *ent; /* n entries of KDIR_ENT_LEN bytes */
+    uint32_t n, classes;
+};
+/* Check p[0..len) as the key directory of a segment of nblocks blocks:
+ * length, magic, order, block indexes. 0 or NW_EFORMAT (what in *why). */
+int nw__kdir_decode(const uint8_t *p, size_t len, uint32_t nblocks, struct kdir *kd,
+                    const char **why);
+/* The index of the first entry with key hash h (kd->n: none). */
+uint32_t nw__kdir_find(const struct kdir *kd, uint64_t h);
+/* entry i's key hash and block: nw__kdir_hash, nw__kdir_block (below the le*_get helpers) */
 
 /*
  * Hash comparisons. Fuzz builds (NW_FUZZING) accept any stored hash so the
@@ -274,6 +304,15 @@ static inline uint32_t le32_get(const uint8_t *p)
 static inline uint64_t le64_get(const uint8_t *p)
 {
     return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
+}
+
+static inline uint64_t nw__kdir_hash(const struct kdir *kd, uint32_t i)
+{
+    return le64_get(kd->ent + (size_t)i * KDIR_ENT_LEN);
+}
+static inline uint32_t nw__kdir_block(const struct kdir *kd, uint32_t i)
+{
+    return le32_get(kd->ent + (size_t)i * KDIR_ENT_LEN + 8);
 }
 
 /* store_format.c */

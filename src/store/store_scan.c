@@ -80,6 +80,7 @@ struct scan {
     int ident_only;        /* only_types all live in identity frames: read those alone */
     uint8_t want_cls[IDENT_CLASS_MAX + 1]; /* classes delivered from an identity frame */
     int prefetched;        /* prefetch() announced the filters' reads already */
+    int kd_group;          /* a group of session.ip keys only (a key directory answers it), or -1 */
     int stop;
 };
 
@@ -140,6 +141,34 @@ static int keys_may(const struct scan *sc, const uint8_t *filter, uint32_t flen,
             any = nw__bloom_may(filter, bits, nw__bloom_salt(sc->hashes[k], salt));
         if (!any) return 0;
     }
+    return 1;
+}
+
+/*
+ * The blocks of a sealed segment that hold a key of the scan's session.ip
+ * group (kd_group), from the key directory at the head of its footer (fb,
+ * kdir_len bytes): cand[b] = 1 for those, 0 for the rest. Returns 1 when the
+ * directory answers for this scan (no filter needs reading; the other
+ * groups are not checked: keys only skip, and the blocks named are few), 0
+ * when the filters must be read: no directory (older writer,
+ * NW_STORE_KDIR=0), not this scan's keys, or a malformed one (the footer
+ * hash matched, so a writer's bug: verify reports it).
+ */
+static int kd_select(const struct scan *sc, const uint8_t *fb, uint32_t kdir_len,
+                     uint32_t nblocks, uint8_t *cand)
+{
+    struct kdir kd;
+    size_t g = (size_t)sc->kd_group;
+
+    if (sc->kd_group < 0 || kdir_len == 0 ||
+        nw__kdir_decode(fb, kdir_len, nblocks, &kd, NULL) != 0 ||
+        !(kd.classes & KDIR_SESSION_IP))
+        return 0;
+    memset(cand, 0, nblocks);
+    for (size_t k = sc->gstart[g]; k < sc->gstart[g + 1]; k++)
+        for (uint32_t i = nw__kdir_find(&kd, sc->hashes[k]);
+             i < kd.n && nw__kdir_hash(&kd, i) == sc->hashes[k]; i++)
+            cand[nw__kdir_block(&kd, i)] = 1; /* < nblocks: nw__kdir_decode */
     return 1;
 }
 
@@ -752,30 +781,51 @@ static int read_blocks(struct scan *sc, int fd, const struct slot *want, size_t 
     return rc;
 }
 
+/*
+ * A sealed segment's footer (trailer t, file size): the key directory
+ * (t->kdir_len bytes, none before it existed) and then one header per
+ * block, checked against the footer hash. 0 with *fb (caller frees), 1 when
+ * it is not a sealed footer (walk the segment as active), NW_ENOMEM.
+ */
+static int read_footer(int fd, const struct trailer *t, uint64_t size, uint8_t **fb,
+                       uint64_t *flen)
+{
+    uint64_t n = size - TRAILER_LEN - t->footer_off;
+
+    *fb = NULL;
+    if (n > FOOTER_MAX || n != (uint64_t)t->kdir_len + (uint64_t)t->nblocks * BLK_HDR_LEN)
+        return 1;
+    if ((*fb = nw_alloc(n ? (size_t)n : 1)) == NULL) return NW_ENOMEM;
+    if (pread(fd, *fb, (size_t)n, (off_t)t->footer_off) != (ssize_t)n ||
+        !NW_HASH_OK(t->footer_hash, nw__store_hash64(*fb, (size_t)n, 4))) {
+        nw_free(*fb);
+        *fb = NULL;
+        return 1; /* not really sealed (being sealed now?) */
+    }
+    *flen = n;
+    return 0;
+}
+
 static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_t size)
 {
-    uint64_t flen = size - TRAILER_LEN - t->footer_off, off = SEG_HDR_LEN, p = 0;
-    uint8_t *footer;
+    uint64_t flen = 0, off = SEG_HDR_LEN, p;
+    uint8_t *fb = NULL, *cand = NULL;
+    const uint8_t *footer;
     struct slot *want;
     size_t nwant = 0;
-    int rc = 0;
+    int rc, kd = 0;
 
-    if (flen > FOOTER_MAX || flen != (uint64_t)t->nblocks * BLK_HDR_LEN) return 1;
-    footer = nw_alloc(flen ? (size_t)flen : 1);
+    if ((rc = read_footer(fd, t, size, &fb, &flen)) != 0) return rc;
+    footer = fb + t->kdir_len;
     want = nw_calloc(t->nblocks ? t->nblocks : 1, sizeof *want);
-    if (footer == NULL || want == NULL) {
-        nw_free(footer);
+    if (want == NULL || (sc->kd_group >= 0 && (cand = nw_alloc(t->nblocks + 1u)) == NULL)) {
+        nw_free(fb);
         nw_free(want);
         return NW_ENOMEM;
     }
-    if (pread(fd, footer, (size_t)flen, (off_t)t->footer_off) != (ssize_t)flen ||
-        !NW_HASH_OK(t->footer_hash, nw__store_hash64(footer, (size_t)flen, 4))) {
-        nw_free(footer);
-        nw_free(want);
-        return 1; /* not really sealed (being sealed now?): walk it as active */
-    }
     sc->st->bytes_read += flen + TRAILER_LEN;
-    if (sc->q->ngroups && !sc->prefetched) { /* cold cache: queue the filter reads at once */
+    if (cand) kd = kd_select(sc, fb, t->kdir_len, t->nblocks, cand);
+    if (sc->q->ngroups && !kd && !sc->prefetched) { /* cold cache: queue the filter reads */
         uint64_t o = SEG_HDR_LEN;
         for (uint32_t b = 0; b < t->nblocks; b++) {
             struct blk_hdr h;
@@ -786,7 +836,8 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
             o += BLK_HDR_LEN + h.filter_len + h.comp_len;
         }
     }
-    /* which blocks: by time, then by the key filters (small preads) */
+    /* which blocks: by time, then by the key directory or the key filters (small preads) */
+    p = 0;
     for (uint32_t b = 0; b < t->nblocks; b++, p += BLK_HDR_LEN) {
         struct blk_hdr h;
         if (nw__blk_hdr_decode(footer + p, &h) != 0) {
@@ -797,7 +848,22 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
             int w = 1;
             size_t rl = dir_len(sc, &h);
             want[nwant].have_dir = 0;
-            if (sc->q->ngroups) { /* the filter (and directory) sit after the block's header */
+            if (kd && !cand[b]) {
+                sc->st->blocks_skipped_keys++;
+                w = 0;
+            } else if (kd) {
+                /* the identity directory alone (prefetched), so that read_blocks asks the
+                 * disk for exactly the identity frame */
+                if (rl > h.filter_len) {
+                    if (pread(fd, want[nwant].idir, IDENT_DIR_LEN,
+                              (off_t)(off + BLK_HDR_LEN + h.filter_len)) != IDENT_DIR_LEN) {
+                        sc->st->damaged++;
+                        break;
+                    }
+                    sc->st->bytes_read += IDENT_DIR_LEN;
+                    want[nwant].have_dir = 1;
+                }
+            } else if (sc->q->ngroups) { /* the filter (and directory) after the block's header */
                 if ((rc = grow(&sc->buf, &sc->bufcap, rl)) != 0) break;
                 if (pread(fd, sc->buf, rl, (off_t)(off + BLK_HDR_LEN)) != (ssize_t)rl) {
                     sc->st->damaged++;
@@ -814,7 +880,8 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
         off += BLK_HDR_LEN + h.filter_len + h.comp_len;
     }
     if (rc == 0) rc = read_blocks(sc, fd, want, nwant);
-    nw_free(footer);
+    nw_free(fb);
+    nw_free(cand);
     nw_free(want);
     return rc;
 }
@@ -964,25 +1031,39 @@ static int scan_day(struct scan *sc, const char *dir, uint32_t day, char **names
 
 /*
  * Cold-cache help for key lookups (who, --ip over days): a lookup reads a
- * few bytes from every segment of the window (header, trailer, footer, the
- * filter of every block in the time range) before the few blocks it wants,
- * and read one after the other those small reads cost a disk round trip
- * each. Here every one of them is announced to the kernel first
- * (POSIX_FADV_WILLNEED, asynchronous), in two passes: the segments' heads
- * and tails, then — footers in hand — the filters. The scan that follows
- * then mostly finds them in the page cache. Advisory only: any failure just
- * leaves the scan to read on its own.
+ * few bytes from every segment of the window (header, trailer, footer, then
+ * the filter of every block in the time range, or, where the footer has a
+ * key directory that answers the lookup, the few blocks it names) before
+ * the few blocks it wants, and read one after the other those small reads
+ * cost a disk round trip each. Here every one of them is announced to the
+ * kernel first (POSIX_FADV_WILLNEED, asynchronous), in passes: the
+ * segments' heads and tails; the footers that the tail guess did not cover
+ * (a large key directory); then, footers in hand, the filters or the named
+ * blocks' identity directories; then their identity frames, exactly (the
+ * bench's frames are 10-70 KB, their blocks ~250 KB: a guess would read
+ * either too little or the bulk frame). The scan that follows then mostly
+ * finds them in the page cache. Advisory only: any failure just leaves the
+ * scan to read on its own.
  */
 #define PREFETCH_MAX 1024
 #define PREFETCH_TAIL 65536
+/* a named block's identity directory, read in the last pass for its frame's exact length */
+struct pf_ident {
+    int fd;
+    uint64_t off;
+    struct blk_hdr h;
+};
 static void prefetch(const struct scan *sc, const char *dir, const uint32_t *days,
                      char ***names, const size_t *cnt, size_t nd)
 {
     int *fds = nw_calloc(PREFETCH_MAX, sizeof *fds);
     uint64_t *sizes = nw_calloc(PREFETCH_MAX, sizeof *sizes);
-    size_t nf = 0;
+    struct trailer *tr = nw_calloc(PREFETCH_MAX, sizeof *tr);
+    uint8_t *ok = nw_calloc(PREFETCH_MAX, 1);
+    struct pf_ident *pi = NULL;
+    size_t nf = 0, npi = 0, pcap = 0;
 
-    if (fds == NULL || sizes == NULL) goto out;
+    if (fds == NULL || sizes == NULL || tr == NULL || ok == NULL) goto out;
     for (size_t i = 0; i < nd; i++) {
         char path[4200], d[16];
         nw__day_name(days[i], d);
@@ -1004,34 +1085,76 @@ static void prefetch(const struct scan *sc, const char *dir, const uint32_t *day
             fds[nf++] = fd;
         }
     }
-    for (size_t k = 0; k < nf; k++) {
-        uint8_t tb[TRAILER_LEN], *footer;
-        struct trailer t;
-        uint64_t flen, o = SEG_HDR_LEN, size = sizes[k];
+    for (size_t k = 0; k < nf; k++) { /* the footers longer than the tail guess */
+        uint8_t tb[TRAILER_LEN];
+        struct trailer *t = &tr[k];
+        uint64_t size = sizes[k];
         if (pread(fds[k], tb, TRAILER_LEN, (off_t)(size - TRAILER_LEN)) != TRAILER_LEN ||
-            nw__trailer_decode(tb, &t) != 0 || t.footer_off < SEG_HDR_LEN ||
-            t.footer_off > size - TRAILER_LEN)
+            nw__trailer_decode(tb, t) != 0 || t->footer_off < SEG_HDR_LEN ||
+            t->footer_off > size - TRAILER_LEN)
             continue; /* active segment: the scan walks it */
-        if (t.nrec && (t.max_ts < sc->q->since_us || t.min_ts >= sc->q->until_us)) continue;
-        flen = size - TRAILER_LEN - t.footer_off;
-        if (flen > FOOTER_MAX || flen != (uint64_t)t.nblocks * BLK_HDR_LEN || flen == 0) continue;
-        if ((footer = nw_alloc((size_t)flen)) == NULL) break;
-        if (pread(fds[k], footer, (size_t)flen, (off_t)t.footer_off) == (ssize_t)flen) {
-            for (uint32_t b = 0; b < t.nblocks; b++) {
-                struct blk_hdr h;
-                if (nw__blk_hdr_decode(footer + (size_t)b * BLK_HDR_LEN, &h) != 0) break;
-                if (!(h.max_ts < sc->q->since_us || h.min_ts >= sc->q->until_us))
+        if (t->nrec && (t->max_ts < sc->q->since_us || t->min_ts >= sc->q->until_us)) continue;
+        ok[k] = 1;
+        if (size - t->footer_off > PREFETCH_TAIL)
+            posix_fadvise(fds[k], (off_t)t->footer_off, (off_t)(size - t->footer_off),
+                          POSIX_FADV_WILLNEED);
+    }
+    for (size_t k = 0; k < nf; k++) {
+        const struct trailer *t = &tr[k];
+        uint8_t *fb = NULL, *cand = NULL;
+        uint64_t flen, o = SEG_HDR_LEN;
+        int kd = 0;
+        if (!ok[k] || t->nblocks == 0 || read_footer(fds[k], t, sizes[k], &fb, &flen) != 0)
+            continue;
+        if (sc->kd_group >= 0 && (cand = nw_alloc(t->nblocks)) != NULL)
+            kd = kd_select(sc, fb, t->kdir_len, t->nblocks, cand);
+        for (uint32_t b = 0; b < t->nblocks; b++) {
+            struct blk_hdr h;
+            uint64_t fo = t->kdir_len + (uint64_t)b * BLK_HDR_LEN;
+            if (nw__blk_hdr_decode(fb + fo, &h) != 0) break;
+            if (!(h.max_ts < sc->q->since_us || h.min_ts >= sc->q->until_us)) {
+                if (!kd) {
                     posix_fadvise(fds[k], (off_t)(o + BLK_HDR_LEN), (off_t)dir_len(sc, &h),
                                   POSIX_FADV_WILLNEED);
-                o += BLK_HDR_LEN + h.filter_len + h.comp_len;
+                } else if (cand[b] && sc->ident_only && BLK_ENC_HAS_IDENT(h.enc)) {
+                    posix_fadvise(fds[k], (off_t)(o + BLK_HDR_LEN + h.filter_len),
+                                  IDENT_DIR_LEN, POSIX_FADV_WILLNEED);
+                    if (npi == pcap) {
+                        size_t nc = pcap ? pcap * 2 : 64;
+                        struct pf_ident *np = nw_realloc(pi, nc * sizeof *np);
+                        if (np != NULL) pi = np, pcap = nc;
+                    }
+                    if (npi < pcap) {
+                        pi[npi].fd = fds[k];
+                        pi[npi].off = o + BLK_HDR_LEN + h.filter_len;
+                        pi[npi++].h = h;
+                    }
+                } else if (cand[b]) {
+                    posix_fadvise(fds[k], (off_t)o,
+                                  (off_t)(BLK_HDR_LEN + (uint64_t)h.filter_len + h.comp_len),
+                                  POSIX_FADV_WILLNEED);
+                }
             }
+            o += BLK_HDR_LEN + h.filter_len + h.comp_len;
         }
-        nw_free(footer);
+        nw_free(cand);
+        nw_free(fb);
+    }
+    for (size_t k = 0; k < npi; k++) {
+        uint8_t idir[IDENT_DIR_LEN];
+        struct blk_ident d;
+        if (pread(pi[k].fd, idir, IDENT_DIR_LEN, (off_t)pi[k].off) == IDENT_DIR_LEN &&
+            nw__ident_dir_decode(idir, &pi[k].h, &d) == 0 && d.comp)
+            posix_fadvise(pi[k].fd, (off_t)(pi[k].off + IDENT_DIR_LEN), (off_t)d.comp,
+                          POSIX_FADV_WILLNEED);
     }
 out:
     for (size_t k = 0; k < nf; k++) close(fds[k]);
     nw_free(fds);
     nw_free(sizes);
+    nw_free(tr);
+    nw_free(ok);
+    nw_free(pi);
 }
 
 int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_store_scan_stats *st,
@@ -1096,6 +1219,15 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
             sc.hashes[nkeys++] = nw__key_hash(q->groups[g][k], strlen(q->groups[g][k]));
     }
     sc.gstart[q->ngroups] = nkeys;
+    /* a group of session.ip keys alone (who's session pass) is answered by the key
+     * directories of sealed segments that have one */
+    sc.kd_group = -1;
+    for (size_t g = 0; g < q->ngroups && sc.kd_group < 0; g++) {
+        size_t k = 0;
+        const size_t pl = sizeof KDIR_SESSION_PREFIX - 1;
+        while (q->groups[g][k] && strncmp(q->groups[g][k], KDIR_SESSION_PREFIX, pl) == 0) k++;
+        if (k > 0 && q->groups[g][k] == NULL) sc.kd_group = (int)g;
+    }
     sc.nthreads = scan_threads();
     dd = opendir(dir);
     if (dd == NULL) {

@@ -93,6 +93,13 @@ struct active {
     uint8_t *icls;
     uint64_t *its;
     size_t ni, nicap, irecs;
+    /* the key directory's entries so far (KDIR_ENT_LEN bytes each, unsorted), noted per
+     * session record while appending (kd_note); kdok: all of them, since the segment was
+     * opened by this process (else, recovered or out of memory, seal reads the blocks
+     * back: kdir_build) */
+    uint8_t *kd;
+    size_t kdn, kdcap;
+    int kdok;
     uint64_t pending_since;   /* clock time of the first pending record */
     uint64_t last_use;
 };
@@ -128,6 +135,8 @@ struct nw_store {
     uint64_t grp_id;          /* its key group (0: none): rec_keys[grp_at, + grp_n) */
     size_t grp_at, grp_n;
     int kgroups;              /* skip the probes of key groups (NW_STORE_KGROUP=0: off) */
+    int kdir;                 /* seal with a key directory (NW_STORE_KDIR=0: off; 2: always
+                                 built by reading the blocks back, as recovery does: tests) */
     struct nw_store_stats st;
     uint64_t last_sync, last_tick, last_retention, last_resume_try, stopped_since;
     uint64_t missed_at_stop;
@@ -343,6 +352,7 @@ static int open_segment(struct nw_store *s, uint32_t day, struct active **out, s
     a->created_us = now_us(s);
     a->min_ts = UINT64_MAX;
     a->pmin = UINT64_MAX;
+    a->kdok = s->kdir == 1; /* every record will pass kd_note */
     nw_buf_init(&a->footer, FOOTER_MAX);
     seg_path(path, sizeof path, s->dir, day, a->seq);
     a->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -389,6 +399,7 @@ static void active_free(struct active *a)
     nw_free(a->ipos);
     nw_free(a->icls);
     nw_free(a->its);
+    nw_free(a->kd);
     nw_free(a->ts);
     nw_free(a->set);
     nw__tmpl_fini(&a->te);
@@ -588,7 +599,172 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err)
     return 0;
 }
 
-/* Seal s->act[idx]: pending block, footer, trailer, sync, chain "seg". */
+/* ------------------------------------------------------- key directory -- */
+
+struct kd_build {
+    uint8_t *e;  /* entries as on disk (KDIR_ENT_LEN bytes each), unsorted */
+    size_t n, cap;
+    uint32_t blk; /* the block being indexed */
+    int full;     /* out of memory or over KDIR_MAX_ENTS: no directory */
+};
+
+static void kd_on_key(void *arg, const char *key, size_t n)
+{
+    struct kd_build *k = arg;
+    const size_t pl = sizeof KDIR_SESSION_PREFIX - 1;
+
+    if (n <= pl || memcmp(key, KDIR_SESSION_PREFIX, pl) != 0 || k->full) return;
+    if (k->n == k->cap) {
+        size_t nc = k->cap ? k->cap * 2 : 1024;
+        uint8_t *ne = nc <= KDIR_MAX_ENTS ? nw_realloc(k->e, nc * KDIR_ENT_LEN) : NULL;
+        if (ne == NULL) {
+            k->full = 1;
+            return;
+        }
+        k->e = ne;
+        k->cap = nc;
+    }
+    le64_put(k->e + k->n * KDIR_ENT_LEN, nw__key_hash(key, n));
+    le32_put(k->e + k->n * KDIR_ENT_LEN + 8, k->blk);
+    k->n++;
+}
+
+static int kd_cmp(const void *x, const void *y)
+{
+    const uint8_t *a = x, *b = y;
+    uint64_t ha = le64_get(a), hb = le64_get(b);
+    uint32_t ba = le32_get(a + 8), bb = le32_get(b + 8);
+
+    return ha != hb ? (ha < hb ? -1 : 1) : ba != bb ? (ba < bb ? -1 : 1) : 0;
+}
+
+/*
+ * Read back the identity frames of segment a's blocks and index their
+ * session records again (nw__index_record: the pass the filter keys come
+ * from) into k: the key directory of a segment that was not appended to
+ * whole by this process (recovery; out of memory while noting). Every
+ * record with a session.ip key is in its block's identity frame (a session
+ * record is never bulk: append_internal). 0 or -1.
+ */
+static int kd_read_back(struct active *a, struct kd_build *k)
+{
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    uint8_t *area = NULL, *raw = NULL, *cls = NULL;
+    size_t acap = 0, rcap = 0, ccap = 0;
+    uint64_t off = SEG_HDR_LEN;
+    int rc = -1;
+
+    if (dctx == NULL) goto out;
+    for (k->blk = 0; k->blk < a->nblocks; k->blk++) {
+        struct blk_hdr h;
+        struct blk_ident d;
+        const char *p, *end;
+        uint64_t doff;
+        if (nw__blk_hdr_decode((const uint8_t *)a->footer.data + (size_t)k->blk * BLK_HDR_LEN,
+                               &h) != 0)
+            goto out;
+        doff = off + BLK_HDR_LEN + h.filter_len;
+        off += BLK_HDR_LEN + (uint64_t)h.filter_len + h.comp_len;
+        if (acap < IDENT_DIR_LEN) {
+            if ((area = nw_realloc(area, IDENT_DIR_LEN)) == NULL) goto out;
+            acap = IDENT_DIR_LEN;
+        }
+        if (pread(a->fd, area, IDENT_DIR_LEN, (off_t)doff) != IDENT_DIR_LEN ||
+            nw__ident_dir_decode(area, &h, &d) != 0)
+            goto out;
+        if (d.nrec == 0) continue;
+        if (IDENT_DIR_LEN + (size_t)d.comp > acap) {
+            uint8_t *na = nw_realloc(area, IDENT_DIR_LEN + (size_t)d.comp);
+            if (na == NULL) goto out;
+            area = na;
+            acap = IDENT_DIR_LEN + (size_t)d.comp;
+        }
+        if ((size_t)d.recs + d.tslen + 1 > rcap) {
+            nw_free(raw);
+            rcap = (size_t)d.recs + d.tslen + 1;
+            if ((raw = nw_alloc(rcap)) == NULL) goto out;
+        }
+        if (d.nrec > ccap) {
+            nw_free(cls);
+            ccap = d.nrec;
+            if ((cls = nw_alloc(ccap)) == NULL) goto out;
+        }
+        if (pread(a->fd, area + IDENT_DIR_LEN, d.comp, (off_t)(doff + IDENT_DIR_LEN)) !=
+                (ssize_t)d.comp ||
+            nw__blk_ident_decompress(dctx, &h, area, &d, raw, cls) != 0)
+            goto out;
+        p = (const char *)raw;
+        end = p + d.recs;
+        for (uint32_t i = 0; i < d.nrec && p < end; i++) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            uint64_t ts;
+            if (nl == NULL) goto out;
+            /* alarm and maintenance (classes 2, 3) name another type: no session key */
+            if (cls[i] == IDENT_CLASS_ANY || cls[i] == IDENT_CLASS_SESSION)
+                (void)nw__index_record(p, (size_t)(nl - p), &ts, kd_on_key, k, NULL);
+            p = nl + 1;
+        }
+        if (k->full) goto out;
+    }
+    rc = 0;
+out:
+    ZSTD_freeDCtx(dctx);
+    nw_free(area);
+    nw_free(raw);
+    nw_free(cls);
+    return rc;
+}
+
+/*
+ * The key directory of segment a (store_int.h KDIR_*) into out: the entries
+ * noted while appending (kd_note), or read back from the blocks (recovery),
+ * sorted, each (key, block) once. At seal rather than in the footer of
+ * every block: a lookup then reads one small area per segment. A segment
+ * with a block of another encoding (no identity frame: NW_STORE_IDENT=0,
+ * NW_STORE_TMPL=0, a block stored plain) gets none: its readers use the
+ * filters, as before. 0, or -1: no directory.
+ */
+static int kdir_build(struct active *a, struct nw_buf *out)
+{
+    struct kd_build k;
+    uint8_t hb[KDIR_HDR_LEN];
+    size_t j = 0;
+    int rc = -1;
+
+    memset(&k, 0, sizeof k);
+    if (a->footer.len != a->nblocks * BLK_HDR_LEN) return -1;
+    for (size_t b = 0; b < a->nblocks; b++) {
+        struct blk_hdr h;
+        if (nw__blk_hdr_decode((const uint8_t *)a->footer.data + b * BLK_HDR_LEN, &h) != 0 ||
+            !BLK_ENC_HAS_IDENT(h.enc))
+            return -1;
+    }
+    if (a->kdok) { /* k borrows a->kd */
+        k.e = a->kd;
+        k.n = a->kdn;
+    } else if (kd_read_back(a, &k) != 0) {
+        goto out;
+    }
+    if (k.n) qsort(k.e, k.n, KDIR_ENT_LEN, kd_cmp);
+    for (size_t i = 0; i < k.n; i++) /* a key twice in a block (start and end record): once */
+        if (j == 0 || kd_cmp(k.e + i * KDIR_ENT_LEN, k.e + (j - 1) * KDIR_ENT_LEN) != 0) {
+            if (i != j) memmove(k.e + j * KDIR_ENT_LEN, k.e + i * KDIR_ENT_LEN, KDIR_ENT_LEN);
+            j++;
+        }
+    memcpy(hb, KDIR_MAGIC, 4);
+    le32_put(hb + 4, KDIR_SESSION_IP);
+    le32_put(hb + 8, (uint32_t)j);
+    le32_put(hb + 12, 0);
+    nw_buf_append(out, hb, KDIR_HDR_LEN);
+    if (j) nw_buf_append(out, k.e, j * KDIR_ENT_LEN);
+    rc = nw_buf_ok(out) ? 0 : -1;
+out:
+    if (k.e != a->kd) nw_free(k.e);
+    return rc;
+}
+
+/* Seal s->act[idx]: pending block, footer (key directory, block headers), trailer, sync,
+ * chain "seg". */
 static int seal(struct nw_store *s, int idx, struct nw_err *err)
 {
     struct active *a = &s->act[idx];
@@ -596,24 +772,37 @@ static int seal(struct nw_store *s, int idx, struct nw_err *err)
     struct trailer t;
     uint8_t tb[TRAILER_LEN];
     struct iovec iov[2];
+    struct nw_buf ft; /* the footer as written: key directory, then a->footer */
     unsigned n = 32;
     int rc = 0;
 
+    nw_buf_init(&ft, FOOTER_MAX);
     if (a->nts && (rc = cut_block(s, a, err)) != 0) goto drop;
     if (!nw_buf_ok(&a->footer)) {
         rc = nw_err_set(err, NW_ENOMEM, "out of memory building a segment footer");
         goto drop;
     }
     memset(&t, 0, sizeof t);
+    /* one buffer: the footer hash is one nw__store_hash64 over all of it (old readers check
+     * it so too) */
+    if (s->kdir && a->nblocks && kdir_build(a, &ft) == 0 && ft.len <= UINT32_MAX)
+        t.kdir_len = (uint32_t)ft.len;
+    else
+        nw_buf_reset(&ft);
+    if (a->footer.len) nw_buf_append(&ft, a->footer.data, a->footer.len);
+    if (!nw_buf_ok(&ft)) {
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory building a segment footer");
+        goto drop;
+    }
     t.footer_off = a->size;
     t.nblocks = (uint32_t)a->nblocks;
-    t.footer_hash = nw__store_hash64(a->footer.data ? a->footer.data : "", a->footer.len, 4);
+    t.footer_hash = nw__store_hash64(ft.data ? ft.data : "", ft.len, 4);
     t.nrec = a->nrec;
     t.min_ts = a->nrec ? a->min_ts : 0;
     t.max_ts = a->nrec ? a->max_ts : 0;
     nw__trailer_encode(tb, &t);
-    iov[0].iov_base = a->footer.data ? a->footer.data : (char *)tb;
-    iov[0].iov_len = a->footer.len;
+    iov[0].iov_base = ft.data ? ft.data : (char *)tb;
+    iov[0].iov_len = ft.len;
     iov[1].iov_base = tb;
     iov[1].iov_len = TRAILER_LEN;
     if (write_at(s, a->fd, iov, 2, a->size) != 0 || fdatasync(a->fd) != 0) {
@@ -623,10 +812,10 @@ static int seal(struct nw_store *s, int idx, struct nw_err *err)
         }
         goto drop_stop;
     }
-    if (a->footer.len) EVP_DigestUpdate(a->sha, a->footer.data, a->footer.len);
+    if (ft.len) EVP_DigestUpdate(a->sha, ft.data, ft.len);
     EVP_DigestUpdate(a->sha, tb, TRAILER_LEN);
-    a->size += a->footer.len + TRAILER_LEN;
-    s->st.bytes_written += a->footer.len + TRAILER_LEN;
+    a->size += ft.len + TRAILER_LEN;
+    s->st.bytes_written += ft.len + TRAILER_LEN;
     memset(&ce, 0, sizeof ce);
     snprintf(ce.kind, sizeof ce.kind, "seg");
     ce.seq = a->seq;
@@ -642,12 +831,14 @@ static int seal(struct nw_store *s, int idx, struct nw_err *err)
     goto drop;
 drop_stop:
     /* the segment stays "open" in the chain: the next open recovers and seals it */
+    nw_buf_fini(&ft);
     s->st.missed += a->nts;
     active_free(a);
     s->act[idx] = s->act[--s->nact];
     stop_writing(s, ENOSPC);
     return rc;
 drop:
+    nw_buf_fini(&ft);
     s->st.missed += a->nts; /* pending records a failed cut could not write */
     active_free(a);
     s->act[idx] = s->act[--s->nact];
@@ -946,6 +1137,8 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         if (s->shapes) nw__shapes_on_group(s->shapes, collect_group);
         e = getenv("NW_STORE_KGROUP"); /* 0: probe every key (tests compare the filters) */
         s->kgroups = !(e && e[0] == '0');
+        e = getenv("NW_STORE_KDIR"); /* 0: seal without the key directory (tests, benchmarks) */
+        s->kdir = !e || e[0] != '0' ? (e && e[0] == '2' ? 2 : 1) : 0;
     }
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opts->level);
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0); /* the block hash covers it */
@@ -1049,6 +1242,38 @@ static void collect_key(void *arg, const char *key, size_t n)
  * Put a record of an identity type into the block's identity stream, at
  * ordinal a->nts. 0, or NW_ENOMEM (the caller then stores the block plain).
  */
+/*
+ * Note the session.ip key of the identity record just indexed (class
+ * IDENT_CLASS_SESSION or IDENT_CLASS_ANY) for the segment's key directory, with the
+ * pending block's index. The index pass emits that key last, after the
+ * root object (store_index.c: emit_session_ip), so it is the record's last
+ * key hash; a record without one (no src_ip, not a session) adds its last
+ * other key, which no session.ip lookup can match. A key past MAX_REC_KEYS
+ * is in no filter and is not noted either. Reading the key off the hashes
+ * costs nothing per record; re-indexing the frames at seal (kdir_build,
+ * which recovery uses) cost 1.5 % of ingest on the bench data, and a test
+ * checks that both give the same bytes.
+ */
+static void kd_note(struct nw_store *s, struct active *a)
+{
+    uint8_t *e;
+
+    if (s->nkeys == 0 || s->nkeys > MAX_REC_KEYS || s->nrec_keys != s->nkeys || !a->kdok) return;
+    if (a->kdn == a->kdcap) {
+        size_t nc = a->kdcap ? a->kdcap * 2 : 256;
+        uint8_t *nk = nc <= KDIR_MAX_ENTS ? nw_realloc(a->kd, nc * KDIR_ENT_LEN) : NULL;
+        if (nk == NULL) {
+            a->kdok = 0;
+            return;
+        }
+        a->kd = nk;
+        a->kdcap = nc;
+    }
+    e = a->kd + a->kdn++ * KDIR_ENT_LEN;
+    le64_put(e, s->rec_keys[s->nkeys - 1]);
+    le32_put(e + 8, (uint32_t)a->nblocks);
+}
+
 static int ident_add(struct nw_store *s, struct active *a, const char *line, size_t len, int cls,
                      uint64_t ts, const struct nw__shape_tmpl *tk)
 {
@@ -1079,6 +1304,7 @@ static int ident_add(struct nw_store *s, struct active *a, const char *line, siz
     a->icls[a->ni] = (uint8_t)cls;
     a->its[a->ni++] = ts;
     a->irecs += len + 1;
+    if ((cls == IDENT_CLASS_SESSION || cls == IDENT_CLASS_ANY) && s->kdir == 1) kd_note(s, a);
     return 0;
 }
 
