@@ -1298,12 +1298,14 @@ static inline int zf_next(struct zfind *z, size_t i, size_t *e)
 {
     const uint8_t *p;
 #ifdef __SSE2__
-    while (z->win && z->wm == 0) { /* bounded: vb grows to xe */
-        z->vb += 64;
-        if (z->vb + 64 > z->xe) z->win = 0;
-        else z->wm = zmask64(z->x + z->vb);
+    if (__builtin_expect(z->wm == 0, 0)) { /* (wm is never set without a window) */
+        while (z->win && z->wm == 0) { /* bounded: vb grows to xe */
+            z->vb += 64;
+            if (z->vb + 64 > z->xe) z->win = 0;
+            else z->wm = zmask64(z->x + z->vb);
+        }
     }
-    if (z->win) {
+    if (z->wm != 0) { /* a window, and a 0x00 left in it */
         *e = z->vb + (size_t)__builtin_ctzll(z->wm);
         z->wm &= z->wm - 1;
         return *e >= i ? 0 : -1;
@@ -1593,15 +1595,16 @@ size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t 
                 k = c->cur;
             }
 #ifdef __SSE2__
-            if (e + 16 < rn) { /* the chunk keeps 16 bytes of margin */
-                for (size_t j = 0; j <= n; j += 16)
+            if (e + 16 < rn) { /* the chunk keeps 16 bytes of margin; most tokens: one piece */
+                _mm_storeu_si128((__m128i *)(void *)(ar + k),
+                                 _mm_loadu_si128((const __m128i *)(const void *)(r + i)));
+                for (size_t j = 16; j <= n; j += 16)
                     _mm_storeu_si128((__m128i *)(void *)(ar + k + j),
                                      _mm_loadu_si128((const __m128i *)(const void *)(r + i + j)));
             } else
 #endif
                 memcpy(ar + k, r + i, n + 1);
-            c->cur = (uint32_t)(k + n + 1);
-            c->len += (uint32_t)n + 1;
+            c->cur = (uint32_t)(k + n + 1); /* (its length is summed from its chunks below) */
             __builtin_prefetch(ar + k + 128, 1); /* hundreds of streams: see tmpl3_walk */
             i = e + 1;
         }
@@ -1611,7 +1614,14 @@ size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t 
     /* the directory, then the columns: rn - (sk - 4) bytes in all */
     if (cap - sk < 5 * (ncol + 1) || cap - sk - 5 * (ncol + 1) < rn - (sk - 4)) goto out;
     o = sk + e4_varint(out + sk, (uint32_t)ncol);
-    for (size_t c = 0; c < ncol; c++) o += e4_varint(out + o, col[c].len);
+    for (size_t c = 0; c < ncol; c++) { /* a column's length: its chunks' bytes */
+        size_t l = 0;
+        for (uint32_t q = col[c].head; q != 0; q = le32_get(ar + q))
+            l += q == col[c].tail ? col[c].cur - q - 8 : le32_get(ar + q + 4);
+        if (l > rn) goto out; /* NW_NEVER: they add up to rn - (sk - 4) */
+        col[c].len = (uint32_t)l;
+        o += e4_varint(out + o, col[c].len);
+    }
     res = o + rn - (sk - 4);
     for (size_t c = 0; c < ncol; c++) {
         for (uint32_t q = col[c].head; q != 0; q = le32_get(ar + q)) {
