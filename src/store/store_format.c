@@ -653,7 +653,9 @@ static inline void rec_copy(uint8_t *d, const char *rec, size_t b, size_t n, siz
 {
 #ifdef __SSE2__
     if (b + n + 16 <= len) { /* the common short piece: whole 16-byte chunks, no call */
-        for (size_t k = 0; k < n; k += 16)
+        _mm_storeu_si128((__m128i *)(void *)d, /* most values: this one piece */
+                         _mm_loadu_si128((const __m128i *)(const void *)(rec + b)));
+        for (size_t k = 16; k < n; k += 16)
             _mm_storeu_si128((__m128i *)(void *)(d + k),
                              _mm_loadu_si128((const __m128i *)(const void *)(rec + b + k)));
         return;
