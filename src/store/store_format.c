@@ -1571,7 +1571,7 @@ size_t nw__enc4_encode(struct nw__enc4 *sc, const uint8_t *r, size_t rn, size_t 
         /* locals, not w->: the byte stores below could alias them */
         left = mp->slots[id];
         lim = 2 * left;
-        mb = mp->m + mp->base[id];
+        mb = mp->m ? mp->m + mp->base[id] : NULL; /* NULL: no slot yet (left 0) */
         for (size_t ord = 0; left; ord++) { /* bounded: a slot at least every second token */
             struct e4_col *c;
             size_t n, e, k;
@@ -1813,7 +1813,7 @@ tmpl3_walk(const uint8_t *x, size_t xlen, uint8_t *out, size_t recs_len, size_t 
         left = ns[id];
         L = np[id] ? pl + id * TMPL_PIECES : NULL;
         if (cols) {
-            mb = cs.map + cs.mbase[id];
+            mb = cs.map ? cs.map + cs.mbase[id] : NULL; /* NULL: no slot yet (lim 0) */
             lim = 2 * (size_t)left;
             si = i; /* i is the token's start below, as in enc 3 */
         } else {
