@@ -10,7 +10,9 @@
  * fuzzer mutates behind disabled hash checks (NW_FUZZING). A lookup of a
  * session.ip key (who's session pass) goes through the sealed footer's key
  * directory (nw__kdir_decode, the binary search, the blocks it names) from
- * the seed sealed-keydir, and with an address it does not hold.
+ * the seed sealed-keydir, and with an address it does not hold. A scan with
+ * a must_contain needle looks in the frames first (nw__blk_may_hold: the
+ * enc 4 skeleton walk and column search).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -110,6 +112,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         q.on_record = on_rec;
         q.arg = &sum;
         nw_store_scan(dir, &q, NULL, &err);
+        q.must_contain = "/login"; /* looked for in the frames before any expansion */
+        nw_store_scan(dir, &q, NULL, &err);
+        q.must_contain = NULL;
         q.only_types = idents; /* enc 2: the identity frames alone */
         nw_store_scan(dir, &q, NULL, &err);
         q.groups = groups;

@@ -8,6 +8,9 @@
  * and its lengths are bounded (BLOCK_MAX_*, FOOTER_MAX); a bad structure is
  * NW_EFORMAT, never an assert.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include "store_int.h"
 
 #include <stdio.h>
@@ -348,13 +351,15 @@ static int ident_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint
  * back at their ordinals while it is expanded. The identity frame's own
  * timestamps must agree with the block's, so that a scan reading only that
  * frame sees what a full scan sees (verify and recovery come through here).
+ * xpre: the bulk frame already decompressed (h->xlen bytes), or NULL.
  */
 static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
-                       uint8_t *out)
+                       const uint8_t *xpre, uint8_t *out)
 {
     struct blk_ident d;
     struct merge m;
-    uint8_t *ir = NULL, *cls = NULL, *x = NULL;
+    uint8_t *ir = NULL, *cls = NULL, *xa = NULL;
+    const uint8_t *x = xpre;
     uint32_t *pos = NULL;
     uint64_t *ts = NULL, *its = NULL;
     size_t n;
@@ -366,15 +371,17 @@ static int ident_block(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *
     pos = nw_alloc(((size_t)d.nrec + 1) * sizeof *pos);
     its = nw_alloc(((size_t)d.nrec + 1) * sizeof *its);
     ts = d.nrec ? nw_alloc((size_t)h->nrec * sizeof *ts) : NULL;
-    x = nw_alloc(h->xlen);
+    if (x == NULL) x = xa = nw_alloc(h->xlen);
     if (ir == NULL || cls == NULL || pos == NULL || its == NULL || (d.nrec && ts == NULL) ||
         x == NULL)
         goto out;
     if ((rc = ident_decompress(dctx, h, comp, &d, ir, cls, pos)) != 0) goto out;
     rc = NW_EFORMAT;
-    n = ZSTD_decompressDCtx(dctx, x, h->xlen, comp + IDENT_DIR_LEN + d.comp,
-                            h->comp_len - IDENT_DIR_LEN - d.comp);
-    if (ZSTD_isError(n) || n != h->xlen) goto out;
+    if (xa != NULL) {
+        n = ZSTD_decompressDCtx(dctx, xa, h->xlen, comp + IDENT_DIR_LEN + d.comp,
+                                h->comp_len - IDENT_DIR_LEN - d.comp);
+        if (ZSTD_isError(n) || n != h->xlen) goto out;
+    }
     m.pos = pos;
     m.n = d.nrec;
     m.k = 0;
@@ -400,17 +407,23 @@ out:
     nw_free(pos);
     nw_free(its);
     nw_free(ts);
-    nw_free(x);
+    nw_free(xa);
     return rc;
 }
 
 int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
                        uint8_t *out)
 {
+    return nw__blk_decompress_x(dctx, h, comp, NULL, out);
+}
+
+int nw__blk_decompress_x(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
+                         const uint8_t *xpre, uint8_t *out)
+{
     size_t n;
 
     if (BLK_ENC_HAS_IDENT(h->enc)) {
-        int rc = ident_block(dctx, h, comp, out);
+        int rc = ident_block(dctx, h, comp, xpre, out);
         if (rc != 0) return rc;
         n = h->raw_len;
     } else if (h->enc == BLK_ENC_TMPL) {
@@ -1637,6 +1650,97 @@ out:
     return res;
 }
 
+
+/* ------------------------------------------- needle without expanding -- */
+
+/* A needle (or a backslash) in text p[0..n)? */
+static int text_may(const uint8_t *p, size_t n, const uint8_t *nd, size_t nlen)
+{
+    return memchr(p, '\\', n) != NULL || memmem(p, n, nd, nlen) != NULL;
+}
+
+/*
+ * The same over an enc 4 bulk stream C (x[0..xe), its timestamp bytes
+ * excluded): the skeleton is walked record by record (its ids and lengths
+ * are binary: only template texts and verbatim lines are text), the
+ * columns are searched whole. A column token is a value (JSON text: no
+ * byte below 0x20) or a code (0x02 + suffix, 0x03 a b, 0x04 k, a and b
+ * and k 1..255), so a 0x5c right after 0x03 or 0x04, or two after 0x03
+ * with no 0x00 between, is a code's byte, and any other is a value's
+ * backslash. 1 = may, 0 = surely not.
+ */
+static int e4_may(const uint8_t *x, size_t xe, const uint8_t *nd, size_t nlen)
+{
+    size_t i = 4, se, d;
+    uint32_t sl, ncol, l;
+    uint64_t sum = 0;
+    const uint8_t *q, *cs, *end = x + xe;
+
+    if (xe < 4 || (sl = le32_get(x)) > xe - 4) return 1;
+    se = 4 + (size_t)sl;
+    while (i < se) { /* bounded: each turn moves i on */
+        unsigned id = x[i++];
+        if (id == 0) {
+            const uint8_t *nl = memchr(x + i, '\n', se - i);
+            if (nl == NULL || text_may(x + i, (size_t)(nl - x) - i, nd, nlen)) return 1;
+            i = (size_t)(nl - x) + 1;
+        } else if (id == 0xff) {
+            size_t n;
+            if (se - i < 2) return 1;
+            n = (size_t)x[i] | (size_t)x[i + 1] << 8;
+            i += 2;
+            if (n > se - i || text_may(x + i, n, nd, nlen)) return 1;
+            i += n;
+        }
+    }
+    d = se;
+    if (e4_varint_get(x, &d, xe, &ncol) != 0) return 1;
+    for (size_t k = 0; k < ncol; k++) {
+        if (e4_varint_get(x, &d, xe, &l) != 0) return 1;
+        sum += l;
+    }
+    if (sum != xe - d) return 1;
+    cs = x + d;
+    if (memmem(cs, (size_t)(end - cs), nd, nlen) != NULL) return 1;
+    for (q = cs; (q = memchr(q, '\\', (size_t)(end - q))) != NULL; q++) {
+        if (q - cs >= 1 && (q[-1] == 3 || q[-1] == 4)) continue;
+        if (q - cs >= 2 && q[-2] == 3 && q[-1] != 0) continue;
+        return 1;
+    }
+    return 0;
+}
+
+int nw__blk_may_hold(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
+                     const uint8_t *nd, size_t nlen, uint8_t **buf, size_t *cap)
+{
+    struct blk_ident d;
+    size_t n, tsb, need;
+    uint8_t *ix;
+
+    if (!BLK_ENC_HAS_IDENT(h->enc) || nw__ident_dir_decode(comp, h, &d) != 0 ||
+        h->raw_len < h->recs_len || h->xlen < (tsb = (size_t)h->raw_len - h->recs_len))
+        return 2;
+    need = (size_t)h->xlen + d.xlen; /* the bulk stream, then the identity frame's */
+    if (need > *cap) {
+        uint8_t *nb = nw_realloc(*buf, need ? need : 1);
+        if (nb == NULL) return NW_ENOMEM;
+        *buf = nb;
+        *cap = need;
+    }
+    n = ZSTD_decompressDCtx(dctx, *buf, h->xlen, comp + IDENT_DIR_LEN + d.comp,
+                            h->comp_len - IDENT_DIR_LEN - d.comp);
+    if (ZSTD_isError(n) || n != h->xlen) return 2;
+    if (h->enc == BLK_ENC_IDENT4 ? e4_may(*buf, h->xlen - tsb, nd, nlen)
+                                 : text_may(*buf, h->xlen - tsb, nd, nlen))
+        return 1;
+    if (d.nrec == 0) return 0;
+    ix = *buf + h->xlen;
+    n = ZSTD_decompressDCtx(dctx, ix, d.xlen, comp + IDENT_DIR_LEN, d.comp);
+    if (ZSTD_isError(n) || n != d.xlen) return 2;
+    /* records, then timestamps, ordinals, classes (dir_decode: no underflow); a stream,
+     * not columns: its binary bytes count as text (false "may"s only; rare frames) */
+    return text_may(ix, (size_t)d.xlen - d.tslen - d.poslen - d.nrec, nd, nlen);
+}
 
 /* The IDENT4 bulk stream's columns while tmpl3_walk reads them. */
 struct e4_col_rd {

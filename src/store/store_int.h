@@ -347,6 +347,25 @@ uint32_t nw__bloom_bits_for(size_t nkeys);
  */
 int nw__blk_decompress(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
                        uint8_t *out);
+/* The same with an identity block's bulk frame already decompressed (xpre: h->xlen bytes,
+ * as nw__blk_may_hold leaves it; NULL: decompress it here). */
+int nw__blk_decompress_x(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
+                         const uint8_t *xpre, uint8_t *out);
+
+/*
+ * May a record of block h (hash already checked; comp: its frames) hold the
+ * bytes nd[0..nlen) in its text, or a backslash (escaped text hides any
+ * literal)? Only the frames are decompressed (into *buf, grown to fit), not
+ * expanded to JSON lines. Valid for a needle with no JSON punctuation, white
+ * space or control byte and not made of timestamp characters alone (the
+ * caller's check): an occurrence then lies inside one value or one template
+ * piece, both kept as written. 0 = no record does; 1 = one may, and *buf
+ * holds the bulk frame decompressed (h->xlen bytes: nw__blk_decompress_x);
+ * 2 = one may, nothing kept (not an identity-frame block, a frame that does
+ * not decompress: the full decode says what is wrong); NW_ENOMEM.
+ */
+int nw__blk_may_hold(ZSTD_DCtx *dctx, const struct blk_hdr *h, const uint8_t *comp,
+                     const uint8_t *nd, size_t nlen, uint8_t **buf, size_t *cap);
 
 /*
  * Walk the blocks of a segment image in memory (fuzz harness, recovery,

@@ -53,6 +53,8 @@ struct slot {
     int ident;             /* 1: raw holds the identity frame only */
     int have_dir;          /* idir was read with the block's filter */
     uint8_t idir[IDENT_DIR_LEN];
+    uint8_t *xb;           /* nw__blk_may_hold(): a frame decompressed, not expanded */
+    size_t xcap;
     uint64_t nread, ndec;  /* bytes read from disk / record bytes produced */
     int state; /* parallel scan: SLOT_EMPTY, SLOT_BUSY, SLOT_READY */
     int rc;    /* load_block's result */
@@ -62,6 +64,7 @@ struct slot {
 struct needle {
     const uint8_t *p;
     size_t len; /* 0 = no prefilter */
+    int blockwise; /* look for it in the unexpanded frames first (nw__blk_may_hold) */
 };
 
 struct scan {
@@ -482,6 +485,29 @@ static void prefilter(const struct needle *nd, struct slot *sl)
 }
 
 /*
+ * Can the needle be looked for in a block's frames without expanding them
+ * (enc 2-4: templates and values are kept as written, nw__tmpl3_add)? Yes
+ * when it holds no JSON punctuation, white space or control byte: every
+ * value of a record's text is bounded by such bytes ('"', ':', ',', '[',
+ * ']', '}'), so an occurrence lies inside one value or inside one template
+ * piece, and both are in the frame as they are. Except the values coded
+ * away: a timestamp written as the record's own (0x02 + suffix) is absent,
+ * so a needle made only of timestamp characters is not blockwise. Runs
+ * (0x03) name values defined earlier in the same frame, which are there.
+ */
+static int needle_blockwise(const uint8_t *p, size_t n)
+{
+    int ts_only = 1;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c < 0x20 || c == 0x7f || strchr("\"\\,:{}[] ", c) != NULL) return 0;
+        if (!((c >= '0' && c <= '9') || strchr("-T.+Z", c) != NULL)) ts_only = 0;
+    }
+    return !ts_only;
+}
+
+/*
  * load_block for a scan of identity types only, on a BLK_ENC_IDENT block:
  * read the directory (unless it came with the filter) and the identity
  * frame, check the frame against its own hash, decompress it. Returns as
@@ -534,14 +560,16 @@ static int load_ident(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl,
  * the first candidates; with ident_only, an enc 2 block through its
  * identity frame alone (load_ident). Returns 0, 1 (unreadable), 2 (damaged:
  * hash, frame or timestamps), 3 (ident_only: no identity record in the
- * block) or NW_ENOMEM. Touches nothing but sl (nd is read-only), so it runs
- * on any thread: the costly part of a scan.
+ * block), 4 (no record can hold the needle: nw__blk_may_hold) or
+ * NW_ENOMEM. Touches nothing but sl (nd is read-only), so it runs on any
+ * thread: the costly part of a scan.
  */
 static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl, int fd,
                       int ident_only)
 {
     const struct blk_hdr *h = &sl->h;
     size_t n = (size_t)BLK_HDR_LEN + h->filter_len + h->comp_len;
+    const uint8_t *xpre = NULL;
     struct blk_hdr h2;
     int dr;
 
@@ -563,8 +591,15 @@ static int load_block(ZSTD_DCtx *dctx, const struct needle *nd, struct slot *sl,
         !NW_HASH_OK(h->hash, nw__blk_hash(sl->buf, sl->buf + BLK_HDR_LEN, h->filter_len,
                                           sl->buf + BLK_HDR_LEN + h->filter_len, h->comp_len)))
         return 2;
+    if (nd->blockwise && BLK_ENC_HAS_IDENT(h->enc)) {
+        dr = nw__blk_may_hold(dctx, h, sl->buf + BLK_HDR_LEN + h->filter_len, nd->p, nd->len,
+                              &sl->xb, &sl->xcap);
+        if (dr == 0) return 4;
+        if (dr < 0) return dr;
+        if (dr == 1) xpre = sl->xb; /* not decompressed twice */
+    }
     /* out of memory (template blocks need scratch) is an error, not damage */
-    dr = nw__blk_decompress(dctx, h, sl->buf + BLK_HDR_LEN + h->filter_len, sl->raw);
+    dr = nw__blk_decompress_x(dctx, h, sl->buf + BLK_HDR_LEN + h->filter_len, xpre, sl->raw);
     if (dr == NW_ENOMEM) return NW_ENOMEM;
     if (dr != 0 || nw__ts_decode(sl->raw + h->recs_len, h->raw_len - h->recs_len, sl->ts, h->nrec,
                                  h->min_ts) != 0)
@@ -586,6 +621,11 @@ static int finish_block(struct scan *sc, int rc, struct slot *sl)
     sc->st->bytes_read += sl->nread;
     if (rc == 3) { /* identity frame wanted, and the block has none */
         sc->st->blocks_skipped_keys++;
+        return 0;
+    }
+    if (rc == 4) { /* no record can hold the needle (nw__blk_may_hold) */
+        sc->st->blocks_read++;
+        sc->st->records_prefiltered += sl->h.nrec;
         return 0;
     }
     if (rc != 0) {
@@ -1184,6 +1224,12 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
             return nw_err_set(err, NW_EINVAL, "scan: must_contain holds a newline");
         sc.nd.p = (const uint8_t *)q->must_contain;
         sc.nd.len = strlen(q->must_contain);
+        /* blocks a key of the needle's own text picked (ip:X for the needle X) mostly
+         * hold it: checking them first would decompress them twice */
+        sc.nd.blockwise = needle_blockwise(sc.nd.p, sc.nd.len);
+        for (size_t g = 0; g < q->ngroups && sc.nd.blockwise; g++)
+            for (size_t k = 0; q->groups[g][k]; k++)
+                if (strstr(q->groups[g][k], q->must_contain) != NULL) sc.nd.blockwise = 0;
     }
     if (q->only_types && q->only_types[0]) {
         /* read identity frames alone only when every wanted type lives there */
@@ -1293,11 +1339,13 @@ out:
     nw_free(sc.one.rawbase);
     nw_free(sc.one.ts);
     nw_free(sc.one.cls);
+    nw_free(sc.one.xb);
     for (size_t k = 0; k < sc.npool; k++) {
         nw_free(sc.pool[k].bufbase);
         nw_free(sc.pool[k].rawbase);
         nw_free(sc.pool[k].ts);
         nw_free(sc.pool[k].cls);
+        nw_free(sc.pool[k].xb);
     }
     nw_free(sc.pool);
     ZSTD_freeDCtx(sc.dctx);

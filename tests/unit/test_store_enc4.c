@@ -8,8 +8,11 @@
  * skeletons refused with NW_EFORMAT (or, for damage no check can see at this
  * level, decoded to exactly raw_len bytes), never read out of bounds (ASan);
  * a store written with NW_STORE_ENC=3 holds enc 3 blocks whose bulk streams
- * transpose to exactly the enc 4 store's.
+ * transpose to exactly the enc 4 store's; nw__blk_may_hold never misses.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include "nw/store.h"
 
 #include <fcntl.h>
@@ -536,6 +539,133 @@ TEST(enc4_store_and_enc3)
     }
 }
 
+/*
+ * nw__blk_may_hold (a scan's needle looked for in a block's frames, not
+ * expanded) never says "no" for a block whose records hold the needle or a
+ * backslash: enc 2, 3 and 4 stores of write_store's records (runs,
+ * timestamp codes, verbatim records past 254 templates, identity frames)
+ * plus a stretch of records with escapes; needles are random pieces of the
+ * blocks' own text that meet the contract (no JSON punctuation, white
+ * space or control byte, not timestamp characters alone), and absent ones.
+ * On enc 4 blocks without a backslash it must also say "no" for some.
+ */
+static int blockwise(const uint8_t *p, size_t n)
+{
+    int ts_only = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f || memchr("\"\\,:{}[] ", p[i], 9) != NULL) return 0;
+        if (!((p[i] >= '0' && p[i] <= '9') || memchr("-T.+Z", p[i], 5) != NULL)) ts_only = 0;
+    }
+    return n > 0 && !ts_only;
+}
+
+static int write_store_esc(const char *dir, const char *enc, int n)
+{
+    struct nw_store *s;
+    struct nw_store_opts o;
+    struct nw_err err;
+    char rec[8192];
+
+    nw_store_opts_defaults(&o);
+    o.block_bytes = 64 << 10;
+    o.fsync = NW_STORE_FSYNC_NEVER;
+    o.quiet = 1;
+    if (enc) setenv("NW_STORE_ENC", enc, 1);
+    if (nw_store_open(&s, dir, &o, &err) != 0) return -1;
+    unsetenv("NW_STORE_ENC");
+    for (int r = 0; r < n; r++) {
+        size_t l = rec_of(rec, sizeof rec, 0, r);
+        if (r % 9 == 4 || r % 9 == 8)
+            l = (size_t)snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T07:00:00Z\","
+                                 "\"event_type\":\"%s\",\"a\":{},\"n\":%d}",
+                                 r % 18 == 4 ? "session" : "alarm", r);
+        if (r >= 3000 && r < 3040) /* escaped, in the bulk columns: "/esc/" is not in the text */
+            l = (size_t)snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T08:00:00Z\","
+                                 "\"event_type\":\"http\",\"http\":{\"url\":\"\\/esc\\/%d\"}}",
+                                 r);
+        if (nw_store_append(s, rec, l, &err) != 0) return -1;
+    }
+    return nw_store_close(s, &err);
+}
+
+TEST(may_hold_never_misses)
+{
+    static const char *const encs[] = {NULL, "3", "2"};
+    uint8_t *raw = malloc(BLOCK_MAX_RAW), *xb = NULL;
+    size_t xcap = 0;
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    uint64_t seed = 7;
+
+    CHECK(raw && dctx);
+    for (size_t e = 0; e < NW_ARRAY_LEN(encs); e++) {
+        char d[64], path[128], cmd[120];
+        size_t n, o = SEG_HDR_LEN;
+        uint8_t *img;
+        struct trailer tr;
+        int blocks = 0, nos = 0, checked = 0, esc_blocks = 0;
+
+        CHECK(mkdir_tmp(d, sizeof d) != NULL);
+        CHECK_EQ(write_store_esc(d, encs[e], 6000), 0);
+        snprintf(path, sizeof path, "%s/2026-01-10/000000000001.nws", d);
+        CHECK((img = slurp(path, &n)) != NULL);
+        CHECK(n > TRAILER_LEN && nw__trailer_decode(img + n - TRAILER_LEN, &tr) == 0);
+        while (o + BLK_HDR_LEN <= tr.footer_off) {
+            struct blk_hdr h;
+            const uint8_t *comp;
+            int esc;
+            CHECK_EQ(nw__blk_hdr_decode(img + o, &h), 0);
+            CHECK_EQ(h.enc, e == 0 ? BLK_ENC_IDENT4 : e == 1 ? BLK_ENC_IDENT3 : BLK_ENC_IDENT);
+            comp = img + o + BLK_HDR_LEN + h.filter_len;
+            CHECK_EQ(nw__blk_decompress(dctx, &h, comp, raw), 0);
+            esc = memchr(raw, '\\', h.recs_len) != NULL;
+            esc_blocks += esc;
+            for (int k = 0; k < 600; k++) {
+                uint8_t nd[16];
+                size_t nl, at;
+                int truth, got;
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                nl = 1 + (size_t)(seed >> 60) % 12;
+                at = (size_t)(seed >> 20) % (h.recs_len - nl);
+                if (k % 5 == 4) { /* absent (most likely), or the escaped url's plain text */
+                    nl = (size_t)snprintf((char *)nd, sizeof nd, k % 10 == 4 ? "zq%dx" : "/esc/",
+                                          k);
+                } else {
+                    memcpy(nd, raw + at, nl);
+                }
+                if (!blockwise(nd, nl)) continue;
+                truth = esc || memmem(raw, h.recs_len, nd, nl) != NULL;
+                got = nw__blk_may_hold(dctx, &h, comp, nd, nl, &xb, &xcap);
+                CHECK(got >= 0 && got <= 2);
+                if (got == 1) { /* the bulk frame it kept expands to the same bytes */
+                    static uint8_t again[BLOCK_MAX_RAW];
+                    CHECK_EQ(nw__blk_decompress_x(dctx, &h, comp, xb, again), 0);
+                    CHECK(memcmp(again, raw, h.raw_len) == 0);
+                }
+                if (truth && got == 0) {
+                    fprintf(stderr, "enc %s block %d: missed '%.*s'\n", encs[e] ? encs[e] : "4",
+                            blocks, (int)nl, nd);
+                    CHECK(0);
+                }
+                nos += got == 0;
+                checked++;
+            }
+            o += BLK_HDR_LEN + h.filter_len + h.comp_len;
+            blocks++;
+        }
+        fprintf(stderr, "enc %s: %d blocks, %d needles, %d no, %d with escapes\n",
+                encs[e] ? encs[e] : "4", blocks, checked, nos, esc_blocks);
+        CHECK(blocks >= 8 && checked > 1000 && esc_blocks >= 1);
+        if (e == 0) CHECK(nos > 100); /* enc 4: it does skip */
+        free(img);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+        if (system(cmd) != 0) {
+        }
+    }
+    free(raw);
+    nw_free(xb);
+    ZSTD_freeDCtx(dctx);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(enc4_round_trips) NWT_ENTRY(enc4_damaged_columns)
              NWT_ENTRY(enc4_damaged_skeleton) NWT_ENTRY(enc4_random_damage)
-             NWT_ENTRY(enc4_store_and_enc3))
+             NWT_ENTRY(enc4_store_and_enc3) NWT_ENTRY(may_hold_never_misses))
