@@ -608,21 +608,29 @@ struct kd_build {
     int full;     /* out of memory or over KDIR_MAX_ENTS: no directory */
 };
 
+/* Room for entry n of the key directory entries *e (capacity *cap, growing from
+ * first): 0, or -1 (out of memory, or past KDIR_MAX_ENTS). */
+static int kd_room(uint8_t **e, size_t *cap, size_t n, size_t first)
+{
+    if (n == *cap) {
+        size_t nc = *cap ? *cap * 2 : first;
+        uint8_t *ne = nc <= KDIR_MAX_ENTS ? nw_realloc(*e, nc * KDIR_ENT_LEN) : NULL;
+        if (ne == NULL) return -1;
+        *e = ne;
+        *cap = nc;
+    }
+    return 0;
+}
+
 static void kd_on_key(void *arg, const char *key, size_t n)
 {
     struct kd_build *k = arg;
     const size_t pl = sizeof KDIR_SESSION_PREFIX - 1;
 
     if (n <= pl || memcmp(key, KDIR_SESSION_PREFIX, pl) != 0 || k->full) return;
-    if (k->n == k->cap) {
-        size_t nc = k->cap ? k->cap * 2 : 1024;
-        uint8_t *ne = nc <= KDIR_MAX_ENTS ? nw_realloc(k->e, nc * KDIR_ENT_LEN) : NULL;
-        if (ne == NULL) {
-            k->full = 1;
-            return;
-        }
-        k->e = ne;
-        k->cap = nc;
+    if (kd_room(&k->e, &k->cap, k->n, 1024) != 0) {
+        k->full = 1;
+        return;
     }
     le64_put(k->e + k->n * KDIR_ENT_LEN, nw__key_hash(key, n));
     le32_put(k->e + k->n * KDIR_ENT_LEN + 8, k->blk);
@@ -1259,15 +1267,9 @@ static void kd_note(struct nw_store *s, struct active *a)
     uint8_t *e;
 
     if (s->nkeys == 0 || s->nkeys > MAX_REC_KEYS || s->nrec_keys != s->nkeys || !a->kdok) return;
-    if (a->kdn == a->kdcap) {
-        size_t nc = a->kdcap ? a->kdcap * 2 : 256;
-        uint8_t *nk = nc <= KDIR_MAX_ENTS ? nw_realloc(a->kd, nc * KDIR_ENT_LEN) : NULL;
-        if (nk == NULL) {
-            a->kdok = 0;
-            return;
-        }
-        a->kd = nk;
-        a->kdcap = nc;
+    if (kd_room(&a->kd, &a->kdcap, a->kdn, 256) != 0) {
+        a->kdok = 0;
+        return;
     }
     e = a->kd + a->kdn++ * KDIR_ENT_LEN;
     le64_put(e, s->rec_keys[s->nkeys - 1]);

@@ -413,7 +413,8 @@ static int on_sum(void *arg, const char *line, size_t len, uint64_t ts)
     return 0;
 }
 
-static int write_store(const char *dir, const char *enc, int n)
+/* esc: records 3000..3039 are http records with escaped URLs (in the bulk columns) */
+static int write_store(const char *dir, const char *enc, int n, int esc)
 {
     struct nw_store *s;
     struct nw_store_opts o;
@@ -435,6 +436,10 @@ static int write_store(const char *dir, const char *enc, int n)
                                  "\"event_type\":\"%s\",\"a\":{},\"n\":%d}",
                                  r % 18 == 4 ? "session" : "alarm", r);
         }
+        if (esc && r >= 3000 && r < 3040) /* "/esc/" is not in their text */
+            l = (size_t)snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T08:00:00Z\","
+                                 "\"event_type\":\"http\",\"http\":{\"url\":\"\\/esc\\/%d\"}}",
+                                 r);
         if (nw_store_append(s, rec, l, &err) != 0) {
             fprintf(stderr, "append %d: %s\n", r, err.msg);
             return -1;
@@ -457,8 +462,8 @@ TEST(enc4_store_and_enc3)
 
     CHECK(x3 && x4 && t && dctx);
     CHECK(mkdir_tmp(d3, sizeof d3) && mkdir_tmp(d4, sizeof d4));
-    CHECK_EQ(write_store(d3, "3", 6000), 0);
-    CHECK_EQ(write_store(d4, NULL, 6000), 0);
+    CHECK_EQ(write_store(d3, "3", 6000, 0), 0);
+    CHECK_EQ(write_store(d4, NULL, 6000, 0), 0);
     {
         struct nw_store_scan q3, q4; /* both read back the same records */
         struct nw_store_scan_stats s3, s4;
@@ -543,8 +548,8 @@ TEST(enc4_store_and_enc3)
  * nw__blk_may_hold (a scan's needle looked for in a block's frames, not
  * expanded) never says "no" for a block whose records hold the needle or a
  * backslash: enc 2, 3 and 4 stores of write_store's records (runs,
- * timestamp codes, verbatim records past 254 templates, identity frames)
- * plus a stretch of records with escapes; needles are random pieces of the
+ * timestamp codes, verbatim records past 254 templates, identity frames,
+ * a stretch of records with escapes); needles are random pieces of the
  * blocks' own text that meet the contract (no JSON punctuation, white
  * space or control byte, not timestamp characters alone), and absent ones.
  * On enc 4 blocks without a backslash it must also say "no" for some.
@@ -557,35 +562,6 @@ static int blockwise(const uint8_t *p, size_t n)
         if (!((p[i] >= '0' && p[i] <= '9') || memchr("-T.+Z", p[i], 5) != NULL)) ts_only = 0;
     }
     return n > 0 && !ts_only;
-}
-
-static int write_store_esc(const char *dir, const char *enc, int n)
-{
-    struct nw_store *s;
-    struct nw_store_opts o;
-    struct nw_err err;
-    char rec[8192];
-
-    nw_store_opts_defaults(&o);
-    o.block_bytes = 64 << 10;
-    o.fsync = NW_STORE_FSYNC_NEVER;
-    o.quiet = 1;
-    if (enc) setenv("NW_STORE_ENC", enc, 1);
-    if (nw_store_open(&s, dir, &o, &err) != 0) return -1;
-    unsetenv("NW_STORE_ENC");
-    for (int r = 0; r < n; r++) {
-        size_t l = rec_of(rec, sizeof rec, 0, r);
-        if (r % 9 == 4 || r % 9 == 8)
-            l = (size_t)snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T07:00:00Z\","
-                                 "\"event_type\":\"%s\",\"a\":{},\"n\":%d}",
-                                 r % 18 == 4 ? "session" : "alarm", r);
-        if (r >= 3000 && r < 3040) /* escaped, in the bulk columns: "/esc/" is not in the text */
-            l = (size_t)snprintf(rec, sizeof rec, "{\"timestamp\":\"2026-01-10T08:00:00Z\","
-                                 "\"event_type\":\"http\",\"http\":{\"url\":\"\\/esc\\/%d\"}}",
-                                 r);
-        if (nw_store_append(s, rec, l, &err) != 0) return -1;
-    }
-    return nw_store_close(s, &err);
 }
 
 TEST(may_hold_never_misses)
@@ -605,7 +581,7 @@ TEST(may_hold_never_misses)
         int blocks = 0, nos = 0, checked = 0, esc_blocks = 0;
 
         CHECK(mkdir_tmp(d, sizeof d) != NULL);
-        CHECK_EQ(write_store_esc(d, encs[e], 6000), 0);
+        CHECK_EQ(write_store(d, encs[e], 6000, 1), 0);
         snprintf(path, sizeof path, "%s/2026-01-10/000000000001.nws", d);
         CHECK((img = slurp(path, &n)) != NULL);
         CHECK(n > TRAILER_LEN && nw__trailer_decode(img + n - TRAILER_LEN, &tr) == 0);
