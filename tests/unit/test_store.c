@@ -16,6 +16,7 @@
 #include "nw/core.h"
 #include "nw/jsonscan.h"
 #include "nwtest.h"
+#include "store_lines.h"
 #include "../../src/store/store_int.h"
 #include "../../fuzz/shape_check.h"
 
@@ -63,14 +64,7 @@ struct collect {
 static int on_rec(void *arg, const char *line, size_t len, uint64_t ts)
 {
     struct collect *c = arg;
-    if (c->len + len + 2 > c->cap) {
-        c->cap = (c->len + len + 2) * 2;
-        c->all = realloc(c->all, c->cap);
-    }
-    memcpy(c->all + c->len, line, len);
-    c->all[c->len + len] = '\n';
-    c->len += len + 1;
-    c->all[c->len] = '\0';
+    store_lines_add(&c->all, &c->len, &c->cap, line, len);
     c->n++;
     c->last_ts = ts;
     return 0;

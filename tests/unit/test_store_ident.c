@@ -19,6 +19,7 @@
 
 #include "nw/core.h"
 #include "nwtest.h"
+#include "store_lines.h"
 #include "../../src/store/store_int.h"
 
 #define DAY_US 86400000000ull
@@ -122,14 +123,7 @@ struct collect {
 static int on_rec(void *arg, const char *line, size_t len, uint64_t ts)
 {
     struct collect *c = arg;
-    if (c->len + len + 2 > c->cap) {
-        c->cap = (c->len + len + 2) * 2;
-        c->all = realloc(c->all, c->cap);
-    }
-    memcpy(c->all + c->len, line, len);
-    c->all[c->len + len] = '\n';
-    c->len += len + 1;
-    c->all[c->len] = '\0';
+    store_lines_add(&c->all, &c->len, &c->cap, line, len);
     if (c->n < NREC) c->ts[c->n] = ts;
     c->n++;
     return 0;

@@ -20,6 +20,7 @@
 
 #include "nw/core.h"
 #include "nwtest.h"
+#include "store_lines.h"
 #include "../../src/store/store_int.h"
 
 #define DAY_US 86400000000ull
@@ -115,14 +116,7 @@ static int on_rec(void *arg, const char *line, size_t len, uint64_t ts)
 {
     struct collect *c = arg;
     (void)ts;
-    if (c->len + len + 2 > c->cap) {
-        c->cap = (c->len + len + 2) * 2;
-        c->all = realloc(c->all, c->cap);
-    }
-    memcpy(c->all + c->len, line, len);
-    c->all[c->len + len] = '\n';
-    c->len += len + 1;
-    c->all[c->len] = '\0';
+    store_lines_add(&c->all, &c->len, &c->cap, line, len);
     c->n++;
     return 0;
 }
