@@ -1224,8 +1224,8 @@ int nw_store_scan(const char *dir, const struct nw_store_scan *q, struct nw_stor
             return nw_err_set(err, NW_EINVAL, "scan: must_contain holds a newline");
         sc.nd.p = (const uint8_t *)q->must_contain;
         sc.nd.len = strlen(q->must_contain);
-        /* blocks a key of the needle's own text picked (ip:X for the needle X) mostly
-         * hold it: checking them first would decompress them twice */
+        /* blocks a key of the needle's own text picked (ip:X for the needle X) nearly
+         * all hold it: searching their frames first would be work for nothing */
         sc.nd.blockwise = needle_blockwise(sc.nd.p, sc.nd.len);
         for (size_t g = 0; g < q->ngroups && sc.nd.blockwise; g++)
             for (size_t k = 0; q->groups[g][k]; k++)
