@@ -1,7 +1,7 @@
 # Thin wrapper over the CMake presets (CMakePresets.json).
 #   make          release build -> build/netwarden
 #   make demo     run the audit on a bundled capture, records to out/demo.eve.json
-#   make test     unit + e2e + corpus + fuzz-replay tests under ASan+UBSan
+#   make test     unit + e2e + corpus + fuzz-replay tests under ASan+UBSan, then memcheck
 #   make bench    throughput against tcpdump, tshark and ndpiReader
 #   make bench-store  store ingest, size, who-had-IP latency, URL search (RECORDS=... to scale)
 #   make fuzz     run every libFuzzer harness for FUZZ_SECONDS each
@@ -18,7 +18,7 @@ release:
 	cmake --build build
 
 debug:
-	cmake --preset debug >/dev/null
+	cmake --preset debug $(CMAKE_EXTRA) >/dev/null
 	cmake --build build-debug
 
 asan:
@@ -40,8 +40,11 @@ demo: deps release
 	./build/netwarden query who --store out/demo-store --ip 10.1.2.3 --at 2023-11-14T22:13:21Z
 	./build/netwarden verify --store out/demo-store
 
-test: deps asan
+# ASan+UBSan do not see reads of uninitialised memory: memcheck runs the
+# commands once more on the -O0 debug build
+test: deps asan debug
 	ctest --preset asan
+	bash tests/memcheck.sh build-debug/netwarden $(CURDIR)
 
 bench: release
 	bash bench/run.sh

@@ -253,13 +253,48 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
     return 0;
 }
 
+/* A sink that is opened must also be added, or closed here: the output
+ * closes only the sinks it holds. */
+static int add_sink(struct nw_output *out, struct nw_sink *s, struct nw_err *err)
+{
+    int rc = nw_output_add_sink(out, s);
+
+    if (rc == 0) return 0;
+    s->close(s->self);
+    return nw_err_set(err, rc, "cannot add the %s output (error %d); this is a bug, please "
+                      "report it", s->name, rc);
+}
+
+/* The store (--store), EVE (without --store, or with --eve as well) and
+ * ClickHouse (--output) sinks, in that order. */
+static int open_sinks(const struct audit_args *a, const struct nw_config *conf, struct nw_output *out,
+                      struct nw_err *err)
+{
+    struct nw_sink s;
+
+    if (a->store) {
+        struct nw_store_opts so;
+        nw_cli_store_opts(conf, &so);
+        so.quiet = a->quiet;
+        if (nw_store_sink_open(&s, a->store, &so, err) != 0 || add_sink(out, &s, err) != 0)
+            return -1;
+    }
+    if (a->store == NULL || a->eve) {
+        if (nw_eve_sink_open(&s, conf->eve, err) != 0 || add_sink(out, &s, err) != 0) return -1;
+    }
+    if (a->output) {
+        if (nw_clickhouse_sink_open(&s, a->output, NULL, conf->data_dir, err) != 0 ||
+            add_sink(out, &s, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int nw_cmd_audit(int argc, char **argv)
 {
     struct audit_args a;
     struct nw_engine_config cfg;
     struct nw_output out;
-    struct nw_sink stsink;
-    struct nw_sink sink, chsink;
     struct nw_engine *e = NULL;
     struct nw_err err;
     struct progress pg;
@@ -319,27 +354,12 @@ int nw_cmd_audit(int argc, char **argv)
     cfg.active_s = (uint32_t)conf.active_timeout;
 
     nw_output_init(&out);
-    if (a.store) { /* the store as a sink; EVE as well only when --eve is given */
-        struct nw_store_opts so;
-        nw_cli_store_opts(&conf, &so);
-        so.quiet = a.quiet;
-        if (nw_store_sink_open(&stsink, a.store, &so, &err) != 0) {
-            fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
-            nw_output_fini(&out);
-            nw_config_fini(&conf);
-            return NW_EXIT_USAGE;
-        }
-        nw_output_add_sink(&out, &stsink);
-    }
-    if ((a.store == NULL || a.eve) && nw_eve_sink_open(&sink, conf.eve, &err) != 0) {
+    if (open_sinks(&a, &conf, &out, &err) != 0) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
         nw_output_fini(&out);
         nw_config_fini(&conf);
         return NW_EXIT_USAGE;
     }
-    if (a.store == NULL || a.eve) nw_output_add_sink(&out, &sink);
-    if (a.output && (rc = nw_clickhouse_sink_open(&chsink, a.output, NULL, conf.data_dir, &err)) == 0) nw_output_add_sink(&out, &chsink);
-    if (rc != 0) { fprintf(stderr, "netwarden audit: error: %s\n", err.msg); nw_output_fini(&out); nw_config_fini(&conf); return NW_EXIT_USAGE; }
     e = nw_engine_new(&cfg, &out, &err);
     if (e == NULL) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);

@@ -684,11 +684,8 @@ int nw_clickhouse_sink_open(struct nw_sink *s, const char *url, const char *spoo
         goto fail;
     }
     c->th_started = 1;
-    s->name = "clickhouse";
-    s->write = ch_write;
-    s->flush = ch_flush;
-    s->close = ch_close;
-    s->self = c;
+    *s = (struct nw_sink){.name = "clickhouse", .write = ch_write, .flush = ch_flush,
+                          .close = ch_close, .self = c};
     return 0;
 fail:
     ch_free(c);

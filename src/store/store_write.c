@@ -1768,10 +1768,7 @@ int nw_store_sink_open(struct nw_sink *sink, const char *dir, const struct nw_st
     int rc = nw_store_open(&s, dir, opts, err);
 
     if (rc != 0) return rc;
-    sink->name = "store";
-    sink->write = sink_write;
-    sink->flush = sink_flush;
-    sink->close = sink_close;
-    sink->self = s;
+    *sink = (struct nw_sink){.name = "store", .write = sink_write, .flush = sink_flush,
+                             .close = sink_close, .self = s};
     return 0;
 }
