@@ -250,8 +250,148 @@ TEST(icmp_error_maps_to_quoted_flow)
     nw_decoder_fini(&d);
 }
 
+/* The last IPv4 header put: addresses 10.0.0.SRC -> 10.0.0.DST, to tell inner from outer */
+static void ipv4_ends(struct fb *f, uint8_t src, uint8_t dst)
+{
+    f->b[f->n - 5] = src;
+    f->b[f->n - 1] = dst;
+}
+
+/* the innermost packet of every tunnel below: 10.0.0.7:1111 -> 10.0.0.8:53 "abcd" */
+static void inner_udp(struct fb *f)
+{
+    ipv4(f, IPPROTO_UDP, 20 + 8 + 4, 5, 0);
+    ipv4_ends(f, 7, 8);
+    udp(f, 1111, 53, 12);
+    put(f, "abcd", 4);
+}
+
+static uint64_t anomalies(const struct nw_decoder *d)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < NW_ANOM_MAX; i++) n += d->stats.anomalies[i];
+    return n;
+}
+
+static void check_inner(struct nw_pkt *pkt)
+{
+    CHECK_EQ(pkt->t.proto, IPPROTO_UDP);
+    CHECK_EQ(pkt->t.src[3], 7);
+    CHECK_EQ(pkt->t.dst[3], 8);
+    CHECK_EQ(pkt->t.sport, 1111);
+    CHECK_EQ(pkt->t.dport, 53);
+    CHECK_EQ(pkt->payload_len, 4);
+    CHECK(pkt->payload && memcmp(pkt->payload, "abcd", 4) == 0);
+}
+
+TEST(gre_ipip_vxlan_gtpu_tunnels)
+{
+    struct nw_decoder d;
+    struct nw_pkt pkt;
+    struct fb f = {.n = 0};
+
+    CHECK(nw_decoder_init(&d, 1 << 20) == 0);
+    /* GRE with a key (RFC 2890) carrying IPv4 */
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_GRE, 20 + 8 + 32, 1, 0);
+    put16(&f, 0x2000), put16(&f, 0x0800), put(&f, "KEY!", 4);
+    inner_udp(&f);
+    CHECK_EQ(decode(&d, &pkt, &f), 1);
+    check_inner(&pkt);
+    /* GRE with checksum, key and sequence carrying Ethernet (0x6558) */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_GRE, 20 + 16 + 14 + 32, 1, 0);
+    put16(&f, 0xb000), put16(&f, 0x6558), put(&f, "ck..key.seq.", 12);
+    eth(&f, 0x0800);
+    inner_udp(&f);
+    CHECK_EQ(decode(&d, &pkt, &f), 1);
+    check_inner(&pkt);
+    /* IPv4 in IPv4 */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_IPIP, 20 + 32, 1, 0);
+    inner_udp(&f);
+    CHECK_EQ(decode(&d, &pkt, &f), 1);
+    check_inner(&pkt);
+    /* VXLAN: UDP 4789, flags with the VNI bit, then Ethernet */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_UDP, 20 + 8 + 8 + 14 + 32, 1, 0);
+    udp(&f, 40000, 4789, 8 + 8 + 14 + 32);
+    put(&f, "\x08\0\0\0\0\x01\x02\0", 8);
+    eth(&f, 0x0800);
+    inner_udp(&f);
+    CHECK_EQ(decode(&d, &pkt, &f), 1);
+    check_inner(&pkt);
+    /* GTP-U G-PDU with a sequence number and one extension header (PDU session) */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_UDP, 20 + 8 + 16 + 32, 1, 0);
+    udp(&f, 2152, 2152, 8 + 16 + 32);
+    put(&f, "\x36\xff\x00\x28" "TEID" "\x00\x01\x00\x85", 12);
+    put(&f, "\x01\x00\x01\x00", 4); /* 4-byte extension, next type 0: the end */
+    inner_udp(&f);
+    CHECK_EQ(decode(&d, &pkt, &f), 1);
+    check_inner(&pkt);
+    /* GTP-U echo request (type 1, not a G-PDU) stays a UDP packet on port 2152 */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_UDP, 20 + 8 + 8, 1, 0);
+    udp(&f, 2152, 2152, 16);
+    put(&f, "\x32\x01\x00\x04\0\0\0\0", 8);
+    CHECK_EQ(decode(&d, &pkt, &f), 1);
+    CHECK_EQ(pkt.t.dport, 2152);
+    CHECK_EQ(pkt.t.src[3], 1);
+    CHECK_EQ(pkt.payload_len, 8);
+    CHECK_EQ(anomalies(&d), 0);
+    /* GRE version 1 (PPTP) is not followed */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_GRE, 20 + 8, 1, 0);
+    put16(&f, 0x3001), put16(&f, 0x880b), put(&f, "\0\0\0\0", 4);
+    CHECK_EQ(decode(&d, &pkt, &f), 0);
+    CHECK(pkt.l4 == NULL);
+    /* GRE header that announces a key and checksum it does not have */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_GRE, 20 + 6, 1, 0);
+    put16(&f, 0xa000), put16(&f, 0x0800), put16(&f, 0);
+    CHECK_EQ(decode(&d, &pkt, &f), 0);
+    CHECK_EQ(d.stats.anomalies[NW_ANOM_TUNNEL_SHORT], 1);
+    nw_decoder_fini(&d);
+}
+
+TEST(tunnel_nesting_is_bounded)
+{
+    struct nw_decoder d;
+    struct nw_pkt pkt;
+    struct fb f = {.n = 0};
+    int depth = 8; /* deeper than the decoder follows */
+
+    eth(&f, 0x0800);
+    for (int i = 0; i < depth; i++)
+        ipv4(&f, IPPROTO_GRE, (uint16_t)((depth - i) * 24 + 32), 1, 0), put16(&f, 0),
+            put16(&f, 0x0800);
+    inner_udp(&f);
+    CHECK(nw_decoder_init(&d, 1 << 20) == 0);
+    CHECK_EQ(decode(&d, &pkt, &f), 0);
+    CHECK_EQ(d.stats.anomalies[NW_ANOM_TUNNEL_DEPTH], 1);
+    /* two levels are followed to the inner packet */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, IPPROTO_GRE, 24 + 20 + 32, 1, 0), put16(&f, 0), put16(&f, 0x0800);
+    ipv4(&f, IPPROTO_IPIP, 20 + 32, 1, 0);
+    inner_udp(&f);
+    CHECK_EQ(decode(&d, &pkt, &f), 1);
+    check_inner(&pkt);
+    CHECK_EQ(anomalies(&d), 1);
+    nw_decoder_fini(&d);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(qinq_udp) NWT_ENTRY(pppoe_session_ipv4)
                  NWT_ENTRY(ipv4_fragments_out_of_order_and_overlap)
                  NWT_ENTRY(fragment_memcap_and_timeout) NWT_ENTRY(ipv6_extension_headers)
                  NWT_ENTRY(truncated_headers_are_anomalies) NWT_ENTRY(linux_sll2)
-                 NWT_ENTRY(icmp_error_maps_to_quoted_flow))
+                 NWT_ENTRY(icmp_error_maps_to_quoted_flow)
+                 NWT_ENTRY(gre_ipip_vxlan_gtpu_tunnels) NWT_ENTRY(tunnel_nesting_is_bounded))
