@@ -7,10 +7,13 @@
  * SHA256("netwarden-store-v1" || store id from DIR/STORE). Lines:
  *   open <seq> <day>                                        <chain> [sig=<hex>]
  *   seg <seq> <day> <bytes> <records> <min_us> <max_us> <sha256> <chain> [sig=<hex>]
+ *   bad <seq> <day> <bytes> <offset> <sha256>               <chain> [sig=<hex>]
  *   expire <day> <segments>                                 <chain> [sig=<hex>]
  * "open" is written before a segment file is created, "seg" after it is
  * sealed (with the SHA-256 of the whole file), "expire" before a day
- * partition is deleted by retention. With a signing key every line carries
+ * partition is deleted by retention. "bad" closes a segment that recovery
+ * found damaged, not torn (a block fails its check and a valid one follows):
+ * the file is kept as found, never cut or sealed, and verify fails on it. With a signing key every line carries
  * an Ed25519 signature of its chain value.
  *
  * What this detects (docs/internals/store.md): any change to a sealed
@@ -189,6 +192,11 @@ static int parse_line(const char *line, size_t len, const uint8_t prev[32], stru
             parse_u64(t[5], &e->min_ts) || parse_u64(t[6], &e->max_ts) ||
             hex_get(t[7], strlen(t[7]), e->sha, 32))
             return -1;
+    } else if (strcmp(t[0], "bad") == 0 && nb == 6) {
+        if (parse_u64(t[1], &e->seq) || nw__day_parse(t[2], &e->day) ||
+            parse_u64(t[3], &e->size) || parse_u64(t[4], &e->off) ||
+            hex_get(t[5], strlen(t[5]), e->sha, 32))
+            return -1;
     } else if (strcmp(t[0], "expire") == 0 && nb == 3) {
         if (nw__day_parse(t[1], &e->day) || parse_u64(t[2], &e->nrec)) return -1;
     } else {
@@ -284,6 +292,10 @@ int nw__chain_append(int fd, struct chain *c, struct chain_entry *e, const uint8
                      (unsigned long long)e->seq, day, (unsigned long long)e->size,
                      (unsigned long long)e->nrec, (unsigned long long)e->min_ts,
                      (unsigned long long)e->max_ts, hex);
+    } else if (strcmp(e->kind, "bad") == 0) {
+        hex_put(hex, e->sha, 32);
+        n = snprintf(line, sizeof line, "bad %llu %s %llu %llu %s", (unsigned long long)e->seq,
+                     day, (unsigned long long)e->size, (unsigned long long)e->off, hex);
     } else {
         n = snprintf(line, sizeof line, "expire %s %llu", day, (unsigned long long)e->nrec);
     }
@@ -396,11 +408,12 @@ static int expired_after(const struct chain *c, size_t i, uint32_t day)
     return 0;
 }
 
-static const struct chain_entry *find_seg(const struct chain *c, uint64_t seq, size_t from)
+/* Was segment seq sealed, or kept as found damaged, after chain entry from? */
+static int closed_later(const struct chain *c, uint64_t seq, size_t from)
 {
     for (size_t k = from; k < c->n; k++)
-        if (c->e[k].kind[0] == 's' && c->e[k].seq == seq) return &c->e[k];
-    return NULL;
+        if ((c->e[k].kind[0] == 's' || c->e[k].kind[0] == 'b') && c->e[k].seq == seq) return 1;
+    return 0;
 }
 
 /* Check an active (unsealed) segment: header and every complete block. */
@@ -436,6 +449,14 @@ static int check_active(const char *path, const struct chain_entry *e, ZSTD_DCtx
         if (wr != 0 || w.hdr.seq != e->seq || w.hdr.day != e->day) {
             nw_err_set(err, NW_EFORMAT, "segment %s was altered (its header does not match the "
                        "chain, line %zu)", name, e->line_no);
+            goto out;
+        }
+        if (w.damaged) {
+            nw_err_set(err, NW_EFORMAT, "active segment %s is damaged at byte %llu: a block "
+                       "there fails its check and valid blocks follow, which an unclean stop "
+                       "does not cause (altered, or a failing disk); the next open keeps the "
+                       "file as found and records it in the chain", name,
+                       (unsigned long long)w.damage_off);
             goto out;
         }
     }
@@ -500,6 +521,8 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
     char path[4200], name[64], hex[65];
     ZSTD_DCtx *dctx = NULL;
     uint64_t sealed = 0, active = 0, expired = 0, records = 0, bytes = 0, torn_total = 0;
+    const struct chain_entry *bad = NULL; /* the first segment kept as found damaged */
+    size_t nbad = 0;
     int rc;
 
     if (pubkey_file) {
@@ -536,9 +559,27 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
         }
         if (expired_after(&c, i, e->day)) continue;
         if (seg_path(path, sizeof path, dir, e->day, e->seq) != 0) continue;
+        if (e->kind[0] == 'b') { /* reported at the end; it must still be as found */
+            int fd = open(path, O_RDONLY);
+            struct stat sb;
+            uint8_t sha[32];
+            if (fd < 0 || fstat(fd, &sb) != 0 ||
+                nw__sha256_file(fd, (uint64_t)sb.st_size, sha) != 0 ||
+                (uint64_t)sb.st_size != e->size || memcmp(sha, e->sha, 32) != 0) {
+                nw_err_set(err, NW_EFORMAT, "segment %s, kept as found damaged at byte %llu "
+                           "(chain line %zu), was %s since", name, (unsigned long long)e->off,
+                           e->line_no, fd < 0 ? "removed" : "altered");
+                if (fd >= 0) close(fd);
+                rc = 1;
+                goto out;
+            }
+            close(fd);
+            if (nbad++ == 0) bad = e;
+            continue;
+        }
         if (e->kind[0] == 'o') {
             uint64_t torn = 0;
-            if (find_seg(&c, e->seq, i + 1)) continue; /* sealed later */
+            if (closed_later(&c, e->seq, i + 1)) continue;
             if (check_active(path, e, dctx, &torn, err, name) != 0) {
                 rc = 1;
                 goto out;
@@ -627,6 +668,18 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
         if (dd) closedir(dd);
     }
     hex_put(hex, c.head, 32);
+    if (bad) {
+        char d[16];
+        nw__day_name(bad->day, d);
+        nw_err_set(err, NW_EFORMAT, "segment %s/%012llu.nws is damaged at byte %llu: recovery "
+                   "found a block there failing its check with valid blocks after it, and kept "
+                   "the file as found (chain line %zu)%s. Every other segment and chain line "
+                   "checks out; chain head %s", d, (unsigned long long)bad->seq,
+                   (unsigned long long)bad->off, bad->line_no,
+                   nbad > 1 ? "; more segments were found damaged after it" : "", hex);
+        rc = 1;
+        goto out;
+    }
     if (rep) {
         fprintf(rep, "verify: %s: intact: %zu chain lines, %llu sealed segments (%llu records, "
                 "%.1f MB), %llu active, %llu partitions expired%s\n", dir, c.n,
@@ -642,6 +695,15 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
     }
     rc = 0;
 out:
+    if (rc == 1 && bad && bad->line_no) { /* a later failure: name the damage before it too */
+        size_t l = strlen(err->msg);
+        char d[16];
+        nw__day_name(bad->day, d);
+        if (strstr(err->msg, "recovery found a block") == NULL && l < sizeof err->msg)
+            snprintf(err->msg + l, sizeof err->msg - l, " (before it, segment %s/%012llu.nws was "
+                     "kept as found damaged at byte %llu, chain line %zu)", d,
+                     (unsigned long long)bad->seq, (unsigned long long)bad->off, bad->line_no);
+    }
     ZSTD_freeDCtx(dctx);
     nw__chain_free(&c);
     return rc;

@@ -2142,6 +2142,21 @@ static size_t check_block(const uint8_t *img, size_t off, size_t end, struct blk
     return total;
 }
 
+size_t nw__seg_next_block(const uint8_t *img, size_t from, size_t end)
+{
+    static const uint8_t magic[4] = {BLK_MAGIC & 0xff, (BLK_MAGIC >> 8) & 0xff,
+                                     (BLK_MAGIC >> 16) & 0xff, BLK_MAGIC >> 24};
+
+    for (size_t p = from + 1; p + BLK_HDR_LEN <= end; p++) {
+        const uint8_t *m = memmem(img + p, end - p, magic, 4);
+        struct blk_hdr h;
+        if (m == NULL) break;
+        p = (size_t)(m - img);
+        if (check_block(img, p, end, &h)) return p;
+    }
+    return 0;
+}
+
 int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg_walk *w,
                      int (*on_block)(void *arg, const struct blk_hdr *h, const uint8_t *raw),
                      void *arg)
@@ -2193,6 +2208,10 @@ int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg
         w->good_end = off;
     }
     if (w->sealed && (off != end || w->nblocks != t.nblocks || w->nrec != t.nrec)) w->damaged = 1;
+    /* Unsealed, a crash leaves a prefix of what was written: a bad block can
+     * only be the last. A valid block after it means damage, not a torn tail. */
+    if (!w->sealed && off < end && nw__seg_next_block(img, off, end)) w->damaged = 1;
+    if (w->damaged) w->damage_off = off;
     if (w->sealed && !w->damaged) { /* the footer: key directory, then one header per block */
         struct kdir kd;
         size_t flen = len - TRAILER_LEN - end;

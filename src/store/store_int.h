@@ -382,8 +382,13 @@ struct seg_walk {
     uint64_t nblocks, nrec;
     uint64_t min_ts, max_ts;
     int sealed;
-    int damaged; /* a block before good_end failed (sealed segment) */
+    /* sealed: a block or the footer fails; unsealed: a block fails and a valid
+     * one follows (a crash tears only the tail), so it is not a torn write */
+    int damaged;
+    uint64_t damage_off; /* damaged: where the walk stopped */
 };
+/* The offset of the first valid block that starts after from, or 0. */
+size_t nw__seg_next_block(const uint8_t *img, size_t from, size_t end);
 int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg_walk *w,
                      int (*on_block)(void *arg, const struct blk_hdr *h, const uint8_t *raw),
                      void *arg);
@@ -436,13 +441,14 @@ int nw__index_record_shaped(struct nw__shapes *sh, const char *line, size_t len,
 
 /* store_chain.c */
 struct chain_entry {
-    char kind[8];           /* "open", "seg", "expire" */
-    uint64_t seq;           /* open/seg */
+    char kind[8];           /* "open", "seg", "bad", "expire" */
+    uint64_t seq;           /* open/seg/bad */
     uint32_t day;
-    uint64_t size;          /* seg: file bytes */
+    uint64_t size;          /* seg/bad: file bytes */
     uint64_t nrec;          /* seg: records; expire: segments deleted */
     uint64_t min_ts, max_ts;
-    uint8_t sha[32];        /* seg: SHA-256 of the file */
+    uint64_t off;           /* bad: where the damage starts */
+    uint8_t sha[32];        /* seg/bad: SHA-256 of the file */
     uint8_t chain[32];      /* hash of this line chained to the previous */
     int has_sig;
     uint8_t sig[64];

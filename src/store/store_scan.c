@@ -926,6 +926,29 @@ static int scan_sealed(struct scan *sc, int fd, const struct trailer *t, uint64_
     return rc;
 }
 
+/* After a block that does not parse at off: where the next valid block
+ * starts (damage, counted), or 0 at the tail (being written, or torn). */
+#define RESYNC_MAX (256u << 20) /* a segment is 64 MiB unless configured larger */
+
+static uint64_t resync(struct scan *sc, int fd, uint64_t off, uint64_t size)
+{
+    uint64_t next = 0;
+    uint8_t *rest;
+
+    if (size - off > RESYNC_MAX) { /* not read whole: the rest is reported lost */
+        sc->st->damaged++;
+        return 0;
+    }
+    rest = nw_alloc((size_t)(size - off));
+    if (rest && pread(fd, rest, (size_t)(size - off), (off_t)off) == (ssize_t)(size - off)) {
+        next = nw__seg_next_block(rest, 0, (size_t)(size - off));
+        sc->st->bytes_read += size - off;
+    }
+    nw_free(rest);
+    if (next) sc->st->damaged++;
+    return next ? off + next : 0;
+}
+
 static int scan_active(struct scan *sc, int fd, uint64_t size)
 {
     uint64_t off = SEG_HDR_LEN;
@@ -936,10 +959,12 @@ static int scan_active(struct scan *sc, int fd, uint64_t size)
         struct blk_hdr h;
         uint64_t total;
         if (pread(fd, hb, BLK_HDR_LEN, (off_t)off) != BLK_HDR_LEN ||
-            nw__blk_hdr_decode(hb, &h) != 0)
-            break; /* end of blocks (footer being written) or torn tail */
-        total = BLK_HDR_LEN + (uint64_t)h.filter_len + h.comp_len;
-        if (off + total > size) break; /* incomplete: being written, or torn */
+            nw__blk_hdr_decode(hb, &h) != 0 ||
+            off + (total = BLK_HDR_LEN + (uint64_t)h.filter_len + h.comp_len) > size) {
+            /* the tail being written or torn; or damage, with blocks after it */
+            if ((off = resync(sc, fd, off, size)) == 0) break;
+            continue;
+        }
         size_t rl = dir_len(sc, &h);
         if (grow(&sc->buf, &sc->bufcap, rl)) return NW_ENOMEM;
         if (pread(fd, sc->buf, rl, (off_t)(off + BLK_HDR_LEN)) != (ssize_t)rl) break;
@@ -970,8 +995,14 @@ static int scan_segment(struct scan *sc, const char *path)
     if (fstat(fd, &sb) != 0) goto out;
     size = (uint64_t)sb.st_size;
     if (size < SEG_HDR_LEN || pread(fd, hb, SEG_HDR_LEN, 0) != SEG_HDR_LEN ||
-        nw__seg_hdr_decode(hb, &h) != 0)
-        goto out; /* just created, or damaged: verify reports it */
+        nw__seg_hdr_decode(hb, &h) != 0) {
+        /* just created; or damaged (verify reports it), and its blocks are still read */
+        if (size > SEG_HDR_LEN) {
+            sc->st->damaged++;
+            rc = scan_active(sc, fd, size);
+        }
+        goto out;
+    }
     if (size >= SEG_HDR_LEN + TRAILER_LEN &&
         pread(fd, tb, TRAILER_LEN, (off_t)(size - TRAILER_LEN)) == TRAILER_LEN &&
         nw__trailer_decode(tb, &t) == 0 && t.footer_off >= SEG_HDR_LEN &&

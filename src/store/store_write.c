@@ -145,6 +145,7 @@ struct nw_store {
     uint64_t appends;
     int in_alarm;
     int stopping, stop_failed;
+    char damage_msg[600];     /* recovery found damaged segments: the alarm, once open */
 };
 
 static uint64_t now_us(const struct nw_store *s)
@@ -255,8 +256,10 @@ static void alarm_record(struct nw_store *s, const char *kind, const char *msg)
     nw_json_kcstr(&b, "severity", "critical");
     nw_json_kcstr(&b, "store", s->dir);
     nw_json_kcstr(&b, "message", msg);
-    nw_json_kuint(&b, "missed_records", s->st.missed);
-    if (s->stopped_since) nw_json_ktime(&b, "stopped_since", s->stopped_since);
+    if (strncmp(kind, "store_write_", 12) == 0) {
+        nw_json_kuint(&b, "missed_records", s->st.missed);
+        if (s->stopped_since) nw_json_ktime(&b, "stopped_since", s->stopped_since);
+    }
     nw_json_obj_close(&b);
     nw_buf_putc(&b, '}');
     if (nw_buf_ok(&b)) {
@@ -870,6 +873,48 @@ static int on_recovered_block(void *arg, const struct blk_hdr *h, const uint8_t 
     return 0;
 }
 
+/*
+ * A segment recovery must not cut or seal: a block fails its check and a
+ * valid block follows (or the header is wrong and blocks follow). A crash
+ * does not do that; tampering or a failing disk does. The file stays as
+ * found, a "bad" chain line records its size, SHA-256 and where the damage
+ * starts, and verify fails on it from now on; queries read around it.
+ */
+static int keep_damaged(struct nw_store *s, const struct chain_entry *oe, const uint8_t *img,
+                        uint64_t size, uint64_t off, struct nw_err *err)
+{
+    struct chain_entry ce;
+    char d[16];
+    unsigned n = 32;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int rc;
+
+    memset(&ce, 0, sizeof ce);
+    if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(c, img, size) != 1 || EVP_DigestFinal_ex(c, ce.sha, &n) != 1) {
+        EVP_MD_CTX_free(c);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    }
+    EVP_MD_CTX_free(c);
+    snprintf(ce.kind, sizeof ce.kind, "bad");
+    ce.seq = oe->seq;
+    ce.day = oe->day;
+    ce.size = size;
+    ce.off = off;
+    rc = nw__chain_append(s->chainfd, &s->chain, &ce, s->signing ? s->sk : NULL, 1, err);
+    if (rc != 0) return rc;
+    nw__day_name(oe->day, d);
+    snprintf(s->damage_msg, sizeof s->damage_msg,
+             "segment %s/%012llu.nws is damaged at byte %llu: a block there fails its check and "
+             "valid blocks follow, which an unclean stop does not cause (altered, or a failing "
+             "disk). It is kept as found (%llu bytes, SHA-256 in the chain), not cut or sealed; "
+             "verify fails on it. Copy the store as evidence before anything else",
+             d, (unsigned long long)oe->seq, (unsigned long long)off,
+             (unsigned long long)size);
+    nw_log(NW_LOG_ERROR, "store %s: %s", s->dir, s->damage_msg);
+    return 0;
+}
+
 /* Recover and seal one segment left open by a crash (chain "open", no "seg"). */
 static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZSTD_DCtx *dctx,
                            struct nw_err *err)
@@ -911,6 +956,10 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
         goto out;
     }
     if (rc != 0 || w.hdr.seq != oe->seq || w.hdr.day != oe->day) {
+        if (size > SEG_HDR_LEN && nw__seg_next_block(img, SEG_HDR_LEN - 1, size)) {
+            rc = keep_damaged(s, oe, img, size, 0, err); /* blocks behind a wrong header */
+            goto out;
+        }
         /* no valid header: the crash hit before the header was written */
         struct seg_hdr h;
         memset(&w, 0, sizeof w);
@@ -936,6 +985,9 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
         w.good_end = SEG_HDR_LEN;
         torn = size;
         nw_buf_reset(&rb.footer);
+    } else if (w.damaged) {
+        rc = keep_damaged(s, oe, img, size, w.damage_off, err);
+        goto out;
     } else if (w.sealed) {
         /* sealed but the "seg" line never made it: keep the file as is */
         w.good_end = size;
@@ -1019,7 +1071,8 @@ static int recover(struct nw_store *s, struct nw_err *err)
         int closed = 0;
         if (e->kind[0] != 'o') continue;
         for (size_t k = i + 1; k < n && !closed; k++)
-            closed = (s->chain.e[k].kind[0] == 's' && s->chain.e[k].seq == e->seq) ||
+            closed = ((s->chain.e[k].kind[0] == 's' || s->chain.e[k].kind[0] == 'b') &&
+                      s->chain.e[k].seq == e->seq) ||
                      (s->chain.e[k].kind[0] == 'e' && s->chain.e[k].day == e->day);
         if (!closed) {
             struct chain_entry copy = *e; /* the chain array may move while appending */
@@ -1229,6 +1282,7 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         goto fail;
     }
     s->last_sync = s->last_tick = now_us(s);
+    if (s->damage_msg[0]) alarm_record(s, "store_segment_damaged", s->damage_msg);
     if (s->o.retention_days && (rc = nw_store_retention(s, now_us(s), err)) < 0) goto fail;
     *out = s;
     return 0;
@@ -1625,6 +1679,7 @@ int nw_store_retention(struct nw_store *s, uint64_t now, struct nw_err *err)
             const struct chain_entry *e = &s->chain.e[k];
             if (e->day != days[i]) continue;
             if (e->kind[0] == 'e') already = 1;
+            if (e->kind[0] == 'b') segs++;
             if (e->kind[0] == 's') {
                 if (!first) first = e->seq;
                 last = e->seq;

@@ -428,6 +428,148 @@ TEST(crash_recovery)
     rm_rf(dir);
 }
 
+/* A crashed writer's segment: 1000 records in small blocks, flushed, never closed. */
+static int crashed_store(const char *dir, struct nw_store_opts *o)
+{
+    struct nw_err err;
+    pid_t pid = fork();
+    int status;
+
+    if (pid == 0) {
+        struct nw_store *s;
+        char rec[1024];
+        if (nw_store_open(&s, dir, o, &err) != 0) _exit(2);
+        for (int i = 0; i < 1000; i++) {
+            size_t l = make_rec(rec, sizeof rec, i, 1);
+            if (nw_store_append(s, rec, l, &err) != 0) _exit(3);
+        }
+        nw_store_flush(s, 0, &err);
+        _exit(0);
+    }
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                   WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    struct stat sb;
+    int fd = open(path, O_RDONLY);
+    uint8_t *b = NULL;
+
+    if (fd >= 0 && fstat(fd, &sb) == 0 && (b = malloc((size_t)sb.st_size + 1)) != NULL &&
+        read(fd, b, (size_t)sb.st_size) != sb.st_size) {
+        free(b);
+        b = NULL;
+    }
+    if (fd >= 0) close(fd);
+    *len = b ? (size_t)sb.st_size : 0;
+    return b;
+}
+
+/* The offset of block k (0-based) of a segment image, and its record count. */
+static size_t block_at(const uint8_t *img, size_t len, int k, uint32_t *nrec)
+{
+    size_t off = SEG_HDR_LEN;
+    for (int i = 0; off + BLK_HDR_LEN <= len; i++) {
+        struct blk_hdr h;
+        if (nw__blk_hdr_decode(img + off, &h) != 0) return 0;
+        if (i == k) {
+            *nrec = h.nrec;
+            return off;
+        }
+        off += BLK_HDR_LEN + h.filter_len + h.comp_len;
+    }
+    return 0;
+}
+
+static int poke(const char *path, size_t off, uint8_t x)
+{
+    int fd = open(path, O_WRONLY);
+    int ok = fd >= 0 && pwrite(fd, &x, 1, (off_t)off) == 1;
+    if (fd >= 0) close(fd);
+    return ok ? 0 : -1;
+}
+
+static int count_bad_lines(const char *dir)
+{
+    char path[512];
+    size_t len;
+    uint8_t *b;
+    int n = 0;
+
+    snprintf(path, sizeof path, "%s/chain", dir);
+    b = slurp(path, &len);
+    for (size_t i = 0; b && i + 4 <= len; i++)
+        n += (i == 0 || b[i - 1] == '\n') && memcmp(b + i, "bad ", 4) == 0;
+    free(b);
+    return n;
+}
+
+/* A block of a crashed writer's segment fails its check and valid blocks
+ * follow: not a torn tail. Recovery must keep every byte (it once cut the
+ * file there, dropping the flushed records after it, and verify passed). */
+TEST(damaged_active_segment_kept_as_found)
+{
+    struct nw_store_opts o;
+    struct nw_store_scan q;
+    struct nw_store_scan_stats st;
+    struct nw_err err;
+    char seg[512];
+    uint8_t *before, *after;
+    size_t blen, alen, off;
+    uint32_t nrec = 0;
+    int alarms = 0;
+
+    for (int where = 0; where < 2; where++) { /* a byte inside block 2; block 2's magic */
+        const char *dir = fresh_dir();
+        struct collect c = {0};
+        opts_small(&o);
+        CHECK_EQ(crashed_store(dir, &o), 0);
+        CHECK(nth_segment(dir, 1, seg, sizeof seg) == 0);
+        before = slurp(seg, &blen);
+        CHECK(before != NULL);
+        off = block_at(before, blen, 2, &nrec);
+        CHECK(off > 0 && nrec > 0 && nrec < 1000);
+        if (where == 0) off += BLK_HDR_LEN + 8; /* else the magic's first byte */
+        CHECK_EQ(poke(seg, off, (uint8_t)~before[off]), 0);
+        free(before);
+        before = slurp(seg, &blen);
+        /* before recovery: verify names the damage; the store is not cut */
+        CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
+        CHECK(strstr(err.msg, "is damaged at byte") != NULL);
+        for (int reopen = 0; reopen < 2; reopen++) {
+            struct nw_store *s;
+            CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+            CHECK_EQ(nw_store_close(s, &err), 0);
+        }
+        after = slurp(seg, &alen);
+        CHECK(after != NULL && alen == blen && memcmp(before, after, blen) == 0);
+        free(before);
+        free(after);
+        CHECK_EQ(count_bad_lines(dir), 1); /* recorded once, not at every open */
+        CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
+        CHECK(strstr(err.msg, "kept the file as found") != NULL);
+        /* every record but the damaged block's, and the alarm */
+        memset(&q, 0, sizeof q);
+        memset(&st, 0, sizeof st);
+        q.until_us = UINT64_MAX;
+        q.on_record = on_rec;
+        q.arg = &c;
+        CHECK_EQ(nw_store_scan(dir, &q, &st, &err), 0);
+        alarms = 0;
+        for (char *p = c.all; p && (p = strstr(p, "store_segment_damaged")) != NULL; p++) alarms++;
+        CHECK_EQ(alarms, 1);
+        CHECK_EQ(c.n, 1000 - (int)nrec + 1);
+        CHECK_EQ(st.damaged, 1);
+        free(c.all);
+        /* the damaged file must stay as recorded */
+        CHECK_EQ(poke(seg, 10, 0x55), 0);
+        CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
+        CHECK(strstr(err.msg, "was altered since") != NULL);
+        rm_rf(dir);
+    }
+}
+
 /* A crash while the segment header was being written: recovery rewrites a
  * header longer than the torn bytes it read (it once wrote past them). */
 TEST(crash_recovery_torn_header)
@@ -1102,5 +1244,6 @@ TEST(key_groups_same_blocks)
 NW_TEST_MAIN(NWT_ENTRY(shaped_index_matches_full_pass) NWT_ENTRY(key_groups_same_blocks) NWT_ENTRY(template_encoding)
                  NWT_ENTRY(template3_encoding) NWT_ENTRY(timestamp_text) NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
                  NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(signed_chain)
-                 NWT_ENTRY(crash_recovery) NWT_ENTRY(crash_recovery_torn_header) NWT_ENTRY(retention_simulated_clock)
+                 NWT_ENTRY(crash_recovery) NWT_ENTRY(crash_recovery_torn_header)
+                 NWT_ENTRY(damaged_active_segment_kept_as_found) NWT_ENTRY(retention_simulated_clock)
                  NWT_ENTRY(retention_legal_floor) NWT_ENTRY(disk_full))
