@@ -179,6 +179,33 @@ else
     echo "FAIL audit-self: could not build a store:"; cat "$T/imp.out"; fail=1
 fi
 
+# 5b. the firewall probe's other sources: iptables (Debian and RHEL files), ufw, firewalld
+fw() { # fw NAME EXPECTED_VERDICT: inspect the tree $T/fw-NAME for the firewall check alone
+    "$NW" inspect "${COMMON[@]}" --local --root "$T/fw-$1" --data-dir "$T/data-fw" --no-history \
+        --only NW-LOCAL-FIREWALL-DEFAULT-DENY --out "$T/fw-$1.json" 2>"$T/fw-$1.err"
+    san "$T/fw-$1.err" "firewall $1"
+    got=$(verdicts "$T/fw-$1.json" 2>/dev/null | cut -d' ' -f2)
+    if [ "$got" = "$2" ]; then fwok="$fwok $1=$got"; else
+        echo "FAIL firewall $1: verdict '$got', expected $2"; cat "$T/fw-$1.err"; fail=1; fi
+}
+fwok=""
+mkdir -p "$T/fw-none/etc" "$T/fw-ipt/etc/iptables" "$T/fw-iptacc/etc/iptables" \
+    "$T/fw-rhel/etc/sysconfig" "$T/fw-ufw/etc/ufw" "$T/fw-ufw/etc/default" \
+    "$T/fw-ufwoff/etc/ufw" "$T/fw-firewalld/etc/systemd/system/multi-user.target.wants"
+printf '*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n' \
+    >"$T/fw-ipt/etc/iptables/rules.v4"
+printf '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n' >"$T/fw-iptacc/etc/iptables/rules.v4"
+printf '*filter\n:INPUT DROP [0:0]\nCOMMIT\n' >"$T/fw-rhel/etc/sysconfig/iptables"
+printf 'ENABLED=yes\nLOGLEVEL=low\n' >"$T/fw-ufw/etc/ufw/ufw.conf"
+printf 'IPV6=yes\nDEFAULT_INPUT_POLICY="DROP"\n' >"$T/fw-ufw/etc/default/ufw"
+printf 'ENABLED=no\n' >"$T/fw-ufwoff/etc/ufw/ufw.conf"
+ln -s /usr/lib/systemd/system/firewalld.service \
+    "$T/fw-firewalld/etc/systemd/system/multi-user.target.wants/firewalld.service"
+fw none fail; fw ipt pass; fw iptacc fail; fw rhel pass; fw ufw pass; fw ufwoff fail
+fw firewalld pass
+[ "$fwok" = " none=fail ipt=pass iptacc=fail rhel=pass ufw=pass ufwoff=fail firewalld=pass" ] &&
+    echo "ok   firewall probe:$fwok"
+
 # 6. this machine: runs to the end, no check crashes
 "$NW" inspect --config /dev/null --checks "$SRC/checks" --local --data-dir "$T/real" --no-history -q \
     --out "$T/real.json" 2>"$T/real.err"
