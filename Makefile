@@ -41,7 +41,7 @@ demo: deps release
 	./build/netwarden verify --store out/demo-store
 
 # ASan+UBSan do not see reads of uninitialised memory: memcheck runs the
-# commands once more on the -O0 debug build
+# commands and the unit tests once more on the -O0 debug build
 test: deps asan debug
 	ctest --preset asan
 	bash tests/memcheck.sh build-debug/netwarden $(CURDIR)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every command's main paths under valgrind memcheck, on a build without
-# sanitizers (make test: the -O0 debug build). ASan does not see reads of
+# Every command's main paths, then the unit tests, under valgrind memcheck, on a
+# build without sanitizers (make test: the -O0 debug build). ASan does not see reads of
 # uninitialised memory; an unset function pointer in a sink once made
 # `audit --store` store nothing at -O0 while every ASan and release test passed.
 # Leaks are ASan's job here: --leak-check=no. Exit 1 on any memcheck error.
@@ -66,5 +66,25 @@ printf 'not a capture at all\n' >"$T/bad.pcap"
 run audit_bad 2 audit "${C[@]}" -q -r "$T/bad.pcap" --eve "$T/eve3.json"
 run query_badtime 2 query --store "$S" --since yesterday-ish
 
-if [ $fail -eq 0 ]; then echo "memcheck: $n commands clean ($recs records through audit, store, query, import)"; fi
+# the unit tests of the same build, two at a time (the scanner and ClickHouse
+# tests time real network exchanges, which memcheck slows past their limits)
+U=$(dirname "$NW")/tests
+units=$(cd "$U" 2>/dev/null && ls test_* 2>/dev/null | grep -v -E '^test_(clickhouse|inspect_net|scan)$')
+if [ -z "$units" ]; then echo "FAIL memcheck: no unit tests in $U"; fail=1; fi
+for u in $units; do echo "$u"; done | xargs -P2 -I{} sh -c \
+    'valgrind -q --error-exitcode=99 --leak-check=no --log-file="$1/{}.vg" "$2/{}" >"$1/{}.out" 2>&1' \
+    _ "$T" "$U"
+nu=0
+for u in $units; do
+    nu=$((nu + 1))
+    if [ -s "$T/$u.vg" ]; then echo "FAIL $u: memcheck errors"; head -n 40 "$T/$u.vg"; fail=1
+    elif ! grep -q -E "^[0-9]+/[0-9]+ passed" "$T/$u.out" || grep -q "^FAIL" "$T/$u.out"; then
+        echo "FAIL $u under memcheck:"; tail -n 20 "$T/$u.out"; fail=1
+    fi
+done
+
+if [ $fail -eq 0 ]; then
+    echo "memcheck: $n commands clean ($recs records through audit, store, query, import)," \
+        "$nu unit tests clean"
+fi
 exit $fail
