@@ -570,6 +570,64 @@ TEST(damaged_active_segment_kept_as_found)
     }
 }
 
+/* A crash after a segment was sealed and synced but before its "seg" chain
+ * line: recovery hashes the sealed file as it is and writes that line, the
+ * same line the writer would have written. */
+TEST(sealed_segment_without_its_chain_line)
+{
+    struct nw_store_opts o;
+    struct nw_store_scan q;
+    struct collect c = {0};
+    struct nw_err err;
+    struct nw_store *s;
+    char path[512];
+    uint8_t *chain, *again;
+    size_t len, len2, cut;
+    const char *dir = fresh_dir();
+
+    opts_small(&o);
+    CHECK_EQ(fill(dir, 300, 1, &o, NULL, NULL), 0);
+    snprintf(path, sizeof path, "%s/chain", dir);
+    chain = slurp(path, &len);
+    CHECK(chain != NULL && len > 2 && chain[len - 1] == '\n');
+    for (cut = len - 1; cut > 0 && chain[cut - 1] != '\n'; cut--) continue;
+    CHECK(memcmp(chain + cut, "seg ", 4) == 0);
+    CHECK_EQ(truncate(path, (off_t)cut), 0); /* the last line never made it */
+    CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+    CHECK_EQ(nw_store_close(s, &err), 0);
+    again = slurp(path, &len2);
+    CHECK(again != NULL && len2 == len && memcmp(chain, again, len) == 0);
+    CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+    memset(&q, 0, sizeof q);
+    q.until_us = UINT64_MAX;
+    q.on_record = on_rec;
+    q.arg = &c;
+    CHECK_EQ(nw_store_scan(dir, &q, NULL, &err), 0);
+    CHECK_EQ(c.n, 300);
+    free(c.all);
+    free(chain);
+    free(again);
+    rm_rf(dir);
+}
+
+/* One writer per store: a second open is refused while the first holds it. */
+TEST(second_writer_refused)
+{
+    struct nw_store_opts o;
+    struct nw_store *a, *b;
+    struct nw_err err;
+    const char *dir = fresh_dir();
+
+    opts_small(&o);
+    CHECK_EQ(nw_store_open(&a, dir, &o, &err), 0);
+    CHECK(nw_store_open(&b, dir, &o, &err) != 0);
+    CHECK(strstr(err.msg, "in use by another writer") != NULL);
+    CHECK_EQ(nw_store_close(a, &err), 0);
+    CHECK_EQ(nw_store_open(&b, dir, &o, &err), 0);
+    CHECK_EQ(nw_store_close(b, &err), 0);
+    rm_rf(dir);
+}
+
 /* A crash while the segment header was being written: recovery rewrites a
  * header longer than the torn bytes it read (it once wrote past them). */
 TEST(crash_recovery_torn_header)
@@ -1245,5 +1303,6 @@ NW_TEST_MAIN(NWT_ENTRY(shaped_index_matches_full_pass) NWT_ENTRY(key_groups_same
                  NWT_ENTRY(template3_encoding) NWT_ENTRY(timestamp_text) NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
                  NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(signed_chain)
                  NWT_ENTRY(crash_recovery) NWT_ENTRY(crash_recovery_torn_header)
-                 NWT_ENTRY(damaged_active_segment_kept_as_found) NWT_ENTRY(retention_simulated_clock)
+                 NWT_ENTRY(damaged_active_segment_kept_as_found)
+                 NWT_ENTRY(sealed_segment_without_its_chain_line) NWT_ENTRY(second_writer_refused) NWT_ENTRY(retention_simulated_clock)
                  NWT_ENTRY(retention_legal_floor) NWT_ENTRY(disk_full))
