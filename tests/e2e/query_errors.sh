@@ -37,6 +37,36 @@ cat >"$T/rec.jsonl" <<'J'
 J
 "$NW" import --store "$T/store" "$T/rec.jsonl" >/dev/null 2>"$T/imp" || { echo "FAIL import:"; cat "$T/imp"; exit 1; }
 
+# Several bindings at once, and an address handed from one user to the next:
+# on 10.2.0.7 alice (RADIUS) 13:00-14:00, bob (RADIUS) from 14:00, a DHCP lease
+# from 13:55; on 10.2.0.8 carol, whose session ended with the input (logout null).
+S='"event_type":"session","src_ip"'
+cat >"$T/reuse.jsonl" <<J
+{"timestamp":"2026-09-03T13:00:00.000000+08:00",$S:"10.2.0.7","session":{"state":"start","source":"radius","login":"2026-09-03T13:00:00.000000+08:00"},"user":{"ip":"10.2.0.7","account":"alice","source":"radius","session_id":"A1"}}
+{"timestamp":"2026-09-03T13:55:00.000000+08:00",$S:"10.2.0.7","session":{"state":"start","source":"dhcp","login":"2026-09-03T13:55:00.000000+08:00"},"user":{"ip":"10.2.0.7","mac":"02:00:00:00:00:bb","hostname":"bob-laptop","source":"dhcp"}}
+{"timestamp":"2026-09-03T14:00:00.000000+08:00",$S:"10.2.0.7","session":{"state":"end","source":"radius","login":"2026-09-03T13:00:00.000000+08:00","logout":"2026-09-03T14:00:00.000000+08:00","reason":"stop"},"user":{"ip":"10.2.0.7","account":"alice","source":"radius","session_id":"A1"}}
+{"timestamp":"2026-09-03T14:00:00.000000+08:00",$S:"10.2.0.7","session":{"state":"start","source":"radius","login":"2026-09-03T14:00:00.000000+08:00"},"user":{"ip":"10.2.0.7","account":"bob","source":"radius","session_id":"B1"}}
+{"timestamp":"2026-09-03T10:00:00.000000+08:00",$S:"10.2.0.8","session":{"state":"start","source":"pppoe","login":"2026-09-03T10:00:00.000000+08:00"},"user":{"ip":"10.2.0.8","account":"carol","source":"pppoe"}}
+{"timestamp":"2026-09-03T11:00:00.000000+08:00",$S:"10.2.0.8","session":{"state":"end","source":"pppoe","login":"2026-09-03T10:00:00.000000+08:00","logout":null,"reason":"end_of_input"},"user":{"ip":"10.2.0.8","account":"carol","source":"pppoe"}}
+J
+"$NW" import --store "$T/reuse" "$T/reuse.jsonl" >/dev/null 2>"$T/imp" || { echo "FAIL import:"; cat "$T/imp"; exit 1; }
+# who_order IP TIME EXPECTED: the bindings in force, in the order shown (account or MAC)
+who_order() {
+    local got
+    got=$("$NW" query who --store "$T/reuse" --ip "$1" --at "$2" --format json 2>"$T/err" |
+        python3 -c 'import json,sys
+d = json.load(sys.stdin)
+print(" ".join(b.get("account") or b.get("mac", "?") for b in d["bindings"]) or "none")')
+    if [ "$got" = "$3" ]; then echo "ok   who $1 at $2: $got"
+    else echo "FAIL who $1 at $2: '$got', expected '$3'"; cat "$T/err"; fail=1; fi
+}
+who_order 10.2.0.7 "2026-09-03 13:30" "alice"
+who_order 10.2.0.7 "2026-09-03 13:59:59" "alice 02:00:00:00:00:bb"
+who_order 10.2.0.7 "2026-09-03 14:00" "bob 02:00:00:00:00:bb"
+who_order 10.2.0.7 "2026-09-03 12:59:59" "none"
+who_order 10.2.0.8 "2026-09-03 10:30" "carol"
+who_order 10.2.0.8 "2026-09-03 11:30" "none"
+
 run bad_time 2 "bad time 'last tuesday'; accepted: RFC 3339" query --store "$T/store" --since "last tuesday"
 run bad_time_until 2 "accepted: RFC 3339" query --store "$T/store" --until 2026-13-01
 run bad_cidr 2 "--ip: bad address '10.1.2.0/33'" query --store "$T/store" --ip 10.1.2.0/33
