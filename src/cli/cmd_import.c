@@ -185,14 +185,17 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
             if (have > off && !skip_long) line_in(s, path, ++lineno, buf + off, have - off, t);
             break;
         }
-        if (off == 0 && have == CHUNK) { /* a line longer than the buffer */
-            lineno++;
-            t->lines++;
-            t->rejected++;
-            if (t->reported++ < REPORT_MAX)
-                fprintf(stderr, "netwarden import: %s:%llu: not stored: line longer than %u "
-                        "bytes\n", path, (unsigned long long)lineno, CHUNK);
-            skip_long = 1;
+        if (off == 0 && have == CHUNK) {
+            /* a line longer than the buffer: counted and reported once, however many
+             * buffers it fills; its '\n', when it comes, advances lineno */
+            if (!skip_long) {
+                t->lines++;
+                t->rejected++;
+                if (t->reported++ < REPORT_MAX)
+                    fprintf(stderr, "netwarden import: %s:%llu: not stored: line longer than %u "
+                            "bytes\n", path, (unsigned long long)lineno + 1, CHUNK);
+                skip_long = 1;
+            }
             have = 0;
             continue;
         }

@@ -28,4 +28,21 @@ cmp -s "$T/out" "$T/want" || fail "stored records differ: $(diff "$T/want" "$T/o
 "$NW" query --store "$T/s" --domain example.org | grep -q Www.Example.org || fail "dns v1 rrname not indexed"
 "$NW" import --store "$T/s" "$T/missing.json" 2> "$T/err"; [ $? -eq 2 ] || fail "missing file not exit 2"
 grep -q "cannot open .*missing.json" "$T/err" || fail "missing file message: $(cat "$T/err")"
+# A line of 9 MB (over two read buffers) is one rejected line: the lines after it
+# keep their numbers, and 25 rejections list 20 and count the rest
+python3 - "$T/long.json" <<'PY'
+import sys
+rec = '{"timestamp":"2024-03-05T10:00:0%d.000000+00:00","event_type":"flow","n":%d}'
+lines = [rec % (1, 1), '{"timestamp":"2024-03-05T10:00:02.000000+00:00","pad":"' + "x" * (9 << 20) + '"}',
+         rec % (3, 3)] + ["garbage %d" % i for i in range(24)] + [rec % (4, 4)]
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+"$NW" import --now 2024-03-06T00:00:00Z --store "$T/long" "$T/long.json" 2> "$T/err"; rc=$?
+[ $rc -eq 2 ] || fail "long line: exit $rc, want 2: $(head -3 "$T/err")"
+grep -q "long.json:2: not stored: line longer than" "$T/err" || fail "long line: $(head -3 "$T/err")"
+[ "$(grep -c "line longer than" "$T/err")" = 1 ] || fail "long line reported more than once"
+grep -q "long.json:4: not stored: not a valid JSON object" "$T/err" || fail "long line: the next numbers moved: $(head -3 "$T/err")"
+grep -q "28 lines: 3 stored, 25 rejected" "$T/err" || fail "long line summary: $(tail -2 "$T/err")"
+grep -q "(5 more rejected lines not listed)" "$T/err" || fail "long line: rejections past 20: $(tail -2 "$T/err")"
+[ "$("$NW" query --store "$T/long" | wc -l)" = 3 ] || fail "long line: the 3 good records"
 echo "store_import: all passed"
