@@ -267,8 +267,8 @@ static int add_sink(struct nw_output *out, struct nw_sink *s, struct nw_err *err
 
 /* The store (--store), EVE (without --store, or with --eve as well) and
  * ClickHouse (--output) sinks, in that order. */
-static int open_sinks(const struct audit_args *a, const struct nw_config *conf, struct nw_output *out,
-                      struct nw_err *err)
+static int open_sinks(const struct audit_args *a, const struct nw_config *conf,
+                      struct nw_output *out, struct nw_err *err)
 {
     struct nw_sink s;
 

@@ -13,8 +13,9 @@
  * sealed (with the SHA-256 of the whole file), "expire" before a day
  * partition is deleted by retention. "bad" closes a segment that recovery
  * found damaged, not torn (a block fails its check and a valid one follows):
- * the file is kept as found, never cut or sealed, and verify fails on it. With a signing key every line carries
- * an Ed25519 signature of its chain value.
+ * the file is kept as found, never cut or sealed, and verify fails on it.
+ * With a signing key every line carries an Ed25519 signature of its chain
+ * value.
  *
  * What this detects (docs/internals/store.md): any change to a sealed
  * segment (SHA-256), its removal, swapping or renaming segments, truncation,
