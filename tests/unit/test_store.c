@@ -70,6 +70,19 @@ static int on_rec(void *arg, const char *line, size_t len, uint64_t ts)
     return 0;
 }
 
+/* Every record of the store into c, in scan order. */
+static int scan_all(const char *dir, struct collect *c, struct nw_store_scan_stats *st)
+{
+    struct nw_store_scan q;
+    struct nw_err err;
+
+    memset(&q, 0, sizeof q);
+    q.until_us = UINT64_MAX;
+    q.on_record = on_rec;
+    q.arg = c;
+    return nw_store_scan(dir, &q, st, &err);
+}
+
 static uint64_t sim_now;
 static uint64_t sim_clock(void *arg)
 {
@@ -383,7 +396,6 @@ TEST(signed_chain)
 TEST(crash_recovery)
 {
     struct nw_store_opts o;
-    struct nw_store_scan q;
     struct collect c = {0};
     struct nw_err err;
     char seg[512];
@@ -418,11 +430,7 @@ TEST(crash_recovery)
         CHECK_EQ(nw_store_close(s, &err), 0);
     }
     CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
-    memset(&q, 0, sizeof q);
-    q.until_us = UINT64_MAX;
-    q.on_record = on_rec;
-    q.arg = &c;
-    CHECK_EQ(nw_store_scan(dir, &q, NULL, &err), 0);
+    CHECK_EQ(scan_all(dir, &c, NULL), 0);
     CHECK_EQ(c.n, 1000);
     free(c.all);
     rm_rf(dir);
@@ -511,7 +519,6 @@ static int count_bad_lines(const char *dir)
 TEST(damaged_active_segment_kept_as_found)
 {
     struct nw_store_opts o;
-    struct nw_store_scan q;
     struct nw_store_scan_stats st;
     struct nw_err err;
     char seg[512];
@@ -550,12 +557,8 @@ TEST(damaged_active_segment_kept_as_found)
         CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
         CHECK(strstr(err.msg, "kept the file as found") != NULL);
         /* every record but the damaged block's, and the alarm */
-        memset(&q, 0, sizeof q);
         memset(&st, 0, sizeof st);
-        q.until_us = UINT64_MAX;
-        q.on_record = on_rec;
-        q.arg = &c;
-        CHECK_EQ(nw_store_scan(dir, &q, &st, &err), 0);
+        CHECK_EQ(scan_all(dir, &c, &st), 0);
         alarms = 0;
         for (char *p = c.all; p && (p = strstr(p, "store_segment_damaged")) != NULL; p++) alarms++;
         CHECK_EQ(alarms, 1);
@@ -576,7 +579,6 @@ TEST(damaged_active_segment_kept_as_found)
 TEST(sealed_segment_without_its_chain_line)
 {
     struct nw_store_opts o;
-    struct nw_store_scan q;
     struct collect c = {0};
     struct nw_err err;
     struct nw_store *s;
@@ -598,11 +600,7 @@ TEST(sealed_segment_without_its_chain_line)
     again = slurp(path, &len2);
     CHECK(again != NULL && len2 == len && memcmp(chain, again, len) == 0);
     CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
-    memset(&q, 0, sizeof q);
-    q.until_us = UINT64_MAX;
-    q.on_record = on_rec;
-    q.arg = &c;
-    CHECK_EQ(nw_store_scan(dir, &q, NULL, &err), 0);
+    CHECK_EQ(scan_all(dir, &c, NULL), 0);
     CHECK_EQ(c.n, 300);
     free(c.all);
     free(chain);
@@ -737,7 +735,6 @@ TEST(disk_full)
     struct nw_store_opts o;
     struct nw_store *s;
     struct nw_store_stats st;
-    struct nw_store_scan q;
     struct collect c = {0};
     struct nw_err err;
     char rec[1024];
@@ -769,11 +766,7 @@ TEST(disk_full)
     nw_store_close(s, &err);
     unsetenv("NW_STORE_DISK_LIMIT");
     CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
-    memset(&q, 0, sizeof q);
-    q.until_us = UINT64_MAX;
-    q.on_record = on_rec;
-    q.arg = &c;
-    CHECK_EQ(nw_store_scan(dir, &q, NULL, &err), 0);
+    CHECK_EQ(scan_all(dir, &c, NULL), 0);
     CHECK_HAS(c.all, "\"event_type\":\"alarm\"");
     CHECK_HAS(c.all, "store_write_stopped");
     CHECK_HAS(c.all, "store_write_resumed");
