@@ -409,11 +409,16 @@ static int expired_after(const struct chain *c, size_t i, uint32_t day)
     return 0;
 }
 
-/* Was segment seq sealed, or kept as found damaged, after chain entry from? */
-static int closed_later(const struct chain *c, uint64_t seq, size_t from)
+int nw__chain_closed(const struct chain *c, size_t i)
 {
-    for (size_t k = from; k < c->n; k++)
-        if ((c->e[k].kind[0] == 's' || c->e[k].kind[0] == 'b') && c->e[k].seq == seq) return 1;
+    const struct chain_entry *e = &c->e[i];
+
+    for (size_t k = i + 1; k < c->n; k++) {
+        const struct chain_entry *f = &c->e[k];
+        if (((f->kind[0] == 's' || f->kind[0] == 'b') && f->seq == e->seq) ||
+            (f->kind[0] == 'e' && f->day == e->day))
+            return 1;
+    }
     return 0;
 }
 
@@ -524,6 +529,7 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
     uint64_t sealed = 0, active = 0, expired = 0, records = 0, bytes = 0, torn_total = 0;
     const struct chain_entry *bad = NULL; /* the first segment kept as found damaged */
     size_t nbad = 0;
+    int bad_named = 0; /* err names it already */
     int rc;
 
     if (pubkey_file) {
@@ -580,7 +586,7 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
         }
         if (e->kind[0] == 'o') {
             uint64_t torn = 0;
-            if (closed_later(&c, e->seq, i + 1)) continue;
+            if (nw__chain_closed(&c, i)) continue;
             if (check_active(path, e, dctx, &torn, err, name) != 0) {
                 rc = 1;
                 goto out;
@@ -673,11 +679,12 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
         char d[16];
         nw__day_name(bad->day, d);
         nw_err_set(err, NW_EFORMAT, "segment %s/%012llu.nws is damaged at byte %llu: recovery "
-                   "found a block there failing its check with valid blocks after it, and kept "
-                   "the file as found (chain line %zu)%s. Every other segment and chain line "
+                   "found it damaged, not torn (valid blocks follow the damage), and kept the "
+                   "file as found (chain line %zu)%s. Every other segment and chain line "
                    "checks out; chain head %s", d, (unsigned long long)bad->seq,
                    (unsigned long long)bad->off, bad->line_no,
                    nbad > 1 ? "; more segments were found damaged after it" : "", hex);
+        bad_named = 1;
         rc = 1;
         goto out;
     }
@@ -696,11 +703,11 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
     }
     rc = 0;
 out:
-    if (rc == 1 && bad && bad->line_no) { /* a later failure: name the damage before it too */
+    if (rc == 1 && bad && !bad_named) { /* a later failure: name the damage before it too */
         size_t l = strlen(err->msg);
         char d[16];
         nw__day_name(bad->day, d);
-        if (strstr(err->msg, "recovery found a block") == NULL && l < sizeof err->msg)
+        if (l < sizeof err->msg)
             snprintf(err->msg + l, sizeof err->msg - l, " (before it, segment %s/%012llu.nws was "
                      "kept as found damaged at byte %llu, chain line %zu)", d,
                      (unsigned long long)bad->seq, (unsigned long long)bad->off, bad->line_no);

@@ -466,6 +466,9 @@ int nw__chain_genesis(const char *dir, uint8_t out[32], uint8_t store_id[STORE_I
 int nw__chain_load(const char *dir, struct chain *c, int strict, struct nw_err *err);
 void nw__chain_free(struct chain *c);
 /* Append one entry (fills e->chain, signs with sk if not NULL), fsyncs when sync. */
+/* Has the segment that chain entry i ("open") opened been sealed, kept as
+ * found damaged ("bad") or expired with its day since? */
+int nw__chain_closed(const struct chain *c, size_t i);
 int nw__chain_append(int fd, struct chain *c, struct chain_entry *e, const uint8_t *sk, int sync,
                      struct nw_err *err);
 int nw__sha256_file(int fd, uint64_t size, uint8_t out[32]);

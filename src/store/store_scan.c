@@ -940,10 +940,14 @@ static uint64_t resync(struct scan *sc, int fd, uint64_t off, uint64_t size)
         return 0;
     }
     rest = nw_alloc((size_t)(size - off));
-    if (rest && pread(fd, rest, (size_t)(size - off), (off_t)off) == (ssize_t)(size - off)) {
-        next = nw__seg_next_block(rest, 0, (size_t)(size - off));
-        sc->st->bytes_read += size - off;
+    if (rest == NULL ||
+        pread(fd, rest, (size_t)(size - off), (off_t)off) != (ssize_t)(size - off)) {
+        nw_free(rest); /* cannot tell a tail from damage: say the answer may be incomplete */
+        sc->st->damaged++;
+        return 0;
     }
+    next = nw__seg_next_block(rest, 0, (size_t)(size - off));
+    sc->st->bytes_read += size - off;
     nw_free(rest);
     if (next) sc->st->damaged++;
     return next ? off + next : 0;

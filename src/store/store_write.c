@@ -880,22 +880,17 @@ static int on_recovered_block(void *arg, const struct blk_hdr *h, const uint8_t 
  * found, a "bad" chain line records its size, SHA-256 and where the damage
  * starts, and verify fails on it from now on; queries read around it.
  */
-static int keep_damaged(struct nw_store *s, const struct chain_entry *oe, const uint8_t *img,
-                        uint64_t size, uint64_t off, struct nw_err *err)
+static int keep_damaged(struct nw_store *s, const struct chain_entry *oe, int fd, uint64_t size,
+                        uint64_t off, const char *why, struct nw_err *err)
 {
     struct chain_entry ce;
     char d[16];
-    unsigned n = 32;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
     int rc;
 
     memset(&ce, 0, sizeof ce);
-    if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
-        EVP_DigestUpdate(c, img, size) != 1 || EVP_DigestFinal_ex(c, ce.sha, &n) != 1) {
-        EVP_MD_CTX_free(c);
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
-    }
-    EVP_MD_CTX_free(c);
+    if (nw__sha256_file(fd, size, ce.sha) != 0)
+        return nw_err_set(err, NW_EIO, "hashing a damaged segment to keep it: %s",
+                          strerror(errno));
     snprintf(ce.kind, sizeof ce.kind, "bad");
     ce.seq = oe->seq;
     ce.day = oe->day;
@@ -905,11 +900,11 @@ static int keep_damaged(struct nw_store *s, const struct chain_entry *oe, const 
     if (rc != 0) return rc;
     nw__day_name(oe->day, d);
     snprintf(s->damage_msg, sizeof s->damage_msg,
-             "segment %s/%012llu.nws is damaged at byte %llu: a block there fails its check and "
-             "valid blocks follow, which an unclean stop does not cause (altered, or a failing "
-             "disk). It is kept as found (%llu bytes, SHA-256 in the chain), not cut or sealed; "
-             "verify fails on it. Copy the store as evidence before anything else",
-             d, (unsigned long long)oe->seq, (unsigned long long)off,
+             "segment %s/%012llu.nws is damaged at byte %llu: %s, which an unclean stop does "
+             "not cause (altered, or a failing disk). It is kept as found (%llu bytes, SHA-256 "
+             "in the chain), not cut or sealed; verify fails on it. Copy the store as evidence "
+             "before anything else",
+             d, (unsigned long long)oe->seq, (unsigned long long)off, why,
              (unsigned long long)size);
     nw_log(NW_LOG_ERROR, "store %s: %s", s->dir, s->damage_msg);
     return 0;
@@ -957,7 +952,8 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
     }
     if (rc != 0 || w.hdr.seq != oe->seq || w.hdr.day != oe->day) {
         if (size > SEG_HDR_LEN && nw__seg_next_block(img, SEG_HDR_LEN - 1, size)) {
-            rc = keep_damaged(s, oe, img, size, 0, err); /* blocks behind a wrong header */
+            rc = keep_damaged(s, oe, fd, size, 0, "its header is wrong and valid blocks follow",
+                              err);
             goto out;
         }
         /* no valid header: the crash hit before the header was written */
@@ -986,7 +982,8 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
         torn = size;
         nw_buf_reset(&rb.footer);
     } else if (w.damaged) {
-        rc = keep_damaged(s, oe, img, size, w.damage_off, err);
+        rc = keep_damaged(s, oe, fd, size, w.damage_off,
+                          "a block there fails its check and valid blocks follow", err);
         goto out;
     } else if (w.sealed) {
         /* sealed but the "seg" line never made it: keep the file as is */
@@ -1068,13 +1065,8 @@ static int recover(struct nw_store *s, struct nw_err *err)
     if (dctx == NULL) return nw_err_set(err, NW_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct chain_entry *e = &s->chain.e[i];
-        int closed = 0;
         if (e->kind[0] != 'o') continue;
-        for (size_t k = i + 1; k < n && !closed; k++)
-            closed = ((s->chain.e[k].kind[0] == 's' || s->chain.e[k].kind[0] == 'b') &&
-                      s->chain.e[k].seq == e->seq) ||
-                     (s->chain.e[k].kind[0] == 'e' && s->chain.e[k].day == e->day);
-        if (!closed) {
+        if (!nw__chain_closed(&s->chain, i)) {
             struct chain_entry copy = *e; /* the chain array may move while appending */
             rc = recover_segment(s, &copy, dctx, err);
         }

@@ -527,7 +527,8 @@ TEST(damaged_active_segment_kept_as_found)
     uint32_t nrec = 0;
     int alarms = 0;
 
-    for (int where = 0; where < 2; where++) { /* a byte inside block 2; block 2's magic */
+    /* a byte inside block 2; block 2's magic; the segment header (once cut to nothing) */
+    for (int where = 0; where < 3; where++) {
         const char *dir = fresh_dir();
         struct collect c = {0};
         opts_small(&o);
@@ -537,13 +538,15 @@ TEST(damaged_active_segment_kept_as_found)
         CHECK(before != NULL);
         off = block_at(before, blen, 2, &nrec);
         CHECK(off > 0 && nrec > 0 && nrec < 1000);
-        if (where == 0) off += BLK_HDR_LEN + 8; /* else the magic's first byte */
+        if (where == 0) off += BLK_HDR_LEN + 8; /* 1: the magic's first byte */
+        if (where == 2) off = 3, nrec = 0;        /* every block still reads */
         CHECK_EQ(poke(seg, off, (uint8_t)~before[off]), 0);
         free(before);
         before = slurp(seg, &blen);
         /* before recovery: verify names the damage; the store is not cut */
         CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 1);
-        CHECK(strstr(err.msg, "is damaged at byte") != NULL);
+        CHECK(strstr(err.msg, where == 2 ? "header does not match" : "is damaged at byte") !=
+              NULL);
         for (int reopen = 0; reopen < 2; reopen++) {
             struct nw_store *s;
             CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
