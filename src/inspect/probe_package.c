@@ -257,7 +257,7 @@ static int pending_updates_run(const struct nw_probe_req *req, struct nw_probe_r
     if (rc != 0) return rc == NW_ENOMEM ? rc : nw_probe_error(res, "cannot read dpkg status");
     walk_paragraphs(buf, 1, on_add, &inst);
     nw_free(buf);
-    qsort(inst.v, inst.n, sizeof *inst.v, cmp_pkg);
+    if (inst.n > 1) qsort(inst.v, inst.n, sizeof *inst.v, cmp_pkg); /* v is NULL when empty */
     u.inst = &inst;
     if (nw_probe_path(req, "/var/lib/apt/lists/*security*_Packages", pat, sizeof pat) != 0) {
         nw_free(inst.v);

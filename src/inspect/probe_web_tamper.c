@@ -152,6 +152,7 @@ static int write_baseline(const char *path, const struct nw__web_site *s, const 
 {
     char dir[1400], tmp[1408]; /* path comes from a 1400-byte buffer: nothing is cut */
     FILE *f;
+    int bad;
     snprintf(dir, sizeof dir, "%s", path);
     char *sl = strrchr(dir, '/');
     if (sl) *sl = '\0';
@@ -182,7 +183,11 @@ static int write_baseline(const char *path, const struct nw__web_site *s, const 
         for (size_t k = 0; k < sp[i].nlines; k++) fprintf(f, "line %s\n", sp[i].lines[k]);
         fprintf(f, "end\n");
     }
-    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0 || rename(tmp, path) != 0) {
+    /* close whatever happened (no FILE leak), and fsync: the baseline is what later runs
+     * compare the site with */
+    bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+    if (fclose(f) != 0) bad = 1;
+    if (bad || rename(tmp, path) != 0) {
         snprintf(why, whysz, "cannot write %.300s: %s", path, strerror(errno));
         unlink(tmp);
         return NW_EIO;
@@ -295,8 +300,8 @@ static int diff_json(struct nw_buf *b, const struct snap *old, const struct snap
     }
     if (old->nlines) memcpy(a, old->lines, old->nlines * sizeof *a);
     if (now->nlines) memcpy(c, now->lines, now->nlines * sizeof *c);
-    qsort(a, old->nlines, sizeof *a, cmpstr);
-    qsort(c, now->nlines, sizeof *c, cmpstr);
+    if (old->nlines > 1) qsort(a, old->nlines, sizeof *a, cmpstr);
+    if (now->nlines > 1) qsort(c, now->nlines, sizeof *c, cmpstr);
     while (i < old->nlines || j < now->nlines) {
         int d = i == old->nlines ? 1 : j == now->nlines ? -1 : strcmp(a[i], c[j]);
         if (d == 0) i++, j++;

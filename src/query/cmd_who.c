@@ -470,7 +470,7 @@ int nw_cmd_query_who(int argc, char **argv)
         if (rc != 0) goto out;
         if (w.have_near) w.b[w.nb++] = w.near;
     }
-    qsort(w.b, w.nb, sizeof *w.b, cmp_binding);
+    if (w.nb > 1) qsort(w.b, w.nb, sizeof *w.b, cmp_binding);
     nw_time_rfc3339(w.at_us, attxt);
     if (json) {
         struct nw_buf o;

@@ -176,7 +176,7 @@ static int parse_line(const char *line, size_t len, const uint8_t prev[32], stru
     buf[len] = '\0';
     memset(e, 0, sizeof *e);
     n = tokens(buf, t, 11);
-    if (n < 2) return -1;
+    if (n < 2 || n > 11) return -1; /* tokens() says max + 1 for too many */
     if (strncmp(t[n - 1], "sig=", 4) == 0) {
         if (hex_get(t[n - 1] + 4, strlen(t[n - 1] + 4), e->sig, 64) != 0) return -1;
         e->has_sig = 1;
@@ -205,7 +205,7 @@ static int parse_line(const char *line, size_t len, const uint8_t prev[32], stru
     }
     snprintf(e->kind, sizeof e->kind, "%s", t[0]);
     sha256_2(prev, 32, line, body, want);
-    return memcmp(want, e->chain, 32) == 0 ? 0 : -2;
+    return NW_DIGEST_OK(want, e->chain, 32) ? 0 : -2;
 }
 
 static int chain_push(struct chain *c, const struct chain_entry *e)

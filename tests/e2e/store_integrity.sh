@@ -38,6 +38,8 @@ expect_fail reordered "${segs[1]}"; restore
 truncate -s -100 "$D/${segs[4]}"; expect_fail truncated "${segs[4]}"; restore
 # a chain line edited (record count of segment 1)
 sed -i '2s/ 400 / 401 /' "$S/chain"; expect_fail "chain" "chain:2"; restore
+# a chain line with more fields than any kind has (verify read a pointer it never set: SIGSEGV)
+sed -i '3s/$/ x x x x x x x x x/' "$S/chain"; expect_fail "malformed" "chain:3"; restore
 # an extra segment file
 cp "$D/${segs[0]}" "$D/000000000099.nws"; expect_fail "not in the chain" "000000000099.nws"; restore
 "$NW" verify -q --store "$S" || fail "restored store does not verify"
