@@ -282,8 +282,9 @@ static int pam_pwquality_run(const struct nw_probe_req *req, struct nw_probe_res
     conf.opts = opts;
     ux.alts = unix_alts;
     ux.opts = unix_opts;
-    for (int i = 0; pam_stacks[i] && i < 3; i++) nw__probe_glob(req, pam_stacks[i], pam_file, &pam);
-    for (int i = 0; pam_stacks[i] && i < 3; i++) nw__probe_glob(req, pam_stacks[i], pam_file, &ux);
+    /* password rules live in the first three (the password stacks); the rest are auth */
+    for (int i = 0; i < 3; i++) nw__probe_glob(req, pam_stacks[i], pam_file, &pam);
+    for (int i = 0; i < 3; i++) nw__probe_glob(req, pam_stacks[i], pam_file, &ux);
     nw__probe_glob(req, "/etc/security/pwquality.conf", conf_file, &conf);
     nw__probe_glob(req, "/etc/security/pwquality.conf.d/*.conf", conf_file, &conf);
     if (pam.found) {
