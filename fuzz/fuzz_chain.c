@@ -15,6 +15,7 @@
 
 #include "../src/store/store_int.h"
 #include "nw/store.h"
+#include "store_dir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,16 +24,7 @@ static FILE *devnull;
 
 static void setup(void)
 {
-    char p[128];
-    FILE *f;
-
-    snprintf(dir, sizeof dir, "/tmp/nwfuzzchainXXXXXX");
-    if (mkdtemp(dir) == NULL) abort();
-    snprintf(p, sizeof p, "%s/STORE", dir);
-    f = fopen(p, "w");
-    if (f == NULL) abort();
-    fputs("netwarden-store 1\nid 00000000000000000000000000000000\n", f);
-    fclose(f);
+    fuzz_store_dir(dir, sizeof dir, "chain");
     snprintf(chain_path, sizeof chain_path, "%s/chain", dir);
     devnull = fopen("/dev/null", "w");
     if (devnull == NULL) abort();

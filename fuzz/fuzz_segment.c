@@ -24,6 +24,7 @@
 
 #include "../src/store/store_int.h"
 #include "nw/store.h"
+#include "store_dir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,15 +42,8 @@ static int on_rec(void *arg, const char *line, size_t len, uint64_t ts)
 static void setup(void)
 {
     char p[128];
-    FILE *f;
 
-    snprintf(dir, sizeof dir, "/tmp/nwfuzzsegXXXXXX");
-    if (mkdtemp(dir) == NULL) abort();
-    snprintf(p, sizeof p, "%s/STORE", dir);
-    f = fopen(p, "w");
-    if (f == NULL) abort();
-    fputs("netwarden-store 1\nid 00000000000000000000000000000000\n", f);
-    fclose(f);
+    fuzz_store_dir(dir, sizeof dir, "seg");
     snprintf(p, sizeof p, "%s/2026-01-10", dir);
     mkdir(p, 0700);
     snprintf(seg, sizeof seg, "%s/000000000001.nws", p);
