@@ -10,8 +10,8 @@
  *    write() returns. It never waits for ClickHouse.
  *  - the sender thread takes spooled batches oldest first, inserts each with
  *    one HTTP request, and deletes the file only after HTTP 200. It does not
- *    allocate through nw_alloc (the accounted allocator is single-threaded):
- *    its buffers are allocated at open.
+ *    allocate through nw_alloc per batch (nothing to fail half-way through a
+ *    send): its buffers are allocated at open.
  *
  * Exactly once. Every row carries (sensor, batch_seq, batch_idx); sensor is
  * the spool's random id, batch_seq strictly increases (spool.c). The
