@@ -8,11 +8,12 @@
  * Thread-safe: the store scan's helpers, the ClickHouse sender and the port
  * scanner's workers allocate too, so the counters and the countdown are
  * updated with relaxed atomics (an uncontended locked add; they order
- * nothing else). NW_FAIL_ALLOC is read by the first allocation, which every
- * program makes before it starts a thread.
+ * nothing else). NW_FAIL_ALLOC is read once (pthread_once: the first
+ * allocations may come from two threads at once).
  */
 #include "nw/core.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,21 +22,24 @@
 static size_t in_use;
 static size_t peak;
 static uint64_t fail_countdown; /* 0 = off */
-static int env_read;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void env_read(void)
+{
+    const char *s = getenv("NW_FAIL_ALLOC");
+
+    if (s != NULL) __atomic_store_n(&fail_countdown, strtoull(s, NULL, 10), __ATOMIC_RELAXED);
+}
 
 void nw_alloc_fail_at(uint64_t n)
 {
-    env_read = 1;
+    pthread_once(&env_once, env_read); /* the environment no longer overrides n */
     __atomic_store_n(&fail_countdown, n, __ATOMIC_RELAXED);
 }
 
 static int should_fail(void)
 {
-    if (!env_read) {
-        const char *s = getenv("NW_FAIL_ALLOC");
-        env_read = 1;
-        if (s != NULL) fail_countdown = strtoull(s, NULL, 10);
-    }
+    pthread_once(&env_once, env_read);
     /* one thread, not two or none, takes the Nth allocation */
     uint64_t c = __atomic_load_n(&fail_countdown, __ATOMIC_RELAXED);
     do {
