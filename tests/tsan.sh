@@ -11,6 +11,8 @@
 #  - `query` on a store of 3 day segments in 64 KiB blocks, so every segment has the >= 4
 #    wanted blocks that start a helper (NW_STORE_SCAN_THREADS=2), as a fresh process each
 #    (a race on first use, like have_avx2's flag, shows only there), with early stops;
+#  - `inspect` scanning all ports of three addresses, interrupted by SIGINT (as root: in a
+#    network namespace it creates), so the handler's cancel flag meets the workers;
 #  - the ClickHouse sink with nothing listening (sender backs off, batches spool), and
 #    against a real clickhouse-server on loopback when it is installed.
 # The e2e scripts (query_property, store_crash: minutes under TSan) are not run here;
@@ -23,8 +25,10 @@ NW=$B/netwarden
 T=$(mktemp -d /tmp/nw_tsan.XXXXXX)
 mkdir -p "$T/seen"
 CH_PID=
+NS=
 cleanup() {
     if [ -n "$CH_PID" ]; then kill "$CH_PID" 2>/dev/null; wait "$CH_PID" 2>/dev/null; fi
+    [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -84,6 +88,27 @@ unit test_inspect_net
 unit test_spool
 unit test_clickhouse
 unit test_pool allocator_counts_exactly_across_threads
+
+# the scanner's workers read inspect's cancel flag, which its SIGINT handler sets: a full
+# scan of three loopback addresses in a network namespace of our own, interrupted at 1 s
+if [ "$(id -u)" = 0 ] && ip netns add "nwtsan$$" 2>/dev/null; then
+    NS=nwtsan$$
+    ip netns exec "$NS" ip link set lo up
+    printf '127.0.0.0/8\n' >"$T/scope"
+    printf '[inspect]\nrate = 0\n' >"$T/insp.conf"
+    n=$((n + 1))
+    ip netns exec "$NS" "$NW" inspect --config "$T/insp.conf" \
+        --targets 127.0.0.1,127.0.0.2,127.0.0.3 \
+        --scope "$T/scope" --checks "$SRC/checks" --only NW-NET-HIGH-RISK-PORTS --ports 1-65535 \
+        --data-dir "$T/insp" --out "$T/insp.json" -q >"$T/insp.out" 2>"$T/insp.err" &
+    pid=$!
+    sleep 1
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    ip netns del "$NS"
+    NS=
+    if reported inspect_cancel; then fail=1; fi
+fi
 
 # the store scan's helpers: 30000 generated records over 3 days, 64 KiB blocks
 printf '[general]\ndata_dir = %s/data\n[store]\nblock_size = 64K\n' "$T" >"$T/nw.conf"
@@ -169,7 +194,8 @@ fi
 
 if [ $fail -eq 0 ]; then
     real=$([ -n "$CH_PID" ] && echo ' with a real server')
-    echo "tsan: $n runs clean (8 unit tests, store scan helpers, ClickHouse sender$real)" \
+    echo "tsan: $n runs clean (8 unit tests, scan cancel, store scan helpers, ClickHouse" \
+        "sender$real)" \
         "in $(($(date +%s) - t0)) s"
 fi
 exit $fail
