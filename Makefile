@@ -48,7 +48,7 @@ demo: deps release
 
 # ASan+UBSan do not see reads of uninitialised memory: memcheck runs the
 # commands and the unit tests once more on the -O0 debug build. Nor do they
-# see data races: tests/tsan.sh runs the threaded code under TSan (~25 s)
+# see data races: tests/tsan.sh runs the threaded code under TSan (~35 s)
 test: deps asan debug tsan
 	ctest --preset asan
 	bash tests/memcheck.sh build-debug/netwarden $(CURDIR)

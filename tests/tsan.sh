@@ -7,7 +7,8 @@
 #  - the unit tests that start threads: test_store's cases that do (template3_encoding and
 #    shaped_index_matches_full_pass, a minute under TSan, start none), test_query,
 #    test_store_keydir, test_scan (two workers over 3000 ports), test_inspect_net (scans in
-#    network namespaces), test_spool, test_clickhouse, and test_pool's two-thread case;
+#    network namespaces), test_spool, test_clickhouse, and the two-thread cases of test_pool
+#    (the allocator) and test_output (diagnostics);
 #  - `query` on a store of 3 day segments in 64 KiB blocks, so every segment has the >= 4
 #    wanted blocks that start a helper (NW_STORE_SCAN_THREADS=2), as a fresh process each
 #    (a race on first use, like have_avx2's flag, shows only there), with early stops;
@@ -75,7 +76,7 @@ run() {
 }
 
 for u in test_store test_scan test_query test_store_keydir test_spool test_clickhouse \
-    test_inspect_net test_pool; do
+    test_inspect_net test_pool test_output; do
     [ -x "$B/tests/$u" ] || { echo "FAIL tsan: $B/tests/$u missing (cmake --preset tsan)"; exit 1; }
 done
 unit test_store round_trip_byte_exact key_and_time_skipping crash_recovery \
@@ -88,6 +89,7 @@ unit test_inspect_net
 unit test_spool
 unit test_clickhouse
 unit test_pool allocator_counts_exactly_across_threads
+unit test_output log_lines_from_two_threads_stay_whole
 
 # the scanner's workers read inspect's cancel flag, which its SIGINT handler sets: a full
 # scan of three loopback addresses in a network namespace of our own, interrupted at 1 s
@@ -194,7 +196,7 @@ fi
 
 if [ $fail -eq 0 ]; then
     real=$([ -n "$CH_PID" ] && echo ' with a real server')
-    echo "tsan: $n runs clean (8 unit tests, scan cancel, store scan helpers, ClickHouse" \
+    echo "tsan: $n runs clean (9 unit tests, scan cancel, store scan helpers, ClickHouse" \
         "sender$real)" \
         "in $(($(date +%s) - t0)) s"
 fi
