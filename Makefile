@@ -1,7 +1,9 @@
 # Thin wrapper over the CMake presets (CMakePresets.json).
 #   make          release build -> build/netwarden
 #   make demo     run the audit on a bundled capture, records to out/demo.eve.json
-#   make test     unit + e2e + corpus + fuzz-replay tests under ASan+UBSan, then memcheck
+#   make test     unit + e2e + corpus + fuzz-replay tests under ASan+UBSan, then memcheck,
+#                 then the threaded code under ThreadSanitizer (tests/tsan.sh)
+#   make tsan     ThreadSanitizer build -> build-tsan
 #   make bench    throughput against tcpdump, tshark and ndpiReader
 #   make bench-store  store ingest, size, who-had-IP latency, URL search (RECORDS=... to scale)
 #   make fuzz     run every libFuzzer harness for FUZZ_SECONDS each
@@ -10,7 +12,7 @@ FUZZ_SECONDS ?= 60
 # extra CMake cache settings, e.g. CMAKE_EXTRA=-DNW_WERROR=ON (CI)
 CMAKE_EXTRA ?=
 
-.PHONY: all release debug asan clang demo test bench bench-store fuzz clean deps
+.PHONY: all release debug asan tsan clang demo test bench bench-store fuzz clean deps
 all: release
 
 release:
@@ -24,6 +26,10 @@ debug:
 asan:
 	cmake --preset asan $(CMAKE_EXTRA) >/dev/null
 	cmake --build build-asan
+
+tsan:
+	cmake --preset tsan $(CMAKE_EXTRA) >/dev/null
+	cmake --build build-tsan
 
 clang:
 	CC=clang cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_EXTRA) >/dev/null
@@ -41,10 +47,12 @@ demo: deps release
 	./build/netwarden verify --store out/demo-store
 
 # ASan+UBSan do not see reads of uninitialised memory: memcheck runs the
-# commands and the unit tests once more on the -O0 debug build
-test: deps asan debug
+# commands and the unit tests once more on the -O0 debug build. Nor do they
+# see data races: tests/tsan.sh runs the threaded code under TSan (~35 s)
+test: deps asan debug tsan
 	ctest --preset asan
 	bash tests/memcheck.sh build-debug/netwarden $(CURDIR)
+	bash tests/tsan.sh build-tsan $(CURDIR)
 
 bench: release
 	bash bench/run.sh
@@ -59,7 +67,7 @@ deps:
 	@bash scripts/deps.sh
 
 clean:
-	rm -rf build build-debug build-asan build-clang build-fuzz out
+	rm -rf build build-debug build-asan build-tsan build-clang build-fuzz out
 bench-store: release
 	bash bench/store/run.sh
 bench-inspect: release ; bash bench/inspect/scan_bench.sh

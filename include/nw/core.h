@@ -50,6 +50,7 @@ int nw_err_set(struct nw_err *e, int code, const char *fmt, ...)
  * that usage is measurable and tests can fail the Nth allocation
  * (environment NW_FAIL_ALLOC=N, or nw_alloc_fail_at()). nw_alloc returns
  * NULL on failure; callers handle it (the sensor never aborts at runtime).
+ * Thread-safe (the counters are atomic); nw_alloc_fail_at() is for tests.
  */
 void *nw_alloc(size_t n);
 void *nw_calloc(size_t nmemb, size_t size);

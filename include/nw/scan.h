@@ -88,7 +88,8 @@ struct nw_scan_opts {
     unsigned banner_ms;      /* silence before the HTTP probe, and after it (default 600) */
     const struct nw_scan_cidr *scope; /* if n_scope > 0, targets outside are REFUSED */
     size_t n_scope;
-    const volatile int *cancel; /* set non-zero to stop early (targets end PARTIAL) */
+    const volatile int *cancel; /* set non-zero to stop early (targets end PARTIAL); read
+                                   by every worker: set it with __atomic_store_n */
     /* called from the calling thread about every 100 ms; may be NULL */
     void (*progress)(void *arg, uint64_t done, uint64_t total);
     void *progress_arg;

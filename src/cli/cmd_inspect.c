@@ -130,12 +130,14 @@ static void help(void)
            "file rejected (the others still ran); 3 the results could not be written.\n");
 }
 
+/* Read by the port scanner's worker threads while the handler may run on any
+ * thread: stored atomically (lock-free, so async-signal-safe), read so by them. */
 static volatile int cancel_flag;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    cancel_flag = 1;
+    __atomic_store_n(&cancel_flag, 1, __ATOMIC_RELAXED);
 }
 
 /* ---------------------------------------------------------------- loading -- */

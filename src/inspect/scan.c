@@ -971,8 +971,10 @@ static void *worker_main(void *arg)
     w->last_refill = mono_us();
     for (;;) {
         uint64_t now = mono_us();
+        /* cancel: set by a signal handler on any thread (atomic: every worker reads it) */
         if (__atomic_load_n(&r->stop, __ATOMIC_RELAXED) ||
-            (r->o->cancel && *r->o->cancel) || now >= r->deadline) {
+            (r->o->cancel && __atomic_load_n(r->o->cancel, __ATOMIC_RELAXED)) ||
+            now >= r->deadline) {
             __atomic_store_n(&r->stop, 1, __ATOMIC_RELAXED);
             break;
         }

@@ -100,7 +100,7 @@ int nw__ch_http_post(struct nw__ch_http *h, const char *query, const char *param
     CURLcode cc;
     int rc = 0, n;
 
-    /* allocation-free (the sender thread must not touch nw_alloc) */
+    /* no nw_alloc here (the sender allocates nothing per request; libcurl uses malloc) */
     h->err[0] = '\0';
     h->status = 0;
     h->maybe_delivered = 0;

@@ -10,8 +10,8 @@
  *    write() returns. It never waits for ClickHouse.
  *  - the sender thread takes spooled batches oldest first, inserts each with
  *    one HTTP request, and deletes the file only after HTTP 200. It does not
- *    allocate through nw_alloc (the accounted allocator is single-threaded):
- *    its buffers are allocated at open.
+ *    allocate through nw_alloc per batch (nothing to fail half-way through a
+ *    send): its buffers are allocated at open.
  *
  * Exactly once. Every row carries (sensor, batch_seq, batch_idx); sensor is
  * the spool's random id, batch_seq strictly increases (spool.c). The
@@ -30,7 +30,6 @@
  */
 #include "nw/clickhouse.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -678,10 +677,22 @@ int nw_clickhouse_sink_open(struct nw_sink *s, const char *url, const char *spoo
         struct nw_spool_batch b;
         if (nw_spool_peek(c->spool, &b, c->sendbuf, c->sendcap, err) == 0) c->head_seq = b.seq;
     }
-    if (pthread_create(&c->th, NULL, sender, c) != 0) {
-        rc = nw_err_set(err, NW_ENOMEM, "cannot start the ClickHouse sender thread: %s",
-                        strerror(errno));
-        goto fail;
+    /* Signals stay with the pipeline thread: audit's SIGINT handler reads the capture
+     * being run and breaks its loop, state the main thread owns and frees; run on
+     * the sender it would race with that (and use a closed capture). The sender
+     * blocks every signal (it inherits the mask at creation). */
+    {
+        sigset_t all, old;
+        int prc;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        prc = pthread_create(&c->th, NULL, sender, c);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (prc != 0) {
+            rc = nw_err_set(err, NW_ENOMEM, "cannot start the ClickHouse sender thread: %s",
+                            strerror(prc));
+            goto fail;
+        }
     }
     c->th_started = 1;
     *s = (struct nw_sink){.name = "clickhouse", .write = ch_write, .flush = ch_flush,

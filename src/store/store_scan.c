@@ -243,10 +243,16 @@ __attribute__((target("avx2"))) static size_t find_avx2(const uint8_t *h, size_t
 
 static int have_avx2(void)
 {
-    static int v = -1; /* racy but idempotent: every thread computes the same value */
+    /* computed by whichever thread comes first (helpers too); every thread gets the same
+     * value, so relaxed atomics suffice: they only make the concurrent first calls defined */
+    static int v = -1;
+    int a = __atomic_load_n(&v, __ATOMIC_RELAXED);
 
-    if (v < 0) v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") ? 1 : 0;
-    return v;
+    if (a < 0) {
+        a = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") ? 1 : 0;
+        __atomic_store_n(&v, a, __ATOMIC_RELAXED);
+    }
+    return a;
 }
 #endif
 

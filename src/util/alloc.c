@@ -5,10 +5,15 @@
  * peak are exact. Fault injection: NW_FAIL_ALLOC=N in the environment (read
  * once) or nw_alloc_fail_at(N) makes the Nth allocation from then on fail,
  * which the tests use to walk every allocation failure path.
- * Counters are plain (not atomic): netwarden's pipeline is single-threaded.
+ * Thread-safe: the store scan's helpers, the ClickHouse sender and the port
+ * scanner's workers allocate too, so the counters and the countdown are
+ * updated with relaxed atomics (an uncontended locked add; they order
+ * nothing else). NW_FAIL_ALLOC is read once (pthread_once: the first
+ * allocations may come from two threads at once).
  */
 #include "nw/core.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,23 +22,42 @@
 static size_t in_use;
 static size_t peak;
 static uint64_t fail_countdown; /* 0 = off */
-static int env_read;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void env_read(void)
+{
+    const char *s = getenv("NW_FAIL_ALLOC");
+
+    if (s != NULL) __atomic_store_n(&fail_countdown, strtoull(s, NULL, 10), __ATOMIC_RELAXED);
+}
 
 void nw_alloc_fail_at(uint64_t n)
 {
-    env_read = 1;
-    fail_countdown = n;
+    pthread_once(&env_once, env_read); /* the environment no longer overrides n */
+    __atomic_store_n(&fail_countdown, n, __ATOMIC_RELAXED);
 }
 
 static int should_fail(void)
 {
-    if (!env_read) {
-        const char *s = getenv("NW_FAIL_ALLOC");
-        env_read = 1;
-        if (s != NULL) fail_countdown = strtoull(s, NULL, 10);
+    pthread_once(&env_once, env_read);
+    /* one thread, not two or none, takes the Nth allocation */
+    uint64_t c = __atomic_load_n(&fail_countdown, __ATOMIC_RELAXED);
+    do {
+        if (c == 0) return 0;
+    } while (!__atomic_compare_exchange_n(&fail_countdown, &c, c - 1, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    return c == 1;
+}
+
+/* in_use += add - sub (modulo 2^N: exact), and raise the peak to it */
+static void account(size_t add, size_t sub)
+{
+    size_t u = __atomic_add_fetch(&in_use, add - sub, __ATOMIC_RELAXED);
+    size_t p = __atomic_load_n(&peak, __ATOMIC_RELAXED);
+
+    while (u > p && !__atomic_compare_exchange_n(&peak, &p, u, 1, __ATOMIC_RELAXED,
+                                                 __ATOMIC_RELAXED)) {
     }
-    if (fail_countdown == 0) return 0;
-    return --fail_countdown == 0;
 }
 
 void *nw_alloc(size_t n)
@@ -44,8 +68,7 @@ void *nw_alloc(size_t n)
     p = malloc(n + HDR);
     if (p == NULL) return NULL;
     memcpy(p, &n, sizeof n);
-    in_use += n;
-    if (in_use > peak) peak = in_use;
+    account(n, 0);
     return p + HDR;
 }
 
@@ -71,8 +94,7 @@ void *nw_realloc(void *old, size_t n)
     p = realloc(p, n + HDR);
     if (p == NULL) return NULL;
     memcpy(p, &n, sizeof n);
-    in_use = in_use - oldn + n;
-    if (in_use > peak) peak = in_use;
+    account(n, oldn);
     return p + HDR;
 }
 
@@ -84,7 +106,7 @@ void nw_free(void *q)
     if (q == NULL) return;
     p = (unsigned char *)q - HDR;
     memcpy(&n, p, sizeof n);
-    in_use -= n;
+    account(0, n);
     free(p);
 }
 
@@ -99,5 +121,5 @@ char *nw_strndup(const char *s, size_t n)
     return d;
 }
 
-size_t nw_alloc_in_use(void) { return in_use; }
-size_t nw_alloc_peak(void) { return peak; }
+size_t nw_alloc_in_use(void) { return __atomic_load_n(&in_use, __ATOMIC_RELAXED); }
+size_t nw_alloc_peak(void) { return __atomic_load_n(&peak, __ATOMIC_RELAXED); }

@@ -1,9 +1,14 @@
 /* test_output.c - the record fan-out (src/output/output.c): per-record and
  * batch sinks see the same bytes, a record too large is dropped alone, and
- * batch write errors are counted per record. */
+ * batch write errors are counted per record; and diagnostics (src/util/log.c)
+ * written by two threads stay whole lines. */
 #include "nw/output.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nw/json.h"
 #include "nwtest.h"
@@ -109,5 +114,49 @@ TEST(sink_takes_one_kind_of_write)
     nw_output_fini(&o);
 }
 
+static void *log_lines(void *who)
+{
+    for (int i = 0; i < 10000; i++)
+        nw_log(NW_LOG_WARN, "%s line %d of a diagnostic", (const char *)who, i);
+    return NULL;
+}
+
+/* The ClickHouse sender logs while the pipeline does: each nw_log is three
+ * stdio writes, and without stderr's lock held across them two threads' lines
+ * came out mixed ("netwarden: error: netwarden: warning: ..."). */
+TEST(log_lines_from_two_threads_stay_whole)
+{
+    char path[] = "/tmp/nwtest_logXXXXXX", line[256];
+    int fd = mkstemp(path), saved = dup(2), n = 0, bad = 0;
+    pthread_t th;
+    FILE *f;
+
+    CHECK(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    CHECK_EQ(pthread_create(&th, NULL, log_lines, "sender"), 0);
+    log_lines("pipeline");
+    pthread_join(th, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    f = fdopen(fd, "r");
+    CHECK(f != NULL);
+    rewind(f);
+    while (fgets(line, sizeof line, f) != NULL) {
+        n++;
+        if (strncmp(line, "netwarden: warning: ", 20) != 0 || strstr(line + 1, "netwarden:") ||
+            (strncmp(line + 20, "sender line ", 12) != 0 &&
+             strncmp(line + 20, "pipeline line ", 14) != 0) ||
+            strstr(line, " of a diagnostic\n") == NULL)
+            bad++;
+    }
+    fclose(f);
+    unlink(path);
+    CHECK_EQ(n, 20000);
+    CHECK_EQ(bad, 0);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(batch_and_record_sinks_agree) NWT_ENTRY(batch_errors_count_each_record)
-                 NWT_ENTRY(sink_takes_one_kind_of_write))
+                 NWT_ENTRY(sink_takes_one_kind_of_write)
+                     NWT_ENTRY(log_lines_from_two_threads_stay_whole))

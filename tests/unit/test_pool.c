@@ -1,7 +1,9 @@
 /* test_pool.c - the fixed-size object pool (src/util/pool.c), both paths:
- * chunks (release builds) and one allocation per object (ASan's default). */
+ * chunks (release builds) and one allocation per object (ASan's default);
+ * and the accounted allocator under it (src/util/alloc.c) used by threads. */
 #include "nw/pool.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -77,5 +79,57 @@ TEST(failed_chunk_is_null_then_recovers)
     nw_pool_fini(&p); /* twice is harmless */
 }
 
+/* One thread's share of allocator traffic: allocs, reallocs and frees of
+ * varying sizes; counts the allocations that failed. */
+static void *alloc_churn(void *arg)
+{
+    unsigned *nfailed = arg;
+    void *keep[16] = {0};
+
+    for (unsigned i = 0; i < 40000; i++) {
+        unsigned k = i % 16;
+        if (keep[k] != NULL) {
+            void *q = nw_realloc(keep[k], 8 + (i * 7) % 300);
+            if (q == NULL) ++*nfailed;
+            else keep[k] = q;
+            if (i % 3 == 0) {
+                nw_free(keep[k]);
+                keep[k] = NULL;
+            }
+        } else if ((keep[k] = nw_alloc(1 + i % 500)) == NULL) {
+            ++*nfailed;
+        }
+    }
+    for (unsigned k = 0; k < 16; k++) nw_free(keep[k]);
+    return NULL;
+}
+
+/* The store scan's helpers, the ClickHouse sender and the scanner's workers
+ * allocate while the calling thread does: the counters must not lose
+ * updates (TSan found the plain `in_use += n` racing), and the Nth
+ * allocation fails on exactly one thread. */
+TEST(allocator_counts_exactly_across_threads)
+{
+    pthread_t th;
+    unsigned fa = 0, fb = 0;
+    size_t base = nw_alloc_in_use();
+
+    CHECK_EQ(pthread_create(&th, NULL, alloc_churn, &fa), 0);
+    alloc_churn(&fb);
+    pthread_join(th, NULL);
+    CHECK_EQ(fa + fb, 0);
+    CHECK_EQ(nw_alloc_in_use(), base);
+    CHECK(nw_alloc_peak() > base);
+    nw_alloc_fail_at(30001);
+    fa = fb = 0;
+    CHECK_EQ(pthread_create(&th, NULL, alloc_churn, &fa), 0);
+    alloc_churn(&fb);
+    pthread_join(th, NULL);
+    nw_alloc_fail_at(0);
+    CHECK_EQ(fa + fb, 1);
+    CHECK_EQ(nw_alloc_in_use(), base);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(chunks_reuse_and_keep_objects_apart) NWT_ENTRY(one_allocation_each)
-                 NWT_ENTRY(failed_chunk_is_null_then_recovers))
+                 NWT_ENTRY(failed_chunk_is_null_then_recovers)
+                     NWT_ENTRY(allocator_counts_exactly_across_threads))
