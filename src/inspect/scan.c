@@ -576,12 +576,39 @@ out:
     pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * A socket whose source port is the port it tries on one of this host's own
+ * addresses connects to itself (TCP simultaneous open): nothing listens there,
+ * and it must not be reported open. The worker's shared source port makes it
+ * certain when that port is scanned; an unbound socket's ephemeral port can
+ * hit it too. Two calls per open port, none per closed one.
+ */
+static int self_connected(const struct slot *s)
+{
+    struct sockaddr_storage a, b;
+    socklen_t al = sizeof(a), bl = sizeof(b);
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    if (getsockname(s->fd, (struct sockaddr *)&a, &al) != 0 ||
+        getpeername(s->fd, (struct sockaddr *)&b, &bl) != 0)
+        return 0;
+    return al == bl && memcmp(&a, &b, al) == 0;
+}
+
 static void outcome_open(struct worker *w, uint32_t i)
 {
     struct run *r = w->r;
     struct slot *s = &w->slots[i];
     struct tstate *ts = &r->ts[s->ti];
 
+    if (self_connected(s)) { /* closed, as a plain connect would find it */
+        __atomic_add_fetch(&ts->closed, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&ts->replies, 1, __ATOMIC_RELAXED);
+        job_finished(r, s->ti);
+        slot_release(w, i, REL_CLOSE);
+        return;
+    }
     __atomic_fetch_or(&ts->open_bm[s->port >> 6], (uint64_t)1 << (s->port & 63),
                       __ATOMIC_RELAXED);
     __atomic_add_fetch(&ts->replies, 1, __ATOMIC_RELAXED);

@@ -239,7 +239,11 @@ static int one(struct nw__web_client *c, const char *url, size_t cap, struct nw_
     r->hlen = hdr.len;
     r->status = 0;
     r->timed_out = 0;
-    snprintf(r->url, sizeof r->url, "%s", url);
+    {
+        size_t ul = strnlen(url, sizeof r->url - 1); /* url is one of nw__web_get's */
+        memcpy(r->url, url, ul);
+        r->url[ul] = '\0';
+    }
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &r->status);
     if (cc == CURLE_WRITE_ERROR && body.cut) {
         snprintf(r->note, sizeof r->note, "response cut at %zu bytes (size limit)", cap);
@@ -257,7 +261,7 @@ static int one(struct nw__web_client *c, const char *url, size_t cap, struct nw_
         c->timeouts_in_row = 0;
     }
     if (cc != CURLE_OK) {
-        snprintf(r->note, sizeof r->note, "%s: %s after %llu ms%s", url,
+        snprintf(r->note, sizeof r->note, "%.100s: %.120s after %llu ms%s", url,
                  errbuf[0] ? errbuf : curl_easy_strerror(cc), (unsigned long long)r->ms,
                  r->len ? " (partial body kept)" : "");
         if (r->status == 0 || r->len == 0) return NW_EIO;

@@ -202,6 +202,66 @@ TEST(many_closed_two_threads)
     close(fd);
 }
 
+/* A plain connect (no shared source port) to 127.0.0.1:port succeeds. */
+static int really_open(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a;
+    int ok;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+/*
+ * The worker's shared source port lies in the ephemeral range. Scanning that
+ * port on this host's own address connected the socket to itself (TCP
+ * simultaneous open) and reported a port nothing listens on as open. Scan
+ * the whole range on 127.0.0.1 with one worker: every port reported open
+ * must take a plain connect.
+ */
+TEST(no_self_connect)
+{
+    struct nw_err e;
+    struct nw_scan_opts o;
+    struct nw_scan_target t;
+    uint16_t *ports, lp;
+    size_t n;
+    int fd = listener(AF_INET, 16, &lp);
+    unsigned lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    char spec[32];
+
+    CHECK(fd >= 0);
+    if (f != NULL) {
+        if (fscanf(f, "%u %u", &lo, &hi) != 2 || lo < 1 || hi > 65535 || lo > hi) lo = 32768,
+                                                                                  hi = 60999;
+        fclose(f);
+    }
+    snprintf(spec, sizeof(spec), "%u-%u", lo, hi);
+    CHECK_EQ(nw_scan_ports_parse(spec, &ports, &n, &e), 0);
+    nw_scan_opts_init(&o);
+    o.ports = ports;
+    o.n_ports = n;
+    o.threads = 1;
+    set_target(&t, "127.0.0.1");
+    CHECK_EQ(nw_scan_run(&o, &t, 1, &e), 0);
+    CHECK_EQ(t.status, NW_SCAN_DONE);
+    CHECK(lp < lo || lp > hi || nw_scan_is_open(&t, lp));
+    for (size_t i = 0; i < t.n_open; i++) {
+        if (!really_open(t.open[i])) fprintf(stderr, "  port %u reported open\n", t.open[i]);
+        CHECK(really_open(t.open[i]));
+    }
+    nw_scan_target_fini(&t);
+    nw_free(ports);
+    close(fd);
+}
+
 TEST(ipv6_loopback)
 {
     struct nw_err e;
@@ -442,6 +502,7 @@ TEST(exchange)
 }
 
 NW_TEST_MAIN(NWT_ENTRY(ports_parse) NWT_ENTRY(cidr_and_targets) NWT_ENTRY(open_closed_exact)
-                 NWT_ENTRY(many_closed_two_threads) NWT_ENTRY(ipv6_loopback)
+                 NWT_ENTRY(many_closed_two_threads) NWT_ENTRY(no_self_connect)
+                 NWT_ENTRY(ipv6_loopback)
                  NWT_ENTRY(timeout_retry_filtered) NWT_ENTRY(banners_first_and_probed)
                  NWT_ENTRY(scope_refuses_and_cancel) NWT_ENTRY(rate_limit) NWT_ENTRY(exchange))
