@@ -671,7 +671,10 @@ int nw_cmd_inspect(int argc, char **argv)
                 "--help'\n", argv[i]);
         return NW_EXIT_USAGE;
     }
-    if (nw_config_init(&cfg) != 0) return NW_EXIT_RUNTIME;
+    if (nw_config_init(&cfg) != 0) {
+        fprintf(stderr, "netwarden inspect: out of memory setting the defaults\n");
+        return NW_EXIT_RUNTIME;
+    }
     cfg_ok = 1;
     err.msg[0] = '\0';
     if (nw_config_load(&cfg, a.config ? a.config : NW_CONFIG_DEFAULT_PATH, a.config != NULL,
