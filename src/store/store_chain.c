@@ -208,7 +208,7 @@ static int parse_line(const char *line, size_t len, const uint8_t prev[32], stru
     return memcmp(want, e->chain, 32) == 0 ? 0 : -2;
 }
 
-static int chain_push(struct chain *c, const struct chain_entry *e)
+static int chain_grow(struct chain *c)
 {
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 64;
@@ -217,6 +217,12 @@ static int chain_push(struct chain *c, const struct chain_entry *e)
         c->e = ne;
         c->cap = nc;
     }
+    return 0;
+}
+
+static int chain_push(struct chain *c, const struct chain_entry *e)
+{
+    if (chain_grow(c) != 0) return NW_ENOMEM;
     c->e[c->n++] = *e;
     memcpy(c->head, e->chain, 32);
     return 0;
@@ -284,6 +290,10 @@ int nw__chain_append(int fd, struct chain *c, struct chain_entry *e, const uint8
     char line[CHAIN_LINE_MAX + 200], day[16], hex[130];
     int n, w;
 
+    /* room first: a line on disk that the memory chain lacked left the head behind, so
+     * the next line was hashed from the wrong one and verify called the chain altered */
+    if (chain_grow(c) != 0)
+        return nw_err_set(err, NW_ENOMEM, "out of memory adding to the store chain");
     nw__day_name(e->day, day);
     if (strcmp(e->kind, "open") == 0) {
         n = snprintf(line, sizeof line, "open %llu %s", (unsigned long long)e->seq, day);
