@@ -896,9 +896,9 @@ static int keep_damaged(struct nw_store *s, const struct chain_entry *oe, int fd
     int rc;
 
     memset(&ce, 0, sizeof ce);
-    if (nw__sha256_file(fd, size, ce.sha) != 0)
-        return nw_err_set(err, NW_EIO, "hashing a damaged segment to keep it: %s",
-                          strerror(errno));
+    if ((rc = nw__sha256_file(fd, size, ce.sha)) != 0)
+        return nw_err_set(err, rc, "hashing a damaged segment to keep it: %s",
+                          rc == NW_ENOMEM ? "out of memory" : strerror(errno));
     snprintf(ce.kind, sizeof ce.kind, "bad");
     ce.seq = oe->seq;
     ce.day = oe->day;
