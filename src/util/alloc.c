@@ -5,10 +5,13 @@
  * peak are exact. Fault injection: NW_FAIL_ALLOC=N in the environment (read
  * once) or nw_alloc_fail_at(N) makes the Nth allocation from then on fail,
  * which the tests use to walk every allocation failure path.
+ * NW_ALLOC_COUNT=1 prints "nw_alloc: N allocations" to stderr at exit: the
+ * number of allocations NW_FAIL_ALLOC can fail (tests/e2e/alloc_fail.sh).
  * Counters are plain (not atomic): netwarden's pipeline is single-threaded.
  */
 #include "nw/core.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +20,14 @@
 static size_t in_use;
 static size_t peak;
 static uint64_t fail_countdown; /* 0 = off */
+static uint64_t n_allocs;       /* allocations attempted (what NW_FAIL_ALLOC counts) */
+static uint64_t n_failed;       /* allocations that returned NULL (injected or real) */
 static int env_read;
+
+static void print_count(void)
+{
+    fprintf(stderr, "nw_alloc: %llu allocations\n", (unsigned long long)n_allocs);
+}
 
 void nw_alloc_fail_at(uint64_t n)
 {
@@ -27,13 +37,17 @@ void nw_alloc_fail_at(uint64_t n)
 
 static int should_fail(void)
 {
+    n_allocs++;
     if (!env_read) {
         const char *s = getenv("NW_FAIL_ALLOC");
         env_read = 1;
         if (s != NULL) fail_countdown = strtoull(s, NULL, 10);
+        s = getenv("NW_ALLOC_COUNT");
+        if (s != NULL && s[0] == '1') atexit(print_count);
     }
-    if (fail_countdown == 0) return 0;
-    return --fail_countdown == 0;
+    if (fail_countdown == 0 || --fail_countdown != 0) return 0;
+    n_failed++;
+    return 1;
 }
 
 void *nw_alloc(size_t n)
@@ -42,7 +56,10 @@ void *nw_alloc(size_t n)
 
     if (n > SIZE_MAX - HDR || should_fail()) return NULL;
     p = malloc(n + HDR);
-    if (p == NULL) return NULL;
+    if (p == NULL) {
+        n_failed++;
+        return NULL;
+    }
     memcpy(p, &n, sizeof n);
     in_use += n;
     if (in_use > peak) peak = in_use;
@@ -69,7 +86,10 @@ void *nw_realloc(void *old, size_t n)
     p = (unsigned char *)old - HDR;
     memcpy(&oldn, p, sizeof oldn);
     p = realloc(p, n + HDR);
-    if (p == NULL) return NULL;
+    if (p == NULL) {
+        n_failed++;
+        return NULL;
+    }
     memcpy(p, &n, sizeof n);
     in_use = in_use - oldn + n;
     if (in_use > peak) peak = in_use;
@@ -101,3 +121,4 @@ char *nw_strndup(const char *s, size_t n)
 
 size_t nw_alloc_in_use(void) { return in_use; }
 size_t nw_alloc_peak(void) { return peak; }
+uint64_t nw_alloc_failures(void) { return n_failed; }
