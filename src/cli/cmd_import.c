@@ -142,7 +142,7 @@ static void report_flushed(struct nw_store *s, int fd, uint64_t *last)
     *last = st.flushed;
 }
 
-/* Read one input; returns 0, NW_ENOMEM or -1 (unreadable); the message is printed. */
+/* Read one input; returns 0, NW_ENOMEM or NW_EIO (unreadable); the message is printed. */
 static int import_file(struct nw_store *s, const char *path, struct totals *t, int flushed_fd)
 {
     int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
@@ -153,7 +153,7 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
 
     if (fd < 0) {
         fprintf(stderr, "netwarden import: error: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
+        return NW_EIO;
     }
     buf = nw_alloc(CHUNK + 1);
     if (buf == NULL) {
@@ -205,7 +205,7 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
     }
     nw_free(buf);
     if (fd) close(fd);
-    return r < 0 ? -1 : 0;
+    return r < 0 ? NW_EIO : 0;
 }
 
 int nw_cmd_import(int argc, char **argv)
