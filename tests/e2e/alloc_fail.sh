@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Allocation-failure sweep over every command (SQLite malloc_common.tcl, curl
+# runtests -t): each command is run once with NW_ALLOC_COUNT=1 to learn how many
+# allocations it makes (C), then again with NW_FAIL_ALLOC=N for N = 1..min(C, HEAD)
+# and a log-spaced sample above. Every run must:
+#  - end without a signal or sanitizer report (leaks on error paths included);
+#  - exit 0 (the failure was tolerated: then the output equals the clean run's),
+#    the command's normal code, or 3 with a stderr line saying memory ran out;
+#  - for the commands that write a store (audit --store, import): leave it so that
+#    verify passes and every record stored before the failing run comes back from
+#    query (after the reopen's recovery), and nothing the run reported flushed is lost.
+# NW_ALLOC_SWEEP=all runs every N (about 6 minutes on one core with the ASan build;
+# the default samples, HEAD and SPREAD per command below, in about 75 s).
+# NW_ALLOC_ONLY=NAME runs one command's sweep.
+# Usage: alloc_fail.sh NETWARDEN SRCDIR
+set -u
+NW=$1
+SRC=$2
+# the store runs fsync; on tmpfs a run costs a third of what it does on disk
+T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+P=$SRC/tests/corpus/pcaps
+I=$SRC/tests/e2e/identity
+NOW=2026-11-21T12:00:00Z
+C=(--config /dev/null)
+unset NW_FAIL_ALLOC NW_ALLOC_COUNT
+
+# the N to fail for a command that makes $1 allocations: 1..HEAD, then SPREAD log-spaced
+points() {
+    local count=$1 head=$2 spread=$3
+    if [ "${NW_ALLOC_SWEEP:-}" = all ]; then seq 1 "$count"; return; fi
+    awk -v c="$count" -v h="$head" -v s="$spread" 'BEGIN {
+        for (n = 1; n <= c && n <= h; n++) print n
+        if (c <= h) exit
+        last = h; if (h < 1) h = 1
+        for (i = 1; i <= s; i++) {
+            n = int(h * exp(log(c / h) * i / s) + 0.5)
+            if (n > last && n <= c) { print n; last = n }
+        }
+    }'
+}
+
+san() { grep -q -E "AddressSanitizer|LeakSanitizer|runtime error" "$1"; }
+
+# check NAME N RC NORMAL_RC ERRFILE: the exit code and message of one failing run
+check() {
+    local name=$1 n=$2 rc=$3 normal=$4 err=$5
+    if san "$err"; then
+        echo "FAIL $name N=$n: sanitizer report (exit $rc):"; head -n 30 "$err"; fail=1; return 1
+    fi
+    if [ "$rc" -ge 128 ]; then
+        echo "FAIL $name N=$n: killed by signal $((rc - 128))"; head -n 5 "$err"; fail=1; return 1
+    fi
+    if [ "$rc" -eq 0 ] || [ "$rc" -eq "$normal" ]; then return 0; fi
+    if [ "$rc" -ne 3 ]; then
+        echo "FAIL $name N=$n: exit $rc (expected 0, $normal or 3):"; head -n 5 "$err"; fail=1
+        return 1
+    fi
+    if ! grep -q -i "out of memory" "$err"; then
+        echo "FAIL $name N=$n: exit 3 without saying memory ran out:"; head -n 5 "$err"; fail=1
+        return 1
+    fi
+    return 0
+}
+
+# count NAME CMD...: the command's allocations in a clean run (sets $count, $normal)
+count() {
+    local name=$1
+    shift
+    NW_ALLOC_COUNT=1 "$@" >"$T/$name.clean" 2>"$T/$name.cerr"
+    normal=$?
+    count=$(sed -n 's/^nw_alloc: \([0-9]*\) allocations$/\1/p' "$T/$name.cerr" | tail -1)
+    if [ -z "$count" ] || san "$T/$name.cerr"; then
+        echo "FAIL $name: clean run (exit $normal) gave no count:"; head -n 10 "$T/$name.cerr"
+        fail=1; count=0
+    fi
+}
+
+want() { [ -z "${NW_ALLOC_ONLY:-}" ] || [ "$NW_ALLOC_ONLY" = "$1" ]; }
+
+# same FILE1 FILE2: the outputs agree, but for run ids, times and durations (inspect)
+same() {
+    local re='s/"(id|started|finished)":"[0-9T:.+Z-]*"//g; s/"duration_us":[0-9]+//g'
+    cmp -s <(sed -E "$re" "$1") <(sed -E "$re" "$2")
+}
+
+# sweep NAME HEAD SPREAD CMD...: read-only commands; a run that exits 0 must print
+# what the clean run printed
+sweep() {
+    local name=$1 head=$2 spread=$3 n rc runs=0 t0=$SECONDS
+    shift 3
+    want "$name" || return 0
+    count "$name" "$@"
+    for n in $(points "$count" "$head" "$spread"); do
+        NW_FAIL_ALLOC=$n "$@" >"$T/out" 2>"$T/err"
+        rc=$?
+        runs=$((runs + 1))
+        check "$name" "$n" "$rc" "$normal" "$T/err" || continue
+        if [ "$rc" -eq 0 ] && ! same "$T/out" "$T/$name.clean"; then
+            echo "FAIL $name N=$n: exit 0 but the output differs from the clean run"; fail=1
+        fi
+    done
+    echo "ok   $name: $count allocations, $runs failing runs, $((SECONDS - t0)) s"
+}
+
+# store_ok NAME N BASE_RECORDS: the store $T/s (after a failing run) reopens, verifies and
+# still holds every record of the clean import made before the failing run
+store_ok() {
+    local name=$1 n=$2 base=$3
+    "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" "$T/empty" 2>"$T/reopen.err" || {
+        echo "FAIL $name N=$n: reopen failed: $(head -n 3 "$T/reopen.err")"; fail=1; return 1
+    }
+    "$NW" verify -q --store "$T/s" 2>"$T/verify.err" || {
+        echo "FAIL $name N=$n: verify failed: $(head -n 3 "$T/verify.err")"; fail=1; return 1
+    }
+    "$NW" query --store "$T/s" --since 2000-01-01 >"$T/all.json" 2>"$T/q.err" || {
+        echo "FAIL $name N=$n: query failed: $(head -n 3 "$T/q.err")"; fail=1; return 1
+    }
+    if [ -n "$(comm -23 <(sort "$base") <(sort "$T/all.json"))" ]; then
+        echo "FAIL $name N=$n: records stored before the run are gone"; fail=1; return 1
+    fi
+    return 0
+}
+
+: >"$T/empty"
+# a base store: records of recent days, imported cleanly before each failing run
+awk 'BEGIN { for (j = 0; j < 40; j++)
+    printf("{\"timestamp\":\"2026-11-%02dT10:00:%02d.000000+00:00\",\"event_type\":\"dns\",\"src_ip\":\"10.9.0.%d\",\"dest_ip\":\"192.0.2.53\",\"id\":\"base-%d\"}\n", 10 + j % 5, j, j + 1, j) }' \
+    >"$T/base.json"
+awk 'BEGIN { for (j = 0; j < 60; j++)
+    printf("{\"timestamp\":\"2026-11-%02dT11:00:%02d.000000+00:00\",\"event_type\":\"flow\",\"src_ip\":\"10.8.0.%d\",\"dest_ip\":\"192.0.2.80\",\"id\":\"new-%d\"}\n", 12 + j % 6, j % 60, j + 1, j) }' \
+    >"$T/new.json"
+"$NW" import "${C[@]}" -q --now "$NOW" --store "$T/base" "$T/base.json" 2>"$T/base.err" || {
+    echo "FAIL: cannot build the base store: $(cat "$T/base.err")"; exit 1
+}
+"$NW" query --store "$T/base" --since 2000-01-01 >"$T/base.all" 2>/dev/null
+if [ "$(wc -l <"$T/base.all")" -ne 40 ]; then echo "FAIL: base store holds $(wc -l <"$T/base.all")"; exit 1; fi
+
+# import into the base store
+if want import; then
+    t0=$SECONDS; runs=0
+    rm -rf "$T/s"; cp -r "$T/base" "$T/s"
+    count import "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" "$T/new.json"
+    "$NW" query --store "$T/s" --since 2000-01-01 >"$T/import.all" 2>/dev/null
+    for n in $(points "$count" 30 30); do
+        rm -rf "$T/s"; cp -r "$T/base" "$T/s"; : >"$T/flushed"
+        NW_FAIL_ALLOC=$n "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" \
+            --report-flushed "$T/flushed" "$T/new.json" >"$T/out" 2>"$T/err"
+        rc=$?
+        runs=$((runs + 1))
+        check import "$n" "$rc" "$normal" "$T/err" || continue
+        store_ok import "$n" "$T/base.all" || continue
+        # flushed counts the store's own alarm records (store_write_stopped) as well
+        got=$(($(wc -l <"$T/all.json") - 40))
+        flushed=$(sed -n 's/^flushed \([0-9]*\)$/\1/p' "$T/flushed" | tail -1)
+        if [ "$rc" -eq 0 ] && ! cmp -s <(sort "$T/all.json") <(sort "$T/import.all"); then
+            echo "FAIL import N=$n: exit 0 but $got records stored, not 60"; fail=1
+        elif [ "$got" -lt "${flushed:-0}" ]; then
+            echo "FAIL import N=$n: $flushed reported flushed, $got stored"; fail=1
+        fi
+    done
+    echo "ok   import: $count allocations, $runs failing runs, store intact, $((SECONDS - t0)) s"
+fi
+
+# audit to EVE and into the base store
+audit_sweep() {
+    local name=$1 head=$2 spread=$3 n rc runs=0 t0=$SECONDS
+    shift 3
+    want "$name" || return 0
+    rm -rf "$T/s"; cp -r "$T/base" "$T/s"
+    count "$name" "$NW" audit "${C[@]}" -q "$@" --eve "$T/eve.clean" --store "$T/s"
+    "$NW" query --store "$T/s" --since 2000-01-01 >"$T/$name.all" 2>/dev/null
+    for n in $(points "$count" "$head" "$spread"); do
+        rm -rf "$T/s" "$T/eve.json"; cp -r "$T/base" "$T/s"
+        NW_FAIL_ALLOC=$n "$NW" audit "${C[@]}" -q "$@" --eve "$T/eve.json" --store "$T/s" \
+            >"$T/out" 2>"$T/err"
+        rc=$?
+        runs=$((runs + 1))
+        check "$name" "$n" "$rc" "$normal" "$T/err" || continue
+        store_ok "$name" "$n" "$T/base.all" || continue
+        if [ "$rc" -eq 0 ] && ! cmp -s "$T/eve.json" "$T/eve.clean"; then
+            echo "FAIL $name N=$n: exit 0 but the EVE output differs from the clean run"; fail=1
+        elif [ "$rc" -eq 0 ] && ! cmp -s <(sort "$T/all.json") <(sort "$T/$name.all"); then
+            echo "FAIL $name N=$n: exit 0 but the store differs from the clean run's"; fail=1
+        fi
+    done
+    echo "ok   $name: $count allocations, $runs failing runs, store intact, $((SECONDS - t0)) s"
+}
+audit_sweep audit_radius 30 15 -r "$I/radius-browse.pcap"
+# its first allocations are radius's (configuration, store, engine): only the spread
+audit_sweep audit_mixed 0 50 -r "$P/mixed-1kxun.pcap" -r "$I/pppoe-browse.pcap"
+
+# the read side, on a store the audit filled
+rm -rf "$T/q"
+"$NW" audit "${C[@]}" -q -r "$I/radius-browse.pcap" -r "$I/dhcp-browse.pcap" --store "$T/q" \
+    2>/dev/null
+sweep query_json 300 20 "$NW" query --store "$T/q"
+sweep query_table 300 20 "$NW" query --store "$T/q" --ip 10.1.2.0/24 --type dns,http \
+    --format table
+sweep query_csv 300 20 "$NW" query --store "$T/q" --type dns --domain com --format csv
+sweep query_who 300 20 "$NW" query who --store "$T/q" --ip 10.1.2.3 --at 2023-11-14T22:13:21Z
+sweep verify 300 20 "$NW" verify --store "$T/base"
+
+# inspect (local, a prepared tree as inspect_local.sh does) and its report
+rm -rf "$T/host"
+cp -r "$SRC/tests/inspect/roots/weak" "$T/host"
+grep -v '^#' "$SRC/tests/inspect/roots/weak.modes" | while read -r op a p; do
+    case $op in
+        mode) chmod "$a" "$T/host/$p" ;;
+        time) touch -d "$a" "$T/host/$p" ;;
+    esac
+done
+sweep inspect 60 60 "$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" \
+    --data-dir "$T/idata" --no-history --now "$NOW" --out -
+"$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" --data-dir "$T/rdata" \
+    --now "$NOW" --out /dev/null 2>/dev/null
+sweep report 300 20 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" --lang en \
+    --format html --out -
+
+exit $fail
