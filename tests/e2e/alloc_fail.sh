@@ -9,8 +9,8 @@
 #  - for the commands that write a store (audit --store, import): leave it so that
 #    verify passes and every record stored before the failing run comes back from
 #    query (after the reopen's recovery), and nothing the run reported flushed is lost.
-# NW_ALLOC_SWEEP=all runs every N (about 6 minutes on one core with the ASan build;
-# the default samples, HEAD and SPREAD per command below, in about 75 s).
+# NW_ALLOC_SWEEP=all runs every N (6 to 10 minutes on one core with the ASan build;
+# the default samples, HEAD and SPREAD per command below: 35 to 65 s).
 # NW_ALLOC_ONLY=NAME runs one command's sweep.
 # Usage: alloc_fail.sh NETWARDEN SRCDIR
 set -u
@@ -19,13 +19,15 @@ SRC=$2
 # the store runs fsync; on tmpfs a run costs a third of what it does on disk
 T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fail=0
+fail=0 # failures so far
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 P=$SRC/tests/corpus/pcaps
 I=$SRC/tests/e2e/identity
 NOW=2026-11-21T12:00:00Z
 C=(--config /dev/null)
 unset NW_FAIL_ALLOC NW_ALLOC_COUNT
+# every failing run is bounded: a table cell once padded a failed buffer forever
+TO=(timeout -k 5 30)
 
 # the N to fail for a command that makes $1 allocations: 1..HEAD, then SPREAD log-spaced
 points() {
@@ -42,24 +44,29 @@ points() {
     }'
 }
 
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 san() { grep -q -E "AddressSanitizer|LeakSanitizer|runtime error" "$1"; }
 
 # check NAME N RC NORMAL_RC ERRFILE: the exit code and message of one failing run
 check() {
     local name=$1 n=$2 rc=$3 normal=$4 err=$5
     if san "$err"; then
-        echo "FAIL $name N=$n: sanitizer report (exit $rc):"; head -n 30 "$err"; fail=1; return 1
+        bad "$name N=$n: sanitizer report (exit $rc):"; head -n 30 "$err"; return 1
+    fi
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "FAIL $name N=$n: still running after 30 s (a loop on the failed allocation?)"
+        fail=$((fail + 1)); return 1
     fi
     if [ "$rc" -ge 128 ]; then
-        echo "FAIL $name N=$n: killed by signal $((rc - 128))"; head -n 5 "$err"; fail=1; return 1
+        bad "$name N=$n: killed by signal $((rc - 128))"; head -n 5 "$err"; return 1
     fi
     if [ "$rc" -eq 0 ] || [ "$rc" -eq "$normal" ]; then return 0; fi
     if [ "$rc" -ne 3 ]; then
-        echo "FAIL $name N=$n: exit $rc (expected 0, $normal or 3):"; head -n 5 "$err"; fail=1
+        bad "$name N=$n: exit $rc (expected 0, $normal or 3):"; head -n 5 "$err"
         return 1
     fi
     if ! grep -q -i "out of memory" "$err"; then
-        echo "FAIL $name N=$n: exit 3 without saying memory ran out:"; head -n 5 "$err"; fail=1
+        bad "$name N=$n: exit 3 without saying memory ran out:"; head -n 5 "$err"
         return 1
     fi
     return 0
@@ -74,9 +81,11 @@ count() {
     count=$(sed -n 's/^nw_alloc: \([0-9]*\) allocations$/\1/p' "$T/$name.cerr" | tail -1)
     if [ -z "$count" ] || san "$T/$name.cerr"; then
         echo "FAIL $name: clean run (exit $normal) gave no count:"; head -n 10 "$T/$name.cerr"
-        fail=1; count=0
+        fail=$((fail + 1)); count=0
     fi
 }
+
+word() { if [ "$fail" -eq "$1" ]; then echo "ok   "; else echo "FAIL "; fi; } # since $1 failures
 
 want() { [ -z "${NW_ALLOC_ONLY:-}" ] || [ "$NW_ALLOC_ONLY" = "$1" ]; }
 
@@ -89,20 +98,20 @@ same() {
 # sweep NAME HEAD SPREAD CMD...: read-only commands; a run that exits 0 must print
 # what the clean run printed
 sweep() {
-    local name=$1 head=$2 spread=$3 n rc runs=0 t0=$SECONDS
+    local name=$1 head=$2 spread=$3 n rc runs=0 t0=$SECONDS f0=$fail
     shift 3
     want "$name" || return 0
     count "$name" "$@"
     for n in $(points "$count" "$head" "$spread"); do
-        NW_FAIL_ALLOC=$n "$@" >"$T/out" 2>"$T/err"
+        NW_FAIL_ALLOC=$n "${TO[@]}" "$@" >"$T/out" 2>"$T/err"
         rc=$?
         runs=$((runs + 1))
         check "$name" "$n" "$rc" "$normal" "$T/err" || continue
         if [ "$rc" -eq 0 ] && ! same "$T/out" "$T/$name.clean"; then
-            echo "FAIL $name N=$n: exit 0 but the output differs from the clean run"; fail=1
+            bad "$name N=$n: exit 0 but the output differs from the clean run"
         fi
     done
-    echo "ok   $name: $count allocations, $runs failing runs, $((SECONDS - t0)) s"
+    echo "$(word "$f0")$name: $count allocations, $runs failing runs, $((SECONDS - t0)) s"
 }
 
 # store_ok NAME N BASE_RECORDS: the store $T/s (after a failing run) reopens, verifies and
@@ -110,43 +119,54 @@ sweep() {
 store_ok() {
     local name=$1 n=$2 base=$3
     "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" "$T/empty" 2>"$T/reopen.err" || {
-        echo "FAIL $name N=$n: reopen failed: $(head -n 3 "$T/reopen.err")"; fail=1; return 1
+        bad "$name N=$n: reopen failed: $(head -n 3 "$T/reopen.err")"; return 1
     }
     "$NW" verify -q --store "$T/s" 2>"$T/verify.err" || {
-        echo "FAIL $name N=$n: verify failed: $(head -n 3 "$T/verify.err")"; fail=1; return 1
+        bad "$name N=$n: verify failed: $(head -n 3 "$T/verify.err")"; return 1
     }
     "$NW" query --store "$T/s" --since 2000-01-01 >"$T/all.json" 2>"$T/q.err" || {
-        echo "FAIL $name N=$n: query failed: $(head -n 3 "$T/q.err")"; fail=1; return 1
+        bad "$name N=$n: query failed: $(head -n 3 "$T/q.err")"; return 1
     }
     if [ -n "$(comm -23 <(sort "$base") <(sort "$T/all.json"))" ]; then
-        echo "FAIL $name N=$n: records stored before the run are gone"; fail=1; return 1
+        bad "$name N=$n: records stored before the run are gone"; return 1
     fi
     return 0
 }
 
 : >"$T/empty"
-# a base store: records of recent days, imported cleanly before each failing run
-awk 'BEGIN { for (j = 0; j < 40; j++)
-    printf("{\"timestamp\":\"2026-11-%02dT10:00:%02d.000000+00:00\",\"event_type\":\"dns\",\"src_ip\":\"10.9.0.%d\",\"dest_ip\":\"192.0.2.53\",\"id\":\"base-%d\"}\n", 10 + j % 5, j, j + 1, j) }' \
-    >"$T/base.json"
-awk 'BEGIN { for (j = 0; j < 60; j++)
-    printf("{\"timestamp\":\"2026-11-%02dT11:00:%02d.000000+00:00\",\"event_type\":\"flow\",\"src_ip\":\"10.8.0.%d\",\"dest_ip\":\"192.0.2.80\",\"id\":\"new-%d\"}\n", 12 + j % 6, j % 60, j + 1, j) }' \
-    >"$T/new.json"
+# records N TYPE DAY0 DAYS HOUR ID: N records of TYPE over DAYS days from 2026-11-DAY0
+records() {
+    awk -v n="$1" -v t="$2" -v d0="$3" -v nd="$4" -v h="$5" -v id="$6" 'BEGIN {
+        for (j = 0; j < n; j++) {
+            printf("{\"timestamp\":\"2026-11-%02dT%s:00:%02d.000000+00:00\",", d0 + j % nd, h,
+                   j % 60)
+            printf("\"event_type\":\"%s\",\"src_ip\":\"10.9.%d.%d\",\"dest_ip\":\"192.0.2.53\",", t,
+                   h, j + 1)
+            printf("\"id\":\"%s-%d\"}\n", id, j)
+        }
+    }'
+}
+# a base store of recent days, copied before each failing run; the records that run adds
+# spread over six days, so segments open and seal (the active limit) during the run
+records 40 dns 10 5 10 base >"$T/base.json"
+records 60 flow 12 6 11 new >"$T/new.json"
 "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/base" "$T/base.json" 2>"$T/base.err" || {
     echo "FAIL: cannot build the base store: $(cat "$T/base.err")"; exit 1
 }
 "$NW" query --store "$T/base" --since 2000-01-01 >"$T/base.all" 2>/dev/null
-if [ "$(wc -l <"$T/base.all")" -ne 40 ]; then echo "FAIL: base store holds $(wc -l <"$T/base.all")"; exit 1; fi
+if [ "$(wc -l <"$T/base.all")" -ne 40 ]; then
+    echo "FAIL: the base store holds $(wc -l <"$T/base.all") records, not 40"; exit 1
+fi
 
 # import into the base store
 if want import; then
-    t0=$SECONDS; runs=0
+    t0=$SECONDS; runs=0; f0=$fail
     rm -rf "$T/s"; cp -r "$T/base" "$T/s"
     count import "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" "$T/new.json"
     "$NW" query --store "$T/s" --since 2000-01-01 >"$T/import.all" 2>/dev/null
-    for n in $(points "$count" 30 30); do
+    for n in $(points "$count" 20 20); do
         rm -rf "$T/s"; cp -r "$T/base" "$T/s"; : >"$T/flushed"
-        NW_FAIL_ALLOC=$n "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" \
+        NW_FAIL_ALLOC=$n "${TO[@]}" "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" \
             --report-flushed "$T/flushed" "$T/new.json" >"$T/out" 2>"$T/err"
         rc=$?
         runs=$((runs + 1))
@@ -156,17 +176,18 @@ if want import; then
         got=$(($(wc -l <"$T/all.json") - 40))
         flushed=$(sed -n 's/^flushed \([0-9]*\)$/\1/p' "$T/flushed" | tail -1)
         if [ "$rc" -eq 0 ] && ! cmp -s <(sort "$T/all.json") <(sort "$T/import.all"); then
-            echo "FAIL import N=$n: exit 0 but $got records stored, not 60"; fail=1
+            bad "import N=$n: exit 0 but $got records stored, not 60"
         elif [ "$got" -lt "${flushed:-0}" ]; then
-            echo "FAIL import N=$n: $flushed reported flushed, $got stored"; fail=1
+            bad "import N=$n: $flushed reported flushed, $got stored"
         fi
     done
-    echo "ok   import: $count allocations, $runs failing runs, store intact, $((SECONDS - t0)) s"
+    echo "$(word "$f0")import: $count allocations, $runs failing runs, store checked," \
+        "$((SECONDS - t0)) s"
 fi
 
 # audit to EVE and into the base store
 audit_sweep() {
-    local name=$1 head=$2 spread=$3 n rc runs=0 t0=$SECONDS
+    local name=$1 head=$2 spread=$3 n rc runs=0 t0=$SECONDS f0=$fail
     shift 3
     want "$name" || return 0
     rm -rf "$T/s"; cp -r "$T/base" "$T/s"
@@ -174,23 +195,24 @@ audit_sweep() {
     "$NW" query --store "$T/s" --since 2000-01-01 >"$T/$name.all" 2>/dev/null
     for n in $(points "$count" "$head" "$spread"); do
         rm -rf "$T/s" "$T/eve.json"; cp -r "$T/base" "$T/s"
-        NW_FAIL_ALLOC=$n "$NW" audit "${C[@]}" -q "$@" --eve "$T/eve.json" --store "$T/s" \
-            >"$T/out" 2>"$T/err"
+        NW_FAIL_ALLOC=$n "${TO[@]}" "$NW" audit "${C[@]}" -q "$@" --eve "$T/eve.json" \
+            --store "$T/s" >"$T/out" 2>"$T/err"
         rc=$?
         runs=$((runs + 1))
         check "$name" "$n" "$rc" "$normal" "$T/err" || continue
         store_ok "$name" "$n" "$T/base.all" || continue
         if [ "$rc" -eq 0 ] && ! cmp -s "$T/eve.json" "$T/eve.clean"; then
-            echo "FAIL $name N=$n: exit 0 but the EVE output differs from the clean run"; fail=1
+            bad "$name N=$n: exit 0 but the EVE output differs from the clean run"
         elif [ "$rc" -eq 0 ] && ! cmp -s <(sort "$T/all.json") <(sort "$T/$name.all"); then
-            echo "FAIL $name N=$n: exit 0 but the store differs from the clean run's"; fail=1
+            bad "$name N=$n: exit 0 but the store differs from the clean run's"
         fi
     done
-    echo "ok   $name: $count allocations, $runs failing runs, store intact, $((SECONDS - t0)) s"
+    echo "$(word "$f0")$name: $count allocations, $runs failing runs, store checked," \
+        "$((SECONDS - t0)) s"
 }
-audit_sweep audit_radius 30 15 -r "$I/radius-browse.pcap"
+audit_sweep audit_radius 20 10 -r "$I/radius-browse.pcap"
 # its first allocations are radius's (configuration, store, engine): only the spread
-audit_sweep audit_mixed 0 50 -r "$P/mixed-1kxun.pcap" -r "$I/pppoe-browse.pcap"
+audit_sweep audit_mixed 0 30 -r "$P/mixed-1kxun.pcap" -r "$I/pppoe-browse.pcap"
 
 # the read side, on a store the audit filled
 rm -rf "$T/q"
@@ -212,11 +234,11 @@ grep -v '^#' "$SRC/tests/inspect/roots/weak.modes" | while read -r op a p; do
         time) touch -d "$a" "$T/host/$p" ;;
     esac
 done
-sweep inspect 60 60 "$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" \
+sweep inspect 30 30 "$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" \
     --data-dir "$T/idata" --no-history --now "$NOW" --out -
 "$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" --data-dir "$T/rdata" \
     --now "$NOW" --out /dev/null 2>/dev/null
-sweep report 300 20 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" --lang en \
+sweep report 100 20 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" --lang en \
     --format html --out -
 
-exit $fail
+[ $fail -eq 0 ]
