@@ -21,6 +21,9 @@ T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0 # failures so far
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# fontconfig/cairo caches are process-lifetime by design (see tests/lsan.supp)
+LSAN_OPTIONS="suppressions=$SRC/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 P=$SRC/tests/corpus/pcaps
 I=$SRC/tests/e2e/identity
 NOW=2026-11-21T12:00:00Z
@@ -29,18 +32,20 @@ unset NW_FAIL_ALLOC NW_ALLOC_COUNT
 # every failing run is bounded: a table cell once padded a failed buffer forever
 TO=(timeout -k 5 30)
 
-# the N to fail for a command that makes $1 allocations: 1..HEAD, then SPREAD log-spaced
+# the N to fail for a command that makes $1 allocations: 1..HEAD, then SPREAD log-spaced,
+# and the last $TAIL (the output's, where the command has done its work: results and PDF)
 points() {
     local count=$1 head=$2 spread=$3
     if [ "${NW_ALLOC_SWEEP:-}" = all ]; then seq 1 "$count"; return; fi
-    awk -v c="$count" -v h="$head" -v s="$spread" 'BEGIN {
+    awk -v c="$count" -v h="$head" -v s="$spread" -v t="${TAIL:-0}" 'BEGIN {
         for (n = 1; n <= c && n <= h; n++) print n
         if (c <= h) exit
         last = h; if (h < 1) h = 1
         for (i = 1; i <= s; i++) {
             n = int(h * exp(log(c / h) * i / s) + 0.5)
-            if (n > last && n <= c) { print n; last = n }
+            if (n > last && n <= c - t) { print n; last = n }
         }
+        for (n = (c - t + 1 > last + 1 ? c - t + 1 : last + 1); n <= c; n++) print n
     }'
 }
 
@@ -234,11 +239,16 @@ grep -v '^#' "$SRC/tests/inspect/roots/weak.modes" | while read -r op a p; do
         time) touch -d "$a" "$T/host/$p" ;;
     esac
 done
-sweep inspect 30 30 "$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" \
-    --data-dir "$T/idata" --no-history --now "$NOW" --out -
+TAIL=10 sweep inspect 30 30 "$NW" inspect "${C[@]}" -q --local --root "$T/host" \
+    --checks "$SRC/checks" --data-dir "$T/idata" --no-history --now "$NOW" --out -
 "$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" --data-dir "$T/rdata" \
     --now "$NOW" --out /dev/null 2>/dev/null
 sweep report 100 20 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" --lang en \
     --format html --out -
+# PDF: cairo aborted on a write error handed back to it (last allocations; test_report too)
+if command -v pdftotext >/dev/null; then
+    TAIL=8 sweep report_pdf 0 4 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" \
+        --lang zh --format pdf --out -
+fi
 
 [ $fail -eq 0 ]
