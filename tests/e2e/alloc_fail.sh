@@ -10,7 +10,7 @@
 #    verify passes and every record stored before the failing run comes back from
 #    query (after the reopen's recovery), and nothing the run reported flushed is lost.
 # NW_ALLOC_SWEEP=all runs every N (6 to 10 minutes on one core with the ASan build;
-# the default samples, HEAD and SPREAD per command below: 35 to 65 s).
+# the default samples, HEAD and SPREAD per command below: 45 to 80 s).
 # NW_ALLOC_ONLY=NAME runs one command's sweep.
 # Usage: alloc_fail.sh NETWARDEN SRCDIR
 set -u
@@ -219,6 +219,11 @@ audit_sweep audit_radius 20 10 -r "$I/radius-browse.pcap"
 # its first allocations are radius's (configuration, store, engine): only the spread
 audit_sweep audit_mixed 0 30 -r "$P/mixed-1kxun.pcap" -r "$I/pppoe-browse.pcap"
 
+# DHCP with a static map, to EVE on stdout: every N (a NULL hint table was dereferenced)
+printf '10.1.2.3,00:11:22:33:44:55,print-room,,printer-1\n' >"$T/static.csv"
+sweep audit_dhcp 300 0 "$NW" audit "${C[@]}" -q -r "$I/dhcp-browse.pcap" --static-map \
+    "$T/static.csv" --eve -
+
 # the read side, on a store the audit filled
 rm -rf "$T/q"
 "$NW" audit "${C[@]}" -q -r "$I/radius-browse.pcap" -r "$I/dhcp-browse.pcap" --store "$T/q" \
@@ -239,15 +244,15 @@ grep -v '^#' "$SRC/tests/inspect/roots/weak.modes" | while read -r op a p; do
         time) touch -d "$a" "$T/host/$p" ;;
     esac
 done
-TAIL=10 sweep inspect 30 30 "$NW" inspect "${C[@]}" -q --local --root "$T/host" \
+TAIL=8 sweep inspect 20 20 "$NW" inspect "${C[@]}" -q --local --root "$T/host" \
     --checks "$SRC/checks" --data-dir "$T/idata" --no-history --now "$NOW" --out -
 "$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" --data-dir "$T/rdata" \
     --now "$NOW" --out /dev/null 2>/dev/null
-sweep report 100 20 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" --lang en \
+sweep report 60 20 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" --lang en \
     --format html --out -
 # PDF: cairo aborted on a write error handed back to it (last allocations; test_report too)
 if command -v pdftotext >/dev/null; then
-    TAIL=8 sweep report_pdf 0 4 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" \
+    TAIL=4 sweep report_pdf 0 2 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" \
         --lang zh --format pdf --out -
 fi
 
