@@ -51,6 +51,9 @@ int nw_err_set(struct nw_err *e, int code, const char *fmt, ...)
  * (environment NW_FAIL_ALLOC=N, or nw_alloc_fail_at()). nw_alloc returns
  * NULL on failure; callers handle it (the sensor never aborts at runtime).
  * Thread-safe (the counters are atomic); nw_alloc_fail_at() is for tests.
+ * NW_ALLOC_COUNT=1 in the environment prints "nw_alloc: N allocations" to
+ * stderr at exit, N counted as NW_FAIL_ALLOC counts (nw_alloc, nw_calloc,
+ * nw_realloc and nw_strndup calls), so a test knows the range to sweep.
  */
 void *nw_alloc(size_t n);
 void *nw_calloc(size_t nmemb, size_t size);
@@ -60,6 +63,7 @@ char *nw_strndup(const char *s, size_t n);
 size_t nw_alloc_in_use(void);      /* bytes currently allocated */
 size_t nw_alloc_peak(void);        /* high-water mark */
 void nw_alloc_fail_at(uint64_t n); /* fail the nth allocation from now; 0 = never */
+uint64_t nw_alloc_failures(void);  /* allocations that returned NULL so far */
 
 /* Diagnostics (stderr). The level is checked before formatting. */
 enum nw_loglevel { NW_LOG_ERROR, NW_LOG_WARN, NW_LOG_NOTICE, NW_LOG_INFO, NW_LOG_DEBUG };

@@ -121,8 +121,9 @@ static void line_in(struct nw_store *s, const char *file, uint64_t lineno, const
         if (t->reported++ < REPORT_MAX)
             fprintf(stderr, "netwarden import: %s:%llu: not stored: %s\n", file,
                     (unsigned long long)lineno, err.msg);
-    } else {
-        t->missed++;
+    } else if (t->missed++ == 0) { /* once: a store that stopped says why itself */
+        fprintf(stderr, "netwarden import: error: %s:%llu: not stored: %s\n", file,
+                (unsigned long long)lineno, err.msg);
     }
 }
 
@@ -141,7 +142,7 @@ static void report_flushed(struct nw_store *s, int fd, uint64_t *last)
     *last = st.flushed;
 }
 
-/* Read one input; returns 0 or -1 (unreadable, message printed). */
+/* Read one input; returns 0, NW_ENOMEM or NW_EIO (unreadable); the message is printed. */
 static int import_file(struct nw_store *s, const char *path, struct totals *t, int flushed_fd)
 {
     int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
@@ -152,13 +153,13 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
 
     if (fd < 0) {
         fprintf(stderr, "netwarden import: error: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
+        return NW_EIO;
     }
     buf = nw_alloc(CHUNK + 1);
     if (buf == NULL) {
-        fprintf(stderr, "netwarden import: error: out of memory\n");
+        fprintf(stderr, "netwarden import: error: out of memory reading %s\n", path);
         if (fd) close(fd);
-        return -1;
+        return NW_ENOMEM;
     }
     for (;;) {
         size_t off = 0;
@@ -204,7 +205,7 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
     }
     nw_free(buf);
     if (fd) close(fd);
-    return r < 0 ? -1 : 0;
+    return r < 0 ? NW_EIO : 0;
 }
 
 int nw_cmd_import(int argc, char **argv)
@@ -248,16 +249,20 @@ int nw_cmd_import(int argc, char **argv)
                 "'netwarden import --help'\n");
         return NW_EXIT_USAGE;
     }
-    if (nw_config_init(&conf) != 0 ||
-        nw_config_load(&conf, a.config ? a.config : NW_CONFIG_DEFAULT_PATH, a.config != NULL,
-                       &err) != 0 ||
-        (a.sign && nw_config_set(&conf, "store.sign_key", a.sign, &err) != 0) ||
-        (a.retention && nw_config_set(&conf, "store.retention_days", a.retention, &err) != 0) ||
-        (a.level && nw_config_set(&conf, "store.compression_level", a.level, &err) != 0) ||
-        (a.block && nw_config_set(&conf, "store.block_size", a.block, &err) != 0)) {
+    if (nw_config_init(&conf) != 0) {
+        fprintf(stderr, "netwarden import: error: out of memory setting the defaults\n");
+        return NW_EXIT_RUNTIME;
+    }
+    if ((rc = nw_config_load(&conf, a.config ? a.config : NW_CONFIG_DEFAULT_PATH,
+                             a.config != NULL, &err)) != 0 ||
+        (a.sign && (rc = nw_config_set(&conf, "store.sign_key", a.sign, &err)) != 0) ||
+        (a.retention &&
+         (rc = nw_config_set(&conf, "store.retention_days", a.retention, &err)) != 0) ||
+        (a.level && (rc = nw_config_set(&conf, "store.compression_level", a.level, &err)) != 0) ||
+        (a.block && (rc = nw_config_set(&conf, "store.block_size", a.block, &err)) != 0)) {
         fprintf(stderr, "netwarden import: error: %s\n", err.msg);
         nw_config_fini(&conf);
-        return NW_EXIT_USAGE;
+        return rc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
     }
     nw_cli_store_opts(&conf, &so);
     if (a.nofsync) so.fsync = NW_STORE_FSYNC_NEVER;
@@ -288,11 +293,11 @@ int nw_cmd_import(int argc, char **argv)
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (nw_store_open(&s, a.store, &so, &err) != 0) {
+    if ((rc = nw_store_open(&s, a.store, &so, &err)) != 0) {
         fprintf(stderr, "netwarden import: error: %s\n", err.msg);
         nw_config_fini(&conf);
         if (ffd >= 0) close(ffd);
-        return NW_EXIT_USAGE;
+        return rc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
     }
     if (a.output) {
         if (nw_clickhouse_sink_open(&ch, a.output, NULL, conf.data_dir, &err) != 0) {
@@ -304,8 +309,11 @@ int nw_cmd_import(int argc, char **argv)
         }
         t.ch = &ch;
     }
-    for (int k = 0; k < a.nfiles; k++)
-        if (import_file(s, a.files[k], &t, ffd) != 0) rc = NW_EXIT_USAGE;
+    for (int k = 0; k < a.nfiles; k++) {
+        int frc = import_file(s, a.files[k], &t, ffd);
+        if (frc != 0 && rc != NW_EXIT_RUNTIME)
+            rc = frc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
+    }
     if (t.ch) ch.close(ch.self); /* flushes the open batch, waits for the spool to drain */
     nw_store_flush(s, 1, &err);
     nw_store_get_stats(s, &st);

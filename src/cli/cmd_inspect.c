@@ -673,7 +673,10 @@ int nw_cmd_inspect(int argc, char **argv)
                 "--help'\n", argv[i]);
         return NW_EXIT_USAGE;
     }
-    if (nw_config_init(&cfg) != 0) return NW_EXIT_RUNTIME;
+    if (nw_config_init(&cfg) != 0) {
+        fprintf(stderr, "netwarden inspect: out of memory setting the defaults\n");
+        return NW_EXIT_RUNTIME;
+    }
     cfg_ok = 1;
     err.msg[0] = '\0';
     if (nw_config_load(&cfg, a.config ? a.config : NW_CONFIG_DEFAULT_PATH, a.config != NULL,
@@ -887,6 +890,12 @@ int nw_cmd_inspect(int argc, char **argv)
         FILE *f = strcmp(a.out, "-") == 0 ? stdout : fopen(a.out, "w");
         int bad = f == NULL || !nw_buf_ok(&out) || fwrite(out.data, 1, out.len, f) != out.len;
         if (f && f != stdout && fclose(f) != 0) bad = 1; /* closed once, whatever happened */
+        if (bad && !nw_buf_ok(&out)) { /* said "cannot write -" with a stray errno */
+            fprintf(stderr, "netwarden inspect: out of memory building the results for %s\n",
+                    a.out);
+            exit_code = NW_EXIT_RUNTIME;
+            goto out;
+        }
         if (bad) {
             fprintf(stderr, "netwarden inspect: cannot write %s: %s\n", a.out, strerror(errno));
             exit_code = NW_EXIT_RUNTIME;

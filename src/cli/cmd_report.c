@@ -186,7 +186,10 @@ int nw_cmd_report(int argc, char **argv)
             return NW_EXIT_USAGE;
         }
     }
-    if (nw_config_init(&cfg) != 0) return NW_EXIT_RUNTIME;
+    if (nw_config_init(&cfg) != 0) {
+        fprintf(stderr, "netwarden report: out of memory setting the defaults\n");
+        return NW_EXIT_RUNTIME;
+    }
     cfg_ok = 1;
     if (nw_config_load(&cfg, a.config ? a.config : NW_CONFIG_DEFAULT_PATH, a.config != NULL,
                        &err) != 0) {

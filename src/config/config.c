@@ -176,8 +176,10 @@ int nw_config_init(struct nw_config *c)
 
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < nw_config_ndefs; i++)
-        if (set_value(c, &nw_config_defs[i], nw_config_defs[i].def, why, sizeof why) != 0)
-            return NW_ENOMEM; /* defaults are valid by construction */
+        if (set_value(c, &nw_config_defs[i], nw_config_defs[i].def, why, sizeof why) != 0) {
+            nw_config_fini(c); /* the callers that return at once leaked the strings set */
+            return NW_ENOMEM;  /* defaults are valid by construction */
+        }
     return 0;
 }
 
@@ -389,6 +391,8 @@ int nw_config_set(struct nw_config *c, const char *key, const char *value, struc
     }
     if (d == NULL) return nw_err_set(err, NW_EINVAL, "unknown setting '%s'", key);
     rc = set_value(c, d, value, why, sizeof why);
+    if (rc == NW_ENOMEM) /* why is not set then: it printed stack bytes */
+        return nw_err_set(err, rc, "out of memory setting %s.%s", d->section, d->name);
     if (rc != 0) return nw_err_set(err, rc, "%s.%s: %s", d->section, d->name, why);
     return 0;
 }

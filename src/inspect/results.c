@@ -402,7 +402,10 @@ int nw_inspect_history(struct nw_inspect_run *r, const char *state_dir, int save
                 off += (size_t)w;
             }
             if (!nw_buf_ok(&out) || off < out.len || fsync(fd) != 0) {
-                rc = nw_err_set(err, NW_EIO, "cannot write %s: %s", path, strerror(errno));
+                if (!nw_buf_ok(&out))
+                    rc = nw_err_set(err, NW_ENOMEM, "out of memory writing %s", path);
+                else
+                    rc = nw_err_set(err, NW_EIO, "cannot write %s: %s", path, strerror(errno));
                 close(fd);
                 unlink(path);
                 goto out;

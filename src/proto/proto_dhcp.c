@@ -223,9 +223,12 @@ static void copy_text(char *dst, size_t cap, struct slice s)
 
 static void hint_remember(struct dhcp_hints *hs, const struct dhcp_msg *m)
 {
-    struct dhcp_hint *slot = NULL, *oldest = &hs->h[0];
+    struct dhcp_hint *slot = NULL, *oldest;
 
+    /* hs is NULL when the identity table had no memory for it: &hs->h[0] taken before
+     * this test was undefined (UBSan stopped audit, alloc_fail.sh with --static-map) */
     if (hs == NULL || (m->hostname.p == NULL && !m->fqdn[0])) return;
+    oldest = &hs->h[0];
     for (int i = 0; i < DHCP_HINTS; i++) {
         struct dhcp_hint *h = &hs->h[i];
         if (h->seq && h->xid == m->xid && memcmp(h->chaddr, m->chaddr, 16) == 0) {

@@ -138,7 +138,7 @@ struct run {
     const struct nw_query *q;
     struct nw__qfmt fmt;
     uint64_t seen, matched;
-    int out_err;
+    int out_err; /* the first error writing a row: NW_ENOMEM or NW_EIO */
 };
 
 static int on_line(struct run *r, const char *line, size_t len, int have_ts, uint64_t ts)
@@ -146,10 +146,7 @@ static int on_line(struct run *r, const char *line, size_t len, int have_ts, uin
     r->seen++;
     if (!nw__query_match_ts(r->q, line, len, have_ts, ts)) return 0;
     r->matched++;
-    if (nw__qfmt_row(&r->fmt, line, len) != 0) {
-        r->out_err = 1;
-        return 1;
-    }
+    if ((r->out_err = nw__qfmt_row(&r->fmt, line, len)) != 0) return 1;
     return r->q->limit && r->matched >= r->q->limit;
 }
 
@@ -313,8 +310,11 @@ int nw_cmd_query(int argc, char **argv)
     dir = a.store;
     if (dir == NULL && a.neve == 0) {
         struct nw_config conf;
-        if (nw_config_init(&conf) != 0 ||
-            nw_config_load(&conf, a.config ? a.config : NW_CONFIG_DEFAULT_PATH,
+        if (nw_config_init(&conf) != 0) {
+            fprintf(stderr, "netwarden query: out of memory setting the defaults\n");
+            return NW_EXIT_RUNTIME;
+        }
+        if (nw_config_load(&conf, a.config ? a.config : NW_CONFIG_DEFAULT_PATH,
                            a.config != NULL, &err) != 0) {
             fprintf(stderr, "netwarden query: %s\n", err.msg);
             nw_config_fini(&conf);
@@ -331,7 +331,10 @@ int nw_cmd_query(int argc, char **argv)
     rc = nw__qfmt_begin(&r.fmt);
     if (rc == 0) rc = a.neve ? run_eve(&a, &r) : run_store(&a, &r, dir);
     else rc = NW_EXIT_RUNTIME;
-    if (nw__qfmt_end(&r.fmt) != 0 || r.out_err) {
+    if (r.out_err == NW_ENOMEM) { /* said "cannot write the output" with a stray errno */
+        fprintf(stderr, "netwarden query: out of memory formatting a record\n");
+        if (rc == NW_EXIT_OK) rc = NW_EXIT_RUNTIME;
+    } else if (nw__qfmt_end(&r.fmt) != 0 || r.out_err) {
         fprintf(stderr, "netwarden query: cannot write the output: %s\n", strerror(errno));
         if (rc == NW_EXIT_OK) rc = NW_EXIT_RUNTIME;
     }

@@ -152,7 +152,8 @@ static void cell(struct nw_buf *b, const char *s, int width)
         else
             nw_buf_putc(b, (char)*p);
     }
-    while ((int)(b->len - start) < width) nw_buf_putc(b, ' ');
+    /* a failed buffer no longer grows: padding it looped forever (alloc_fail.sh) */
+    while ((int)(b->len - start) < width && nw_buf_ok(b)) nw_buf_putc(b, ' ');
 }
 
 static void csv_field(struct nw_buf *b, const char *s, int first)

@@ -508,8 +508,11 @@ static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned 
 {
     struct nw_buf *b = closure;
     if (b == NULL) return CAIRO_STATUS_SUCCESS; /* first pass: discard */
+    /* A write error taken back into cairo 1.16's PDF surface while it finishes asserts
+     * in _cairo_array_index_const (report --format pdf aborted, NW_FAIL_ALLOC=292):
+     * the buffer's failure is sticky and pass() reads it after the finish instead. */
     nw_buf_append(b, data, len);
-    return b->oom ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
+    return CAIRO_STATUS_SUCCESS;
 }
 
 static int pass(struct pdf *p, struct nw_buf *out, struct nw_err *err)

@@ -83,9 +83,10 @@ int nw__sha256_file(int fd, uint64_t size, uint8_t out[32])
     uint8_t *buf = nw_alloc(1u << 20);
     uint64_t off = 0;
     unsigned n = 32;
-    int rc = NW_EIO;
+    int rc = NW_ENOMEM;
 
     if (c == NULL || buf == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) goto out;
+    rc = NW_EIO;
     while (off < size) {
         size_t want = (size_t)NW_MIN(size - off, (uint64_t)(1u << 20));
         ssize_t r = pread(fd, buf, want, (off_t)off);
@@ -208,7 +209,7 @@ static int parse_line(const char *line, size_t len, const uint8_t prev[32], stru
     return NW_DIGEST_OK(want, e->chain, 32) ? 0 : -2;
 }
 
-static int chain_push(struct chain *c, const struct chain_entry *e)
+static int chain_grow(struct chain *c)
 {
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 64;
@@ -217,6 +218,12 @@ static int chain_push(struct chain *c, const struct chain_entry *e)
         c->e = ne;
         c->cap = nc;
     }
+    return 0;
+}
+
+static int chain_push(struct chain *c, const struct chain_entry *e)
+{
+    if (chain_grow(c) != 0) return NW_ENOMEM;
     c->e[c->n++] = *e;
     memcpy(c->head, e->chain, 32);
     return 0;
@@ -284,6 +291,10 @@ int nw__chain_append(int fd, struct chain *c, struct chain_entry *e, const uint8
     char line[CHAIN_LINE_MAX + 200], day[16], hex[130];
     int n, w;
 
+    /* room first: a line on disk that the memory chain lacked left the head behind, so
+     * the next line was hashed from the wrong one and verify called the chain altered */
+    if (chain_grow(c) != 0)
+        return nw_err_set(err, NW_ENOMEM, "out of memory adding to the store chain");
     nw__day_name(e->day, day);
     if (strcmp(e->kind, "open") == 0) {
         n = snprintf(line, sizeof line, "open %llu %s", (unsigned long long)e->seq, day);
@@ -442,14 +453,18 @@ static int check_active(const char *path, const struct chain_entry *e, ZSTD_DCtx
         goto out;
     }
     img = nw_alloc((size_t)sb.st_size + 1);
-    if (img == NULL || pread(fd, img, (size_t)sb.st_size, 0) != sb.st_size) {
+    if (img == NULL) { /* not evidence of tampering either */
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
+        goto out;
+    }
+    if (pread(fd, img, (size_t)sb.st_size, 0) != sb.st_size) {
         nw_err_set(err, NW_EIO, "segment %s cannot be read", name);
         goto out;
     }
     {
         int wr = nw__seg_walk_mem(img, (size_t)sb.st_size, dctx, &w, NULL, NULL);
-        if (wr == NW_ENOMEM) { /* not evidence of tampering */
-            nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
+        if (wr == NW_ENOMEM) { /* not evidence of tampering: was returned as 1, "FAILED" */
+            rc = nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
             goto out;
         }
         if (wr != 0 || w.hdr.seq != e->seq || w.hdr.day != e->day) {
@@ -479,8 +494,8 @@ out:
  * hash, and the key directory's structure (length, order, block indexes),
  * since lookups binary-search it and skip every block it does not name. A
  * file the chain vouches for can still be wrong here only through a
- * writer's bug; old segments (no directory) pass as before. 0, or 1 with
- * err set.
+ * writer's bug; old segments (no directory) pass as before. 0, or 1 or
+ * NW_ENOMEM with err set.
  */
 static int check_footer(int fd, uint64_t size, struct nw_err *err, const char *name)
 {
@@ -499,8 +514,10 @@ static int check_footer(int fd, uint64_t size, struct nw_err *err, const char *n
     n = size - TRAILER_LEN - t.footer_off;
     why = "its footer's length does not match its block count and key directory";
     if (n > FOOTER_MAX || n != (uint64_t)t.kdir_len + (uint64_t)t.nblocks * BLK_HDR_LEN) goto out;
-    why = "out of memory";
-    if ((fb = nw_alloc(n ? (size_t)n : 1)) == NULL) goto out;
+    if ((fb = nw_alloc(n ? (size_t)n : 1)) == NULL) { /* verify said FAILED for it */
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
+        goto out_set;
+    }
     why = "its footer does not match its hash";
     if (pread(fd, fb, (size_t)n, (off_t)t.footer_off) != (ssize_t)n ||
         nw__store_hash64(fb, (size_t)n, 4) != t.footer_hash)
@@ -570,9 +587,14 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
             int fd = open(path, O_RDONLY);
             struct stat sb;
             uint8_t sha[32];
-            if (fd < 0 || fstat(fd, &sb) != 0 ||
-                nw__sha256_file(fd, (uint64_t)sb.st_size, sha) != 0 ||
-                (uint64_t)sb.st_size != e->size || memcmp(sha, e->sha, 32) != 0) {
+            int hr = fd < 0 || fstat(fd, &sb) != 0 ? NW_EIO
+                     : nw__sha256_file(fd, (uint64_t)sb.st_size, sha);
+            if (hr == NW_ENOMEM) { /* "was altered since": a false alarm */
+                close(fd);
+                rc = nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
+                goto out;
+            }
+            if (hr != 0 || (uint64_t)sb.st_size != e->size || memcmp(sha, e->sha, 32) != 0) {
                 nw_err_set(err, NW_EFORMAT, "segment %s, kept as found damaged at byte %llu "
                            "(chain line %zu), was %s since", name, (unsigned long long)e->off,
                            e->line_no, fd < 0 ? "removed" : "altered");
@@ -587,8 +609,8 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
         if (e->kind[0] == 'o') {
             uint64_t torn = 0;
             if (nw__chain_closed(&c, i)) continue;
-            if (check_active(path, e, dctx, &torn, err, name) != 0) {
-                rc = 1;
+            if ((rc = check_active(path, e, dctx, &torn, err, name)) != 0) {
+                if (rc != NW_ENOMEM) rc = 1;
                 goto out;
             }
             active++;
@@ -605,14 +627,18 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
             rc = 1;
             goto out;
         }
-        if (fstat(fd, &sb) != 0 || nw__sha256_file(fd, (uint64_t)sb.st_size, sha) != 0) {
+        if (fstat(fd, &sb) != 0 || (rc = nw__sha256_file(fd, (uint64_t)sb.st_size, sha)) != 0) {
             close(fd);
-            rc = nw_err_set(err, NW_EIO, "segment %s cannot be read: %s", name, strerror(errno));
+            if (rc == NW_ENOMEM) /* said "cannot be read: Success" */
+                rc = nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
+            else
+                rc = nw_err_set(err, NW_EIO, "segment %s cannot be read: %s", name,
+                                strerror(errno));
             goto out;
         }
-        if (memcmp(sha, e->sha, 32) == 0 && check_footer(fd, (uint64_t)sb.st_size, err, name)) {
+        if (memcmp(sha, e->sha, 32) == 0 &&
+            (rc = check_footer(fd, (uint64_t)sb.st_size, err, name)) != 0) {
             close(fd);
-            rc = 1;
             goto out;
         }
         close(fd);

@@ -473,6 +473,7 @@ void nw__chain_free(struct chain *c);
 int nw__chain_closed(const struct chain *c, size_t i);
 int nw__chain_append(int fd, struct chain *c, struct chain_entry *e, const uint8_t *sk, int sync,
                      struct nw_err *err);
+/* SHA-256 of the first size bytes of fd: 0, NW_ENOMEM, or NW_EIO (errno set). */
 int nw__sha256_file(int fd, uint64_t size, uint8_t out[32]);
 int nw__load_secret_key(const char *path, uint8_t sk[64], struct nw_err *err);
 

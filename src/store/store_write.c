@@ -145,6 +145,7 @@ struct nw_store {
     uint64_t appends;
     int in_alarm;
     int stopping, stop_failed;
+    int nomem_said;           /* the sink logged a record missed for want of memory */
     char damage_msg[600];     /* recovery found damaged segments: the alarm, once open */
 };
 
@@ -275,9 +276,10 @@ static int cut_block(struct nw_store *s, struct active *a, struct nw_err *err);
 static size_t ident_finish(struct active *a, struct blk_ident *d);
 
 /*
- * Writing failed (disk full or I/O error). Stop cleanly: nothing on disk is
- * deleted; the reserve file is given back so the alarm record and the seals
- * fit; every active segment is sealed; later records are counted as missed.
+ * Writing failed (disk full, I/O error, or er == ENOMEM: no memory for the chain
+ * or a footer). Stop cleanly: nothing on disk is deleted; the reserve file is
+ * given back so the alarm record and the seals fit; every active segment is
+ * sealed; later records are counted as missed until nw_store_tick resumes.
  */
 static void stop_writing(struct nw_store *s, int er)
 {
@@ -294,10 +296,15 @@ static void stop_writing(struct nw_store *s, int er)
     s->stop_errno = er;
     s->stopped_since = now_us(s);
     s->missed_at_stop = s->st.missed;
-    nw_log(NW_LOG_ERROR, "store %s: writing stopped: %s. No stored record was deleted; records "
-           "from now on are counted as missed until space is freed (move old partitions off "
-           "this disk or grow it; retention never deletes records younger than %u days)",
-           s->dir, strerror(er), s->o.retention_days);
+    if (er == ENOMEM) /* said "No space left on device" and to free disk space */
+        nw_log(NW_LOG_ERROR, "store %s: writing stopped: out of memory. No stored record was "
+               "deleted; records from now on are counted as missed until writing resumes (free "
+               "memory or lower the memcaps)", s->dir);
+    else
+        nw_log(NW_LOG_ERROR, "store %s: writing stopped: %s. No stored record was deleted; "
+               "records from now on are counted as missed until space is freed (move old "
+               "partitions off this disk or grow it; retention never deletes records younger "
+               "than %u days)", s->dir, strerror(er), s->o.retention_days);
     if (s->reservefd >= 0) {
         close(s->reservefd);
         s->reservefd = -1;
@@ -307,7 +314,8 @@ static void stop_writing(struct nw_store *s, int er)
     }
     /* with the reserve given back: the pending blocks, the alarm, the seals */
     snprintf(msg, sizeof msg, "store writing stopped: %s; no stored record was deleted; "
-             "records are counted as missed until space is freed", strerror(er));
+             "records are counted as missed until %s", er == ENOMEM ? "out of memory"
+             : strerror(er), er == ENOMEM ? "writing resumes" : "space is freed");
     for (int i = 0; i < s->nact && !s->stop_failed; i++)
         if (s->act[i].nts) cut_block(s, &s->act[i], &e);
     if (!s->stop_failed) alarm_record(s, "store_write_stopped", msg);
@@ -345,7 +353,7 @@ static int open_segment(struct nw_store *s, uint32_t day, struct active **out, s
     ce.day = day;
     rc = nw__chain_append(s->chainfd, &s->chain, &ce, s->signing ? s->sk : NULL, 1, err);
     if (rc != 0) {
-        stop_writing(s, ENOSPC);
+        stop_writing(s, rc == NW_ENOMEM ? ENOMEM : ENOSPC);
         return rc;
     }
     a = &s->act[s->nact];
@@ -846,7 +854,7 @@ drop_stop:
     s->st.missed += a->nts;
     active_free(a);
     s->act[idx] = s->act[--s->nact];
-    stop_writing(s, ENOSPC);
+    stop_writing(s, rc == NW_ENOMEM ? ENOMEM : ENOSPC);
     return rc;
 drop:
     nw_buf_fini(&ft);
@@ -888,9 +896,9 @@ static int keep_damaged(struct nw_store *s, const struct chain_entry *oe, int fd
     int rc;
 
     memset(&ce, 0, sizeof ce);
-    if (nw__sha256_file(fd, size, ce.sha) != 0)
-        return nw_err_set(err, NW_EIO, "hashing a damaged segment to keep it: %s",
-                          strerror(errno));
+    if ((rc = nw__sha256_file(fd, size, ce.sha)) != 0)
+        return nw_err_set(err, rc, "hashing a damaged segment to keep it: %s",
+                          rc == NW_ENOMEM ? "out of memory" : strerror(errno));
     snprintf(ce.kind, sizeof ce.kind, "bad");
     ce.seq = oe->seq;
     ce.day = oe->day;
@@ -1779,9 +1787,18 @@ void nw_store_get_stats(const struct nw_store *s, struct nw_store_stats *st) { *
 
 static int sink_write(void *self, const char *type, const char *line, size_t len)
 {
+    struct nw_store *s = self;
     struct nw_err e;
+    int rc = nw_store_append(s, line, len, &e);
+
     (void)type;
-    return nw_store_append(self, line, len, &e);
+    /* once (a stop says so itself); audit -q used to exit 3 without a word */
+    if (rc == NW_ENOMEM && !s->nomem_said) {
+        s->nomem_said = 1;
+        nw_log(NW_LOG_ERROR, "store %s: %s; the record was not stored (missed records are "
+               "counted)", s->dir, e.msg);
+    }
+    return rc;
 }
 
 static int sink_flush(void *self)

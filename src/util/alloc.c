@@ -5,15 +5,18 @@
  * peak are exact. Fault injection: NW_FAIL_ALLOC=N in the environment (read
  * once) or nw_alloc_fail_at(N) makes the Nth allocation from then on fail,
  * which the tests use to walk every allocation failure path.
+ * NW_ALLOC_COUNT=1 prints "nw_alloc: N allocations" to stderr at exit: the
+ * number of allocations NW_FAIL_ALLOC can fail (tests/e2e/alloc_fail.sh).
  * Thread-safe: the store scan's helpers, the ClickHouse sender and the port
  * scanner's workers allocate too, so the counters and the countdown are
  * updated with relaxed atomics (an uncontended locked add; they order
- * nothing else). NW_FAIL_ALLOC is read once (pthread_once: the first
+ * nothing else). The environment is read once (pthread_once: the first
  * allocations may come from two threads at once).
  */
 #include "nw/core.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,13 +25,27 @@
 static size_t in_use;
 static size_t peak;
 static uint64_t fail_countdown; /* 0 = off */
+static uint64_t n_allocs;       /* allocations attempted (NW_ALLOC_COUNT=1 only) */
+static uint64_t n_failed;       /* allocations that returned NULL (injected or real) */
+static int count_on;            /* NW_ALLOC_COUNT=1 */
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void print_count(void)
+{
+    fprintf(stderr, "nw_alloc: %llu allocations\n",
+            (unsigned long long)__atomic_load_n(&n_allocs, __ATOMIC_RELAXED));
+}
 
 static void env_read(void)
 {
     const char *s = getenv("NW_FAIL_ALLOC");
 
     if (s != NULL) __atomic_store_n(&fail_countdown, strtoull(s, NULL, 10), __ATOMIC_RELAXED);
+    s = getenv("NW_ALLOC_COUNT");
+    if (s != NULL && s[0] == '1') {
+        count_on = 1;
+        atexit(print_count);
+    }
 }
 
 void nw_alloc_fail_at(uint64_t n)
@@ -40,13 +57,16 @@ void nw_alloc_fail_at(uint64_t n)
 static int should_fail(void)
 {
     pthread_once(&env_once, env_read);
+    if (count_on) __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
     /* one thread, not two or none, takes the Nth allocation */
     uint64_t c = __atomic_load_n(&fail_countdown, __ATOMIC_RELAXED);
     do {
         if (c == 0) return 0;
     } while (!__atomic_compare_exchange_n(&fail_countdown, &c, c - 1, 1, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
-    return c == 1;
+    if (c != 1) return 0;
+    __atomic_add_fetch(&n_failed, 1, __ATOMIC_RELAXED);
+    return 1;
 }
 
 /* in_use += add - sub (modulo 2^N: exact), and raise the peak to it */
@@ -66,7 +86,10 @@ void *nw_alloc(size_t n)
 
     if (n > SIZE_MAX - HDR || should_fail()) return NULL;
     p = malloc(n + HDR);
-    if (p == NULL) return NULL;
+    if (p == NULL) {
+        __atomic_add_fetch(&n_failed, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
     memcpy(p, &n, sizeof n);
     account(n, 0);
     return p + HDR;
@@ -92,7 +115,10 @@ void *nw_realloc(void *old, size_t n)
     p = (unsigned char *)old - HDR;
     memcpy(&oldn, p, sizeof oldn);
     p = realloc(p, n + HDR);
-    if (p == NULL) return NULL;
+    if (p == NULL) {
+        __atomic_add_fetch(&n_failed, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
     memcpy(p, &n, sizeof n);
     account(n, oldn);
     return p + HDR;
@@ -123,3 +149,4 @@ char *nw_strndup(const char *s, size_t n)
 
 size_t nw_alloc_in_use(void) { return __atomic_load_n(&in_use, __ATOMIC_RELAXED); }
 size_t nw_alloc_peak(void) { return __atomic_load_n(&peak, __ATOMIC_RELAXED); }
+uint64_t nw_alloc_failures(void) { return __atomic_load_n(&n_failed, __ATOMIC_RELAXED); }

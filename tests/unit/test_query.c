@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/query/query_int.h"
 #include "nwtest.h"
 
 /* 2026-09-03T06:05:00Z, a Thursday */
@@ -352,5 +353,32 @@ TEST(scan_prefilter_random)
     CHECK_EQ(system(cmd), 0);
 }
 
-NW_TEST_MAIN(NWT_ENTRY(scan_prefilter_random) NWT_ENTRY(time_forms) NWT_ENTRY(time_rejects) NWT_ENTRY(nets) NWT_ENTRY(macs)
+/* A table row whose buffer cannot grow: NW_ENOMEM, at every allocation (a cell's
+ * padding looped forever on the failed buffer, tests/e2e/alloc_fail.sh). */
+TEST(table_row_nomem)
+{
+    static const char rec[] = "{\"timestamp\":\"2026-09-03T14:05:07.123456+08:00\","
+                              "\"event_type\":\"dns\",\"src_ip\":\"10.1.2.3\",\"src_port\":5353,"
+                              "\"dest_ip\":\"10.0.0.53\",\"dest_port\":53,"
+                              "\"dns\":{\"queries\":[{\"rrname\":\"example.com\"}]}}";
+    FILE *out = fopen("/dev/null", "w");
+    int failed = 0;
+
+    CHECK(out != NULL);
+    for (uint64_t n = 1; n <= 8 && out; n++) {
+        struct nw__qfmt f;
+        int rc;
+        nw__qfmt_init(&f, NW_QUERY_FMT_TABLE, out);
+        nw_alloc_fail_at(n);
+        rc = nw__qfmt_row(&f, rec, sizeof rec - 1);
+        nw_alloc_fail_at(0);
+        CHECK(rc == 0 || rc == NW_ENOMEM);
+        failed += rc == NW_ENOMEM;
+        nw__qfmt_fini(&f);
+    }
+    CHECK(failed > 0);
+    if (out) fclose(out);
+}
+
+NW_TEST_MAIN(NWT_ENTRY(table_row_nomem) NWT_ENTRY(scan_prefilter_random) NWT_ENTRY(time_forms) NWT_ENTRY(time_rejects) NWT_ENTRY(nets) NWT_ENTRY(macs)
                  NWT_ENTRY(options) NWT_ENTRY(match_filters) NWT_ENTRY(keys))

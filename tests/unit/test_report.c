@@ -234,5 +234,33 @@ TEST(alloc_failure_every_step)
     }
 }
 
+/* A PDF whose output buffer fills up: NW_ENOMEM, not an abort. The write error
+ * handed back to cairo made its PDF surface assert while finishing (report --format
+ * pdf under NW_FAIL_ALLOC=292, tests/e2e/alloc_fail.sh). */
+TEST(pdf_output_fails)
+{
+    struct nw_report m;
+    struct nw_err err;
+    struct nw_buf all;
+
+    memset(&m, 0, sizeof m);
+    CHECK_EQ(nw_report_load_buf(&m, "t.json", doc1, strlen(doc1), &err), 0);
+    m.unit_name = m.unit_code = m.unit_leader = m.unit_contact = "";
+    nw_buf_init(&all, 0);
+    CHECK_EQ(nw_report_pdf(&m, NW_LANG_ZH, &all, &err), 0);
+    /* each size the buffer grows through, short of the whole PDF */
+    for (size_t cap = 256; cap < all.len; cap *= 2) {
+        struct nw_buf b;
+        int rc;
+        nw_buf_init(&b, cap); /* past max the buffer fails, as when realloc does */
+        rc = nw_report_pdf(&m, NW_LANG_ZH, &b, &err);
+        nw_buf_fini(&b);
+        CHECK_EQ(rc, NW_ENOMEM);
+    }
+    nw_buf_fini(&all);
+    nw_report_free(&m);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(counts_recomputed) NWT_ENTRY(assets_by_kind) NWT_ENTRY(comparison_carried_and_recomputed)
-             NWT_ENTRY(damaged_documents_refused) NWT_ENTRY(markdown_and_html) NWT_ENTRY(alloc_failure_every_step))
+             NWT_ENTRY(damaged_documents_refused) NWT_ENTRY(markdown_and_html) NWT_ENTRY(alloc_failure_every_step)
+             NWT_ENTRY(pdf_output_fails))

@@ -1295,9 +1295,41 @@ TEST(key_groups_same_blocks)
     }
 }
 
+/* Out of memory is not evidence of tampering: verify returns NW_ENOMEM, never 1,
+ * whichever allocation fails, on sealed and on active segments (it said "FAILED: ...
+ * out of memory although its SHA-256 matches the chain", found by alloc_fail.sh). */
+TEST(verify_out_of_memory)
+{
+    struct nw_store_opts o;
+    struct nw_err err;
+    const char *dir = fresh_dir();
+    char active[600];
+    int nomem = 0;
+
+    opts_small(&o);
+    o.segment_bytes = 8192;
+    CHECK(fill(dir, 300, 2, &o, NULL, NULL) == 0);
+    snprintf(active, sizeof active, "%s/crashed", dir);
+    CHECK(crashed_store(active, &o) == 0);
+    for (int k = 0; k < 2; k++) {
+        const char *d = k ? active : dir;
+        for (uint64_t n = 1; n <= 64; n++) {
+            int rc;
+            nw_alloc_fail_at(n);
+            rc = nw_store_verify(d, NULL, NULL, &err);
+            nw_alloc_fail_at(0);
+            CHECK(rc == 0 || rc == NW_ENOMEM);
+            nomem += rc == NW_ENOMEM;
+        }
+        CHECK_EQ(nw_store_verify(d, NULL, NULL, &err), 0);
+    }
+    CHECK(nomem > 2);
+    rm_rf(dir);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(shaped_index_matches_full_pass) NWT_ENTRY(key_groups_same_blocks) NWT_ENTRY(template_encoding)
                  NWT_ENTRY(template3_encoding) NWT_ENTRY(timestamp_text) NWT_ENTRY(must_contain_prefilter) NWT_ENTRY(round_trip_byte_exact) NWT_ENTRY(index_keys) NWT_ENTRY(key_and_time_skipping)
-                 NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(signed_chain)
+                 NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(verify_out_of_memory) NWT_ENTRY(signed_chain)
                  NWT_ENTRY(crash_recovery) NWT_ENTRY(crash_recovery_torn_header)
                  NWT_ENTRY(damaged_active_segment_kept_as_found)
                  NWT_ENTRY(sealed_segment_without_its_chain_line) NWT_ENTRY(second_writer_refused) NWT_ENTRY(retention_simulated_clock)

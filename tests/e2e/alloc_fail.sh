@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Allocation-failure sweep over every command (SQLite malloc_common.tcl, curl
+# runtests -t): each command is run once with NW_ALLOC_COUNT=1 to learn how many
+# allocations it makes (C), then again with NW_FAIL_ALLOC=N for N = 1..min(C, HEAD)
+# and a log-spaced sample above. Every run must:
+#  - end without a signal or sanitizer report (leaks on error paths included);
+#  - exit 0 (the failure was tolerated: then the output equals the clean run's),
+#    the command's normal code, or 3 with a stderr line saying memory ran out;
+#  - for the commands that write a store (audit --store, import): leave it so that
+#    verify passes and every record stored before the failing run comes back from
+#    query (after the reopen's recovery), and nothing the run reported flushed is lost.
+# NW_ALLOC_SWEEP=all runs every N (6 to 10 minutes on one core with the ASan build;
+# the default samples, HEAD and SPREAD per command below: 45 to 80 s).
+# NW_ALLOC_ONLY=NAME runs one command's sweep.
+# Usage: alloc_fail.sh NETWARDEN SRCDIR
+set -u
+NW=$1
+SRC=$2
+# the store runs fsync; on tmpfs a run costs a third of what it does on disk
+T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0 # failures so far
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# fontconfig/cairo caches are process-lifetime by design (see tests/lsan.supp)
+LSAN_OPTIONS="suppressions=$SRC/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
+P=$SRC/tests/corpus/pcaps
+I=$SRC/tests/e2e/identity
+NOW=2026-11-21T12:00:00Z
+C=(--config /dev/null)
+unset NW_FAIL_ALLOC NW_ALLOC_COUNT
+# every failing run is bounded: a table cell once padded a failed buffer forever
+TO=(timeout -k 5 30)
+
+# the N to fail for a command that makes $1 allocations: 1..HEAD, then SPREAD log-spaced,
+# and the last $TAIL (the output's, where the command has done its work: results and PDF)
+points() {
+    local count=$1 head=$2 spread=$3
+    if [ "${NW_ALLOC_SWEEP:-}" = all ]; then seq 1 "$count"; return; fi
+    awk -v c="$count" -v h="$head" -v s="$spread" -v t="${TAIL:-0}" 'BEGIN {
+        for (n = 1; n <= c && n <= h; n++) print n
+        if (c <= h) exit
+        last = h; if (h < 1) h = 1
+        for (i = 1; i <= s; i++) {
+            n = int(h * exp(log(c / h) * i / s) + 0.5)
+            if (n > last && n <= c - t) { print n; last = n }
+        }
+        for (n = (c - t + 1 > last + 1 ? c - t + 1 : last + 1); n <= c; n++) print n
+    }'
+}
+
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+san() { grep -q -E "AddressSanitizer|LeakSanitizer|runtime error" "$1"; }
+
+# check NAME N RC NORMAL_RC ERRFILE: the exit code and message of one failing run
+check() {
+    local name=$1 n=$2 rc=$3 normal=$4 err=$5
+    if san "$err"; then
+        bad "$name N=$n: sanitizer report (exit $rc):"; head -n 30 "$err"; return 1
+    fi
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "FAIL $name N=$n: still running after 30 s (a loop on the failed allocation?)"
+        fail=$((fail + 1)); return 1
+    fi
+    if [ "$rc" -ge 128 ]; then
+        bad "$name N=$n: killed by signal $((rc - 128))"; head -n 5 "$err"; return 1
+    fi
+    if [ "$rc" -eq 0 ] || [ "$rc" -eq "$normal" ]; then return 0; fi
+    if [ "$rc" -ne 3 ]; then
+        bad "$name N=$n: exit $rc (expected 0, $normal or 3):"; head -n 5 "$err"
+        return 1
+    fi
+    if ! grep -q -i "out of memory" "$err"; then
+        bad "$name N=$n: exit 3 without saying memory ran out:"; head -n 5 "$err"
+        return 1
+    fi
+    return 0
+}
+
+# count NAME CMD...: the command's allocations in a clean run (sets $count, $normal)
+count() {
+    local name=$1
+    shift
+    NW_ALLOC_COUNT=1 "$@" >"$T/$name.clean" 2>"$T/$name.cerr"
+    normal=$?
+    count=$(sed -n 's/^nw_alloc: \([0-9]*\) allocations$/\1/p' "$T/$name.cerr" | tail -1)
+    if [ -z "$count" ] || san "$T/$name.cerr"; then
+        echo "FAIL $name: clean run (exit $normal) gave no count:"; head -n 10 "$T/$name.cerr"
+        fail=$((fail + 1)); count=0
+    fi
+}
+
+word() { if [ "$fail" -eq "$1" ]; then echo "ok   "; else echo "FAIL "; fi; } # since $1 failures
+
+want() { [ -z "${NW_ALLOC_ONLY:-}" ] || [ "$NW_ALLOC_ONLY" = "$1" ]; }
+
+# same FILE1 FILE2: the outputs agree, but for run ids, times and durations (inspect)
+same() {
+    local re='s/"(id|started|finished)":"[0-9T:.+Z-]*"//g; s/"duration_us":[0-9]+//g'
+    cmp -s <(sed -E "$re" "$1") <(sed -E "$re" "$2")
+}
+
+# sweep NAME HEAD SPREAD CMD...: read-only commands; a run that exits 0 must print
+# what the clean run printed
+sweep() {
+    local name=$1 head=$2 spread=$3 n rc runs=0 t0=$SECONDS f0=$fail
+    shift 3
+    want "$name" || return 0
+    count "$name" "$@"
+    for n in $(points "$count" "$head" "$spread"); do
+        NW_FAIL_ALLOC=$n "${TO[@]}" "$@" >"$T/out" 2>"$T/err"
+        rc=$?
+        runs=$((runs + 1))
+        check "$name" "$n" "$rc" "$normal" "$T/err" || continue
+        if [ "$rc" -eq 0 ] && ! same "$T/out" "$T/$name.clean"; then
+            bad "$name N=$n: exit 0 but the output differs from the clean run"
+        fi
+    done
+    echo "$(word "$f0")$name: $count allocations, $runs failing runs, $((SECONDS - t0)) s"
+}
+
+# store_ok NAME N BASE_RECORDS: the store $T/s (after a failing run) reopens, verifies and
+# still holds every record of the clean import made before the failing run
+store_ok() {
+    local name=$1 n=$2 base=$3
+    "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" "$T/empty" 2>"$T/reopen.err" || {
+        bad "$name N=$n: reopen failed: $(head -n 3 "$T/reopen.err")"; return 1
+    }
+    "$NW" verify -q --store "$T/s" 2>"$T/verify.err" || {
+        bad "$name N=$n: verify failed: $(head -n 3 "$T/verify.err")"; return 1
+    }
+    "$NW" query --store "$T/s" --since 2000-01-01 >"$T/all.json" 2>"$T/q.err" || {
+        bad "$name N=$n: query failed: $(head -n 3 "$T/q.err")"; return 1
+    }
+    if [ -n "$(comm -23 <(sort "$base") <(sort "$T/all.json"))" ]; then
+        bad "$name N=$n: records stored before the run are gone"; return 1
+    fi
+    return 0
+}
+
+: >"$T/empty"
+# records N TYPE DAY0 DAYS HOUR ID: N records of TYPE over DAYS days from 2026-11-DAY0
+records() {
+    awk -v n="$1" -v t="$2" -v d0="$3" -v nd="$4" -v h="$5" -v id="$6" 'BEGIN {
+        for (j = 0; j < n; j++) {
+            printf("{\"timestamp\":\"2026-11-%02dT%s:00:%02d.000000+00:00\",", d0 + j % nd, h,
+                   j % 60)
+            printf("\"event_type\":\"%s\",\"src_ip\":\"10.9.%d.%d\",\"dest_ip\":\"192.0.2.53\",", t,
+                   h, j + 1)
+            printf("\"id\":\"%s-%d\"}\n", id, j)
+        }
+    }'
+}
+# a base store of recent days, copied before each failing run; the records that run adds
+# spread over six days, so segments open and seal (the active limit) during the run
+records 40 dns 10 5 10 base >"$T/base.json"
+records 60 flow 12 6 11 new >"$T/new.json"
+"$NW" import "${C[@]}" -q --now "$NOW" --store "$T/base" "$T/base.json" 2>"$T/base.err" || {
+    echo "FAIL: cannot build the base store: $(cat "$T/base.err")"; exit 1
+}
+"$NW" query --store "$T/base" --since 2000-01-01 >"$T/base.all" 2>/dev/null
+if [ "$(wc -l <"$T/base.all")" -ne 40 ]; then
+    echo "FAIL: the base store holds $(wc -l <"$T/base.all") records, not 40"; exit 1
+fi
+
+# import into the base store
+if want import; then
+    t0=$SECONDS; runs=0; f0=$fail
+    rm -rf "$T/s"; cp -r "$T/base" "$T/s"
+    count import "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" "$T/new.json"
+    "$NW" query --store "$T/s" --since 2000-01-01 >"$T/import.all" 2>/dev/null
+    for n in $(points "$count" 20 20); do
+        rm -rf "$T/s"; cp -r "$T/base" "$T/s"; : >"$T/flushed"
+        NW_FAIL_ALLOC=$n "${TO[@]}" "$NW" import "${C[@]}" -q --now "$NOW" --store "$T/s" \
+            --report-flushed "$T/flushed" "$T/new.json" >"$T/out" 2>"$T/err"
+        rc=$?
+        runs=$((runs + 1))
+        check import "$n" "$rc" "$normal" "$T/err" || continue
+        store_ok import "$n" "$T/base.all" || continue
+        # flushed counts the store's own alarm records (store_write_stopped) as well
+        got=$(($(wc -l <"$T/all.json") - 40))
+        flushed=$(sed -n 's/^flushed \([0-9]*\)$/\1/p' "$T/flushed" | tail -1)
+        if [ "$rc" -eq 0 ] && ! cmp -s <(sort "$T/all.json") <(sort "$T/import.all"); then
+            bad "import N=$n: exit 0 but $got records stored, not 60"
+        elif [ "$got" -lt "${flushed:-0}" ]; then
+            bad "import N=$n: $flushed reported flushed, $got stored"
+        fi
+    done
+    echo "$(word "$f0")import: $count allocations, $runs failing runs, store checked," \
+        "$((SECONDS - t0)) s"
+fi
+
+# audit to EVE and into the base store
+audit_sweep() {
+    local name=$1 head=$2 spread=$3 n rc runs=0 t0=$SECONDS f0=$fail
+    shift 3
+    want "$name" || return 0
+    rm -rf "$T/s"; cp -r "$T/base" "$T/s"
+    count "$name" "$NW" audit "${C[@]}" -q "$@" --eve "$T/eve.clean" --store "$T/s"
+    "$NW" query --store "$T/s" --since 2000-01-01 >"$T/$name.all" 2>/dev/null
+    for n in $(points "$count" "$head" "$spread"); do
+        rm -rf "$T/s" "$T/eve.json"; cp -r "$T/base" "$T/s"
+        NW_FAIL_ALLOC=$n "${TO[@]}" "$NW" audit "${C[@]}" -q "$@" --eve "$T/eve.json" \
+            --store "$T/s" >"$T/out" 2>"$T/err"
+        rc=$?
+        runs=$((runs + 1))
+        check "$name" "$n" "$rc" "$normal" "$T/err" || continue
+        store_ok "$name" "$n" "$T/base.all" || continue
+        if [ "$rc" -eq 0 ] && ! cmp -s "$T/eve.json" "$T/eve.clean"; then
+            bad "$name N=$n: exit 0 but the EVE output differs from the clean run"
+        elif [ "$rc" -eq 0 ] && ! cmp -s <(sort "$T/all.json") <(sort "$T/$name.all"); then
+            bad "$name N=$n: exit 0 but the store differs from the clean run's"
+        fi
+    done
+    echo "$(word "$f0")$name: $count allocations, $runs failing runs, store checked," \
+        "$((SECONDS - t0)) s"
+}
+audit_sweep audit_radius 20 10 -r "$I/radius-browse.pcap"
+# its first allocations are radius's (configuration, store, engine): only the spread
+audit_sweep audit_mixed 0 30 -r "$P/mixed-1kxun.pcap" -r "$I/pppoe-browse.pcap"
+
+# DHCP with a static map, to EVE on stdout: every N (a NULL hint table was dereferenced)
+printf '10.1.2.3,00:11:22:33:44:55,print-room,,printer-1\n' >"$T/static.csv"
+sweep audit_dhcp 300 0 "$NW" audit "${C[@]}" -q -r "$I/dhcp-browse.pcap" --static-map \
+    "$T/static.csv" --eve -
+
+# the read side, on a store the audit filled
+rm -rf "$T/q"
+"$NW" audit "${C[@]}" -q -r "$I/radius-browse.pcap" -r "$I/dhcp-browse.pcap" --store "$T/q" \
+    2>/dev/null
+sweep query_json 300 20 "$NW" query --store "$T/q"
+sweep query_table 300 20 "$NW" query --store "$T/q" --ip 10.1.2.0/24 --type dns,http \
+    --format table
+sweep query_csv 300 20 "$NW" query --store "$T/q" --type dns --domain com --format csv
+sweep query_who 300 20 "$NW" query who --store "$T/q" --ip 10.1.2.3 --at 2023-11-14T22:13:21Z
+sweep verify 300 20 "$NW" verify --store "$T/base"
+
+# inspect (local, a prepared tree as inspect_local.sh does) and its report
+rm -rf "$T/host"
+cp -r "$SRC/tests/inspect/roots/weak" "$T/host"
+grep -v '^#' "$SRC/tests/inspect/roots/weak.modes" | while read -r op a p; do
+    case $op in
+        mode) chmod "$a" "$T/host/$p" ;;
+        time) touch -d "$a" "$T/host/$p" ;;
+    esac
+done
+TAIL=8 sweep inspect 20 20 "$NW" inspect "${C[@]}" -q --local --root "$T/host" \
+    --checks "$SRC/checks" --data-dir "$T/idata" --no-history --now "$NOW" --out -
+"$NW" inspect "${C[@]}" -q --local --root "$T/host" --checks "$SRC/checks" --data-dir "$T/rdata" \
+    --now "$NOW" --out /dev/null 2>/dev/null
+sweep report 60 20 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" --lang en \
+    --format html --out -
+# PDF: cairo aborted on a write error handed back to it (last allocations; test_report too)
+if command -v pdftotext >/dev/null; then
+    TAIL=4 sweep report_pdf 0 2 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" \
+        --lang zh --format pdf --out -
+fi
+
+[ $fail -eq 0 ]
