@@ -224,6 +224,11 @@ printf '10.1.2.3,00:11:22:33:44:55,print-room,,printer-1\n' >"$T/static.csv"
 sweep audit_dhcp 300 0 "$NW" audit "${C[@]}" -q -r "$I/dhcp-browse.pcap" --static-map \
     "$T/static.csv" --eve -
 
+# the ClickHouse sink with nothing listening: batches go to the spool, the sender thread
+# retries; drain_s=1 bounds each run's wait at exit (the default is 30 s)
+sweep audit_clickhouse 0 12 "$NW" audit "${C[@]}" -q -r "$I/radius-browse.pcap" --eve - \
+    --output "clickhouse://127.0.0.1:9/nw?spool=$T/chspool&drain_s=1"
+
 # the read side, on a store the audit filled
 rm -rf "$T/q"
 "$NW" audit "${C[@]}" -q -r "$I/radius-browse.pcap" -r "$I/dhcp-browse.pcap" --store "$T/q" \
