@@ -38,6 +38,7 @@ struct nw_engine_stats {
     uint64_t bytes;
     uint64_t flows;            /* flows created */
     uint64_t flows_memcap;     /* packets not tracked: flow memcap */
+    uint64_t flows_nomem;      /* packets not tracked: out of memory below the memcap */
     uint64_t stream_gaps;
     uint64_t stream_memcap;    /* segments dropped at the stream memcap */
     uint64_t parser_errors;

@@ -22,7 +22,7 @@ struct nw_buf {
     size_t len;
     size_t cap;
     size_t max; /* 0 = unbounded; else appending past max sets oom */
-    int oom;
+    int oom; /* 1 = past max, 2 = an allocation failed (nw_buf_ok: neither) */
     int borrowed; /* data is the caller's storage (nw_buf_init_with), not ours to free */
 };
 

@@ -49,6 +49,7 @@ struct nw_output {
     uint64_t batch_recs;  /* records in buf not yet given to batch sinks */
     uint64_t write_errors;
     uint64_t too_large;
+    uint64_t nomem;       /* records dropped because their buffer could not grow */
     /* per event type counters, for the end-of-run summary */
     const char *types[NW_OUTPUT_MAX_TYPES];
     uint64_t counts[NW_OUTPUT_MAX_TYPES];

@@ -187,10 +187,14 @@ static void summary(struct nw_engine *e, struct nw_output *o, double secs, uint6
     nw_engine_anomalies(e, print_anomaly, &first);
     if (first) fprintf(stderr, "none");
     fprintf(stderr, "\n  drops: capture=%llu flow_memcap=%llu stream_memcap=%llu "
-            "stream_gaps=%llu record_too_large=%llu record_write_errors=%llu\n",
+            "stream_gaps=%llu record_too_large=%llu record_write_errors=%llu",
             (unsigned long long)drops, (unsigned long long)s->flows_memcap,
             (unsigned long long)s->stream_memcap, (unsigned long long)s->stream_gaps,
             (unsigned long long)o->too_large, (unsigned long long)o->write_errors);
+    if (s->flows_nomem || o->nomem) /* out of memory below the memcaps: raising them won't help */
+        fprintf(stderr, " flow_nomem=%llu record_nomem=%llu", (unsigned long long)s->flows_nomem,
+                (unsigned long long)o->nomem);
+    fputc('\n', stderr);
 }
 
 #define BATCH 64

@@ -549,14 +549,17 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
         /* make room: end the least recently active flow of the biggest class */
         struct nw_flow *victim = NULL;
         for (int c = 0; c < NCLS && victim == NULL; c++) victim = ft->oldest[c];
-        if (victim == NULL) return NULL;
+        if (victim == NULL) goto memcap;
         nw_engine_count(ft->eng, "flow.memcap_evicted");
         flow_end(ft, victim, "memcap");
     }
     if (ft->count * 2 >= ft->mask + 1) table_grow(ft);
-    if (ft->count >= ft->mask) return NULL; /* full: keep one slot empty to end probes */
+    if (ft->count >= ft->mask) goto memcap; /* full: keep one slot empty to end probes */
     f = nw_pool_alloc(&ft->flows);
-    if (f == NULL) return NULL;
+    if (f == NULL) { /* not the memcap: raising it would not help */
+        ft->eng->stats.flows_nomem++;
+        return NULL;
+    }
     if (client) {
         f->t = pkt->t;
     } else {
@@ -584,6 +587,9 @@ static struct nw_flow *flow_new(struct nw_flow_table *ft, const struct nw_pkt *p
     ft->count++;
     ft->eng->stats.flows++;
     return f;
+memcap:
+    ft->eng->stats.flows_memcap++;
+    return NULL;
 }
 
 static struct nw_flow *flow_lookup(struct nw_flow_table *ft, const struct nw_tuple *t,
@@ -659,10 +665,7 @@ void nw_flow_packet_hashed(struct nw_flow_table *ft, const struct nw_pkt *pkt, u
     if (f == NULL) {
         int client = sender_is_client(pkt);
         f = flow_new(ft, pkt, h, client);
-        if (f == NULL) {
-            ft->eng->stats.flows_memcap++;
-            return;
-        }
+        if (f == NULL) return; /* counted as memcap or nomem */
         dir = client ? NW_DIR_TOSERVER : NW_DIR_TOCLIENT;
     }
     /* active timeout: report long-lived flows periodically and start over */

@@ -47,18 +47,21 @@ int nw_buf_reserve(struct nw_buf *b, size_t extra)
     if (b->max != 0 && ncap > b->max) ncap = b->max;
     if (b->borrowed) { /* leave the caller's storage for the heap */
         d = nw_alloc(ncap);
-        if (d == NULL) goto fail;
+        if (d == NULL) goto nomem;
         if (b->len) memcpy(d, b->data, b->len);
         b->borrowed = 0;
     } else {
         d = nw_realloc(b->data, ncap);
-        if (d == NULL) goto fail;
+        if (d == NULL) goto nomem;
     }
     b->data = d;
     b->cap = ncap;
     return 0;
 fail:
     b->oom = 1;
+    return NW_ENOMEM;
+nomem:
+    b->oom = 2;
     return NW_ENOMEM;
 }
 

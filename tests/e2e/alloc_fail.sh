@@ -219,6 +219,24 @@ audit_sweep audit_radius 20 10 -r "$I/radius-browse.pcap"
 # its first allocations are radius's (configuration, store, engine): only the spread
 audit_sweep audit_mixed 0 30 -r "$P/mixed-1kxun.pcap" -r "$I/pppoe-browse.pcap"
 
+# the summary names a drop for memory as such (flow_nomem, record_nomem): never as
+# flow_memcap or record_too_large, which would send the administrator to raise a memcap
+if want audit_labels; then
+    t0=$SECONDS f0=$fail runs=0 named=0
+    for n in $(seq 20 2 120); do
+        NW_FAIL_ALLOC=$n "${TO[@]}" "$NW" audit "${C[@]}" -r "$I/radius-browse.pcap" \
+            --eve /dev/null >/dev/null 2>"$T/err"
+        runs=$((runs + 1))
+        if grep -Eq 'flow_memcap=[1-9]|record_too_large=[1-9]' "$T/err"; then
+            bad "audit_labels N=$n: a drop for memory counted as a memcap or size drop"
+        fi
+        if grep -Eq 'nomem=[1-9]' "$T/err"; then named=$((named + 1)); fi
+    done
+    [ "$named" -gt 0 ] || bad "audit_labels: no failing run named a drop for memory"
+    echo "$(word "$f0")audit_labels: $runs failing runs, $named named a drop for memory," \
+        "$((SECONDS - t0)) s"
+fi
+
 # DHCP with a static map, to EVE on stdout: every N (a NULL hint table was dereferenced)
 printf '10.1.2.3,00:11:22:33:44:55,print-room,,printer-1\n' >"$T/static.csv"
 sweep audit_dhcp 300 0 "$NW" audit "${C[@]}" -q -r "$I/dhcp-browse.pcap" --static-map \
