@@ -140,39 +140,8 @@ grep -q "remain in the spool" "$T/ch_down.err" || { echo "FAIL ch_down: no spool
 # and against a real clickhouse-server, when installed: small batches, sent while produced
 CHS=/usr/sbin/clickhouse-server
 if [ -x "$CHS" ]; then
-    read -r HP TP < <(python3 -c '
-import socket
-s=[socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1",0))
-print(*[x.getsockname()[1] for x in s])')
-    mkdir -p "$T/ch/data" "$T/ch/tmp" "$T/ch/log"
-    cat >"$T/ch/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$T/ch/log/server.log</log>
-    <errorlog>$T/ch/log/err.log</errorlog><console>0</console></logger>
-  <http_port>$HP</http_port><tcp_port>$TP</tcp_port><listen_host>127.0.0.1</listen_host>
-  <path>$T/ch/data/</path><tmp_path>$T/ch/tmp/</tmp_path>
-  <user_files_path>$T/ch/user_files/</user_files_path>
-  <format_schema_path>$T/ch/format_schemas/</format_schema_path>
-  <users_config>$T/ch/users.xml</users_config>
-  <default_profile>default</default_profile><default_database>default</default_database>
-  <timezone>UTC</timezone>
-  <mark_cache_size>67108864</mark_cache_size>
-  <uncompressed_cache_size>67108864</uncompressed_cache_size>
-</yandex>
-EOF
-    cat >"$T/ch/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
-    <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time>
-  </interval></default></quotas>
-</yandex>
-EOF
+    . "$SRC/tests/e2e/clickhouse/server.sh"
+    ch_server_config "$T/ch"
     sql() {
         python3 -c 'import sys, urllib.request as u
 sys.stdout.write(u.urlopen("http://127.0.0.1:%s/" % sys.argv[1], sys.argv[2].encode(),
