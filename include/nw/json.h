@@ -17,12 +17,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* why a buffer stopped growing (nw_buf.oom): past its max, or an allocation failed */
+enum { NW_BUF_OVER_MAX = 1, NW_BUF_NOMEM = 2 };
+
 struct nw_buf {
     char *data;
     size_t len;
     size_t cap;
     size_t max; /* 0 = unbounded; else appending past max sets oom */
-    int oom; /* 1 = past max, 2 = an allocation failed (nw_buf_ok: neither) */
+    int oom; /* 0, NW_BUF_OVER_MAX or NW_BUF_NOMEM (nw_buf_ok: 0) */
     int borrowed; /* data is the caller's storage (nw_buf_init_with), not ours to free */
 };
 

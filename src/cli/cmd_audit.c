@@ -321,19 +321,14 @@ int nw_cmd_audit(int argc, char **argv)
     }
     /* defaults, then the file, then the command line */
     struct nw_config conf;
-    if (nw_config_init(&conf) != 0) {
-        fprintf(stderr, "netwarden audit: error: out of memory setting the defaults\n");
-        return NW_EXIT_RUNTIME;
-    }
-    if ((rc = nw_config_load(&conf, a.config ? a.config : NW_CONFIG_DEFAULT_PATH,
-                             a.config != NULL, &err)) != 0 ||
-        (a.eve && (rc = nw_config_set(&conf, "audit.eve", a.eve, &err)) != 0) ||
+    if ((rc = nw_cli_config("audit", &conf, a.config)) != 0) return rc;
+    if ((a.eve && (rc = nw_config_set(&conf, "audit.eve", a.eve, &err)) != 0) ||
         (a.static_map &&
          (rc = nw_config_set(&conf, "audit.static_map", a.static_map, &err)) != 0) ||
         (a.depth && (rc = nw_config_set(&conf, "audit.stream_depth", a.depth, &err)) != 0)) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
         nw_config_fini(&conf);
-        return rc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
+        return nw_cli_exit_for(rc);
     }
     if (a.check || a.dump) {
         if (a.dump) nw_config_dump(&conf, stdout);

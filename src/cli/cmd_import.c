@@ -249,20 +249,15 @@ int nw_cmd_import(int argc, char **argv)
                 "'netwarden import --help'\n");
         return NW_EXIT_USAGE;
     }
-    if (nw_config_init(&conf) != 0) {
-        fprintf(stderr, "netwarden import: error: out of memory setting the defaults\n");
-        return NW_EXIT_RUNTIME;
-    }
-    if ((rc = nw_config_load(&conf, a.config ? a.config : NW_CONFIG_DEFAULT_PATH,
-                             a.config != NULL, &err)) != 0 ||
-        (a.sign && (rc = nw_config_set(&conf, "store.sign_key", a.sign, &err)) != 0) ||
+    if ((rc = nw_cli_config("import", &conf, a.config)) != 0) return rc;
+    if ((a.sign && (rc = nw_config_set(&conf, "store.sign_key", a.sign, &err)) != 0) ||
         (a.retention &&
          (rc = nw_config_set(&conf, "store.retention_days", a.retention, &err)) != 0) ||
         (a.level && (rc = nw_config_set(&conf, "store.compression_level", a.level, &err)) != 0) ||
         (a.block && (rc = nw_config_set(&conf, "store.block_size", a.block, &err)) != 0)) {
         fprintf(stderr, "netwarden import: error: %s\n", err.msg);
         nw_config_fini(&conf);
-        return rc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
+        return nw_cli_exit_for(rc);
     }
     nw_cli_store_opts(&conf, &so);
     if (a.nofsync) so.fsync = NW_STORE_FSYNC_NEVER;
@@ -297,7 +292,7 @@ int nw_cmd_import(int argc, char **argv)
         fprintf(stderr, "netwarden import: error: %s\n", err.msg);
         nw_config_fini(&conf);
         if (ffd >= 0) close(ffd);
-        return rc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
+        return nw_cli_exit_for(rc);
     }
     if (a.output) {
         if (nw_clickhouse_sink_open(&ch, a.output, NULL, conf.data_dir, &err) != 0) {
@@ -312,7 +307,7 @@ int nw_cmd_import(int argc, char **argv)
     for (int k = 0; k < a.nfiles; k++) {
         int frc = import_file(s, a.files[k], &t, ffd);
         if (frc != 0 && rc != NW_EXIT_RUNTIME)
-            rc = frc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
+            rc = nw_cli_exit_for(frc);
     }
     if (t.ch) ch.close(ch.self); /* flushes the open batch, waits for the spool to drain */
     nw_store_flush(s, 1, &err);

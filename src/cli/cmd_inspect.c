@@ -673,18 +673,9 @@ int nw_cmd_inspect(int argc, char **argv)
                 "--help'\n", argv[i]);
         return NW_EXIT_USAGE;
     }
-    if (nw_config_init(&cfg) != 0) {
-        fprintf(stderr, "netwarden inspect: out of memory setting the defaults\n");
-        return NW_EXIT_RUNTIME;
-    }
+    if ((exit_code = nw_cli_config("inspect", &cfg, a.config)) != 0) return exit_code;
     cfg_ok = 1;
     err.msg[0] = '\0';
-    if (nw_config_load(&cfg, a.config ? a.config : NW_CONFIG_DEFAULT_PATH, a.config != NULL,
-                       &err) != 0) {
-        fprintf(stderr, "netwarden inspect: %s\n", err.msg);
-        exit_code = NW_EXIT_USAGE;
-        goto out;
-    }
     if (a.lang && strcmp(a.lang, "en") != 0 && strcmp(a.lang, "zh") != 0) {
         fprintf(stderr, "netwarden inspect: --lang is en or zh\n");
         exit_code = NW_EXIT_USAGE;
@@ -877,7 +868,7 @@ int nw_cmd_inspect(int argc, char **argv)
     rc = nw_inspect_run_checks(&run, &err);
     if (rc != 0) {
         fprintf(stderr, "netwarden inspect: %s\n", err.msg);
-        exit_code = rc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
+        exit_code = nw_cli_exit_for(rc);
         goto out;
     }
     saved[0] = '\0';

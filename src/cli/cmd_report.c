@@ -186,17 +186,8 @@ int nw_cmd_report(int argc, char **argv)
             return NW_EXIT_USAGE;
         }
     }
-    if (nw_config_init(&cfg) != 0) {
-        fprintf(stderr, "netwarden report: out of memory setting the defaults\n");
-        return NW_EXIT_RUNTIME;
-    }
+    if ((exit_code = nw_cli_config("report", &cfg, a.config)) != 0) return exit_code;
     cfg_ok = 1;
-    if (nw_config_load(&cfg, a.config ? a.config : NW_CONFIG_DEFAULT_PATH, a.config != NULL,
-                       &err) != 0) {
-        fprintf(stderr, "netwarden report: %s\n", err.msg);
-        exit_code = NW_EXIT_USAGE;
-        goto out;
-    }
     o.data_dir = a.data ? a.data : cfg.data_dir;
     o.inspection = a.insp ? a.insp : "latest";
     o.compare = a.cmp;
@@ -220,7 +211,7 @@ int nw_cmd_report(int argc, char **argv)
     rc = nw_report_build(&m, &o, &err);
     if (rc != 0) {
         fprintf(stderr, "netwarden report: %s\n", err.msg);
-        exit_code = rc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE;
+        exit_code = nw_cli_exit_for(rc);
         goto out;
     }
     if (strcmp(fmt, "md") == 0) rc = nw_report_md(&m, lang, &out);

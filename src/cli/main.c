@@ -89,6 +89,24 @@ void nw_cli_print_opts(const struct nw_cli_opt *opts)
     }
 }
 
+int nw_cli_config(const char *cmd, struct nw_config *c, const char *path)
+{
+    struct nw_err err;
+    int rc;
+
+    if (nw_config_init(c) != 0) {
+        fprintf(stderr, "netwarden %s: error: out of memory setting the defaults\n", cmd);
+        return NW_EXIT_RUNTIME;
+    }
+    rc = nw_config_load(c, path ? path : NW_CONFIG_DEFAULT_PATH, path != NULL, &err);
+    if (rc == 0) return 0;
+    fprintf(stderr, "netwarden %s: error: %s\n", cmd, err.msg);
+    nw_config_fini(c);
+    return nw_cli_exit_for(rc);
+}
+
+int nw_cli_exit_for(int rc) { return rc == NW_ENOMEM ? NW_EXIT_RUNTIME : NW_EXIT_USAGE; }
+
 /*
  * Run a command; an allocation that failed on the way makes the exit 3 (out of
  * memory), whatever the command concluded. The pipeline tolerates a failed

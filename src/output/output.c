@@ -117,7 +117,7 @@ void nw_output_end(struct nw_output *o)
 
     nw_buf_append(b, "}\n", 2);
     if (!nw_buf_ok(b) || b->len - o->rec_start > NW_RECORD_MAX) {
-        if (b->oom == 2) o->nomem++; /* not the record's size: memory ran out */
+        if (b->oom == NW_BUF_NOMEM) o->nomem++; /* not the record's size: memory ran out */
         else o->too_large++;
         nw_buf_truncate(b, o->rec_start); /* the batch before it stays whole */
         return;

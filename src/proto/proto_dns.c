@@ -526,7 +526,7 @@ static int dns_message(struct nw_proto_ctx *ctx, struct dns_state *st, const uin
         nw_json_raw(b, o->data, o->len);
         nw_record_end(ctx);
     } else {
-        nw_proto_anomaly(ctx, o->oom == 2 ? "record_nomem" : "record_too_large");
+        nw_proto_anomaly(ctx, o->oom == NW_BUF_NOMEM ? "record_nomem" : "record_too_large");
     }
     nw_buf_fini(o);
     return truncated ? 0 : rc;

@@ -310,16 +310,7 @@ int nw_cmd_query(int argc, char **argv)
     dir = a.store;
     if (dir == NULL && a.neve == 0) {
         struct nw_config conf;
-        if (nw_config_init(&conf) != 0) {
-            fprintf(stderr, "netwarden query: out of memory setting the defaults\n");
-            return NW_EXIT_RUNTIME;
-        }
-        if (nw_config_load(&conf, a.config ? a.config : NW_CONFIG_DEFAULT_PATH,
-                           a.config != NULL, &err) != 0) {
-            fprintf(stderr, "netwarden query: %s\n", err.msg);
-            nw_config_fini(&conf);
-            return NW_EXIT_USAGE;
-        }
+        if ((rc = nw_cli_config("query", &conf, a.config)) != 0) return rc;
         snprintf(dirbuf, sizeof dirbuf, "%s/store", conf.data_dir ? conf.data_dir : ".");
         nw_config_fini(&conf);
         dir = dirbuf;

@@ -58,10 +58,10 @@ int nw_buf_reserve(struct nw_buf *b, size_t extra)
     b->cap = ncap;
     return 0;
 fail:
-    b->oom = 1;
+    b->oom = NW_BUF_OVER_MAX;
     return NW_ENOMEM;
 nomem:
-    b->oom = 2;
+    b->oom = NW_BUF_NOMEM;
     return NW_ENOMEM;
 }
 
