@@ -46,6 +46,7 @@ struct nw_config {
     uint64_t tcp_closed_timeout;
     uint64_t udp_idle_timeout;
     uint64_t active_timeout;
+    uint64_t capture_retry;
     /* [store] */
     uint64_t store_retention_days;
     char *store_sign_key;

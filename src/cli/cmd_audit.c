@@ -6,7 +6,8 @@
  * starts in one file and ends in the next is joined. A damaged file is
  * reported (file and byte offset) and the next file is still read; the exit
  * code is then 2. SIGINT/SIGTERM end the run cleanly (live or files): every
- * open flow and session is flushed to the records before exit.
+ * open flow and session is flushed to the records before exit. A live
+ * interface that goes away is reopened until it returns (run_live).
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "nw/config.h"
 #include "nw/engine.h"
 #include "nw/identity.h"
+#include "nw/json.h"
 #include "nw/output.h"
 #include "nw/store.h"
 
@@ -163,8 +165,13 @@ static void print_anomaly(void *arg, const char *name, uint64_t n)
     *first = 0;
 }
 
+struct outages {
+    uint64_t n;       /* times the live capture was lost */
+    uint64_t down_us; /* time without capture, all of them */
+};
+
 static void summary(struct nw_engine *e, struct nw_output *o, double secs, uint64_t drops,
-                    int nfiles)
+                    int nfiles, const struct outages *ou)
 {
     const struct nw_engine_stats *s = nw_engine_stats(e);
     struct nw_identity_stats is;
@@ -195,6 +202,9 @@ static void summary(struct nw_engine *e, struct nw_output *o, double secs, uint6
         fprintf(stderr, " flow_nomem=%llu record_nomem=%llu", (unsigned long long)s->flows_nomem,
                 (unsigned long long)o->nomem);
     fputc('\n', stderr);
+    if (ou->n)
+        fprintf(stderr, "  capture: lost %llu time%s, %.1f s without capture (alarm records)\n",
+                (unsigned long long)ou->n, ou->n == 1 ? "" : "s", (double)ou->down_us / 1e6);
 }
 
 #define BATCH 64
@@ -222,12 +232,11 @@ static void run_batch(struct nw_engine *e, const struct nw_frame *f, int n)
     }
 }
 
-/* Feed one source to the engine. Returns 0, or the error code (message printed). */
+/* Feed one source to the engine. Returns 0, or the error code (err says why). */
 static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *name,
-                      struct progress *pg, uint64_t *drops)
+                      struct progress *pg, uint64_t *drops, struct nw_err *err)
 {
     struct nw_frame f, batch[BATCH];
-    struct nw_err err;
     int rc, n;
 
     nw_engine_set_linktype(e, nw_capture_linktype(cap));
@@ -238,7 +247,7 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
         pg->packets += (uint64_t)n;
     }
     /* the rest one frame at a time: live, pcapng, or what libpcap took over */
-    while ((rc = nw_capture_next(cap, &f, &err)) > 0) {
+    while ((rc = nw_capture_next(cap, &f, err)) > 0) {
         if (rc == 2) {
             nw_engine_tick(e, nw_time_now_us());
             nw_output_flush(nw_engine_output(e)); /* idle: the store writes pending records */
@@ -250,11 +259,103 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
     }
     *drops += nw_capture_drops(cap);
     progress_show(pg, cap, name, 1);
-    if (rc < 0) {
-        fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
-        return rc;
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * An alarm record about the live capture (the store's alarms have the same
+ * shape): kind capture_lost with the time it stopped, or capture_resumed
+ * with how long it was down. Best effort, like every record.
+ */
+static void capture_alarm(struct nw_output *o, const char *kind, const char *iface,
+                          const char *msg, uint64_t since_us, uint64_t now_us)
+{
+    struct nw_buf *b = nw_output_begin(o, "alarm", now_us, 0);
+    char d[48];
+    int n;
+
+    nw_json_kobj_open(b, "alarm");
+    nw_json_kcstr(b, "kind", kind);
+    nw_json_kcstr(b, "severity", "critical");
+    nw_json_kcstr(b, "interface", iface);
+    nw_json_kcstr(b, "message", msg);
+    nw_json_ktime(b, "stopped_since", since_us);
+    if (now_us > since_us && strcmp(kind, "capture_resumed") == 0) {
+        n = snprintf(d, sizeof d, "%llu.%06llu", (unsigned long long)((now_us - since_us) / 1000000u),
+                     (unsigned long long)((now_us - since_us) % 1000000u));
+        nw_json_key(b, "down_seconds");
+        nw_json_raw(b, d, (size_t)n);
     }
-    return 0;
+    nw_json_obj_close(b);
+    nw_output_end(o);
+    nw_output_flush(o);
+}
+
+/*
+ * Wait retry_s seconds without capture, in 100 ms steps so that a signal
+ * ends it at once; flow timeouts and the store's flush keep running.
+ */
+static void idle_wait(struct nw_engine *e, uint64_t retry_s)
+{
+    for (uint64_t k = 0; k < retry_s * 10 && !stop_requested; k++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (k % 10 == 9) {
+            nw_engine_tick(e, nw_time_now_us());
+            nw_output_flush(nw_engine_output(e));
+        }
+    }
+}
+
+/*
+ * Capture live on iface until a signal. A lost interface (unplugged,
+ * removed, a driver reload) is reopened every retry_s seconds while the
+ * engine keeps its flows and identities: a 24/7 audit must not end on a
+ * link flap, and the gap is kept as evidence by the two alarm records.
+ * retry_s 0: the loss ends the run (exit 3). Returns an exit code.
+ */
+static int run_live(struct nw_engine *e, struct nw_capture *cap, const char *iface,
+                    uint64_t retry_s, struct progress *pg, uint64_t *drops, struct outages *ou)
+{
+    struct nw_output *o = nw_engine_output(e);
+    struct nw_err err;
+    char msg[sizeof err.msg + 160];
+
+    for (;;) {
+        int rc;
+        uint64_t lost;
+
+        cur_cap = cap;
+        if (stop_requested) nw_capture_break(cap);
+        rc = run_source(e, cap, iface, pg, drops, &err);
+        cur_cap = NULL;
+        nw_capture_close(cap);
+        if (rc == 0) return NW_EXIT_OK;
+        if (retry_s == 0 || stop_requested) {
+            fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
+            return NW_EXIT_RUNTIME;
+        }
+        lost = nw_time_now_us();
+        ou->n++;
+        snprintf(msg, sizeof msg, "%s; no traffic is audited until it returns (reopened every "
+                 "%llu s)", err.msg, (unsigned long long)retry_s);
+        fprintf(stderr, "netwarden audit: warning: %s\n", msg);
+        capture_alarm(o, "capture_lost", iface, msg, lost, lost);
+        for (cap = NULL; cap == NULL && !stop_requested;) {
+            idle_wait(e, retry_s);
+            if (!stop_requested && nw_capture_open_live(&cap, iface, &err) != 0) cap = NULL;
+        }
+        ou->down_us += nw_time_now_us() - lost;
+        if (cap == NULL) { /* stopped while down: the loss alarm stands for the gap */
+            fprintf(stderr, "netwarden audit: stopped while the capture on %s was down\n",
+                    iface);
+            return NW_EXIT_OK;
+        }
+        snprintf(msg, sizeof msg, "capture on %s resumed after %.1f s without it", iface,
+                 (double)(nw_time_now_us() - lost) / 1e6);
+        fprintf(stderr, "netwarden audit: %s\n", msg);
+        capture_alarm(o, "capture_resumed", iface, msg, lost, nw_time_now_us());
+    }
 }
 
 /* A sink that is opened must also be added, or closed here: the output
@@ -303,6 +404,7 @@ int nw_cmd_audit(int argc, char **argv)
     struct nw_err err;
     struct progress pg;
     uint64_t drops = 0;
+    struct outages ou = {0, 0};
     double t0;
     int rc = NW_EXIT_OK, i;
 
@@ -385,11 +487,7 @@ int nw_cmd_audit(int argc, char **argv)
             fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
             rc = NW_EXIT_USAGE;
         } else {
-            cur_cap = cap;
-            if (stop_requested) nw_capture_break(cap);
-            if (run_source(e, cap, a.iface, &pg, &drops) != 0) rc = NW_EXIT_RUNTIME;
-            cur_cap = NULL;
-            nw_capture_close(cap);
+            rc = run_live(e, cap, a.iface, conf.capture_retry, &pg, &drops, &ou);
         }
     } else {
         struct nw_capture *caps[MAX_FILES] = {0};
@@ -406,14 +504,17 @@ int nw_cmd_audit(int argc, char **argv)
             if (caps[k] == NULL) continue;
             cur_cap = caps[k];
             if (stop_requested) nw_capture_break(cur_cap);
-            if (run_source(e, caps[k], a.files[k], &pg, &drops) != 0) rc = NW_EXIT_USAGE;
+            if (run_source(e, caps[k], a.files[k], &pg, &drops, &err) != 0) {
+                fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
+                rc = NW_EXIT_USAGE;
+            }
             cur_cap = NULL;
             pg.done_bytes += nw_capture_size(caps[k]);
         }
         for (int k = 0; k < a.nfiles; k++) nw_capture_close(caps[k]);
     }
     nw_engine_finish(e);
-    if (!a.quiet) summary(e, &out, wall() - t0, drops, a.iface ? 1 : a.nfiles);
+    if (!a.quiet) summary(e, &out, wall() - t0, drops, a.iface ? 1 : a.nfiles, &ou);
     if (out.write_errors && rc == NW_EXIT_OK) rc = NW_EXIT_RUNTIME;
     nw_engine_free(e);
     nw_output_fini(&out);

@@ -53,6 +53,9 @@ const struct nw_config_def nw_config_defs[] = {
      "a UDP or ICMP flow idle this long ends"},
     {"audit", "active_timeout", NW_CFG_DURATION, "3600", 0, 7 * 86400, OFF(active_timeout),
      "a flow older than this is reported and its counters restart (0 = never)"},
+    {"audit", "capture_retry", NW_CFG_DURATION, "1", 0, 300, OFF(capture_retry),
+     "when the live interface goes away, reopen it this often until it returns, with an "
+     "alarm record at loss and return (0 = end the run with an error instead)"},
     {"store", "retention_days", NW_CFG_UINT, "180", 60, 36500, OFF(store_retention_days),
      "days records are kept; whole expired day partitions are deleted (at least 60: MPS Order "
      "No. 82 art. 13)"},

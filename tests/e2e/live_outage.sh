@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Live capture through an interface outage: `netwarden audit -i` on one end of
+# a veth pair (the other end in a network namespace this test creates). The
+# pair is deleted mid-run and created again: the audit must go on, raise a
+# capture_lost and a capture_resumed alarm record (EVE and store), audit the
+# traffic after the return, and stop cleanly on SIGINT. With capture_retry = 0
+# the loss ends the run with exit 3 and a message naming the interface.
+# Needs root (ip netns); skipped (exit 0 with a note) otherwise.
+set -u
+NW=$1
+T=$(mktemp -d)
+id=$$
+ns=nwout$id
+ha=nwoa$id
+hb=nwob$id
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+    echo "skip: live capture needs root and iproute2"
+    exit 0
+fi
+cleanup() {
+    [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
+    [ -n "${nwpid:-}" ] && kill "$nwpid" 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+    ip link del "$ha" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+# the pair, its addresses and an HTTP server behind it (again after each delete)
+link_up() {
+    ip link add "$ha" type veth peer name "$hb" || return 1
+    ip link set "$hb" netns "$ns"
+    ip addr add 10.78.0.1/24 dev "$ha"
+    ip link set "$ha" up
+    ip -n "$ns" addr add 10.78.0.2/24 dev "$hb"
+    ip -n "$ns" link set "$hb" up
+    [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null
+    ip netns exec "$ns" python3 -m http.server 8080 --bind 10.78.0.2 --directory "$T/www" \
+        >"$T/srv.log" 2>&1 &
+    srv=$!
+}
+get() { # path: one HTTP GET through the pair, retried while the server starts
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        python3 -c "import urllib.request,sys
+urllib.request.urlopen('http://10.78.0.2:8080/$1', timeout=2).read()" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    return 1
+}
+wait_for() { # file pattern seconds
+    for _ in $(seq 1 $(($3 * 10))); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
+    return 1
+}
+
+ip netns add "$ns" || { echo "FAIL: ip netns add"; exit 1; }
+ip -n "$ns" link set lo up
+mkdir -p "$T/www"
+echo one > "$T/www/one.txt"
+echo two > "$T/www/two.txt"
+link_up || { echo "FAIL: cannot create the veth pair"; exit 1; }
+printf '[audit]\ncapture_retry = 1\n' > "$T/retry.conf"
+
+"$NW" audit -c "$T/retry.conf" -i "$ha" --eve "$T/live.json" --store "$T/store" \
+    2>"$T/nw.err" &
+nwpid=$!
+sleep 1
+get one.txt || bad "first GET failed"
+sleep 0.5
+ip link del "$ha"
+wait_for "$T/nw.err" "warning: capture on $ha" 10 || bad "no warning when the interface went away"
+kill -0 "$nwpid" 2>/dev/null || bad "audit ended when the interface went away"
+sleep 1.5
+link_up || bad "cannot create the veth pair again"
+wait_for "$T/nw.err" "capture on $ha resumed" 10 || bad "capture did not resume"
+get two.txt || bad "second GET failed"
+sleep 1
+kill -INT "$nwpid"
+wait "$nwpid"
+rc=$?
+nwpid=
+[ $rc -eq 0 ] || bad "netwarden exited $rc after SIGINT"
+grep -q '"url":"/one.txt"' "$T/live.json" || bad "no http record before the outage"
+grep -q '"url":"/two.txt"' "$T/live.json" || bad "no http record after the outage"
+lost=$(grep '"event_type":"alarm"' "$T/live.json" | grep '"kind":"capture_lost"')
+back=$(grep '"event_type":"alarm"' "$T/live.json" | grep '"kind":"capture_resumed"')
+[ "$(printf '%s\n' "$lost" | grep -c "\"interface\":\"$ha\"")" -eq 1 ] ||
+    bad "want one capture_lost alarm for $ha, got: $lost"
+printf '%s\n' "$back" | grep -q '"down_seconds":[1-9][0-9]*\.[0-9]\{6\}[,}]' ||
+    bad "capture_resumed alarm without a down_seconds of 1 s or more: $back"
+# the same alarms are kept in the store, which still verifies
+q=$("$NW" query --store "$T/store" --type alarm 2>&1)
+[ "$(printf '%s\n' "$q" | grep -c '"kind":"capture_')" -eq 2 ] || bad "store alarms: $q"
+"$NW" verify --store "$T/store" >/dev/null 2>"$T/verify.err" || { bad "verify"; cat "$T/verify.err"; }
+grep -q "capture: lost 1 time" "$T/nw.err" || bad "summary does not count the outage"
+if grep -q -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/nw.err"; then
+    bad "sanitizer"; cat "$T/nw.err"
+fi
+[ $fail -eq 0 ] && echo "ok   outage: audit went on, alarms kept, traffic after it audited"
+[ $fail -eq 0 ] || { cat "$T/nw.err"; grep alarm "$T/live.json"; }
+[ -n "${NW_SHOW:-}" ] && { cat "$T/nw.err"; grep alarm "$T/live.json"; }
+
+# capture_retry = 0: the loss ends the run, as a runtime failure naming the interface
+f0=$fail
+printf '[audit]\ncapture_retry = 0\n' > "$T/noretry.conf"
+"$NW" audit -c "$T/noretry.conf" -i "$ha" --eve "$T/live0.json" 2>"$T/nw0.err" &
+nwpid=$!
+sleep 1
+ip link del "$ha"
+for _ in $(seq 1 100); do kill -0 "$nwpid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$nwpid" 2>/dev/null; then
+    bad "capture_retry = 0: still running 10 s after the interface went away"
+else
+    wait "$nwpid"
+    rc=$?
+    [ $rc -eq 3 ] || bad "capture_retry = 0: exit $rc, want 3"
+    grep -q "error: capture on $ha failed" "$T/nw0.err" || bad "capture_retry = 0: no error line"
+fi
+nwpid=
+[ $fail -eq "$f0" ] && echo "ok   capture_retry = 0: exit 3 naming the interface"
+[ $fail -eq "$f0" ] || cat "$T/nw0.err"
+exit $fail
