@@ -35,6 +35,9 @@ struct nw_sink {
      * pending at a flush. Returns 0 or NW_E*, as write. */
     int (*write_batch)(void *self, const char *data, size_t len);
     int (*flush)(void *self);
+    /* Optional: open the sink's file again by its path (after log rotation
+     * moved it); on failure the sink keeps writing where it did. */
+    int (*reopen)(void *self);
     void (*close)(void *self);
     void *self;
 };
@@ -70,8 +73,10 @@ struct nw_buf *nw_output_begin(struct nw_output *o, const char *event_type, uint
 void nw_output_end(struct nw_output *o);
 /* Hand pending batches over, then flush every sink. */
 int nw_output_flush(struct nw_output *o);
+/* Hand over what is pending, then reopen every sink that can (SIGHUP). */
+void nw_output_reopen(struct nw_output *o);
 
 /* The EVE JSON-lines file sink. path "-" = stdout. Caller frees with close. */
-int nw_eve_sink_open(struct nw_sink *s, const char *path, struct nw_err *err);
+int nw_eve_sink_open(struct nw_sink *s, const char *path, int append, struct nw_err *err);
 
 #endif /* NW_OUTPUT_H */

@@ -36,7 +36,8 @@ enum {
 static const struct nw_cli_opt audit_opts[] = {
     [O_READ] = {"read", 'r', "FILE", "read a pcap or pcapng file (repeatable)"},
     [O_IFACE] = {"interface", 'i', "IFACE", "capture live on an interface (root or CAP_NET_RAW)"},
-    [O_EVE] = {"eve", 0, "PATH", "write records as JSON lines to PATH ('-' = stdout, default)"},
+    [O_EVE] = {"eve", 0, "PATH", "write records as JSON lines to PATH ('-' = stdout, default);"
+                                 " -i appends to it, SIGHUP reopens it (logrotate)"},
     [O_STORE] = {"store", 0, "DIR", "keep records in the store DIR (docs/store.md); with no --eve, only there"},
     [O_STATIC] = {"static-map", 0, "CSV", "fixed assignments: ip,mac,account,calling,hostname"},
     [O_PROGRESS] = {"progress", 0, NULL, "show the progress line even when not on a terminal"},
@@ -110,13 +111,25 @@ static void help(void)
 }
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reopen_requested; /* SIGHUP: logrotate moved the EVE file */
 static struct nw_capture *cur_cap; /* the source a signal interrupts */
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (sig == SIGHUP) {
+        reopen_requested = 1;
+        return;
+    }
     stop_requested = 1;
     if (cur_cap) nw_capture_break(cur_cap);
+}
+
+/* Between packets: act on a SIGHUP that came in meanwhile. */
+static void maybe_reopen(struct nw_engine *e)
+{
+    if (!reopen_requested) return;
+    reopen_requested = 0;
+    nw_output_reopen(nw_engine_output(e));
 }
 
 static double wall(void)
@@ -242,19 +255,23 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
     nw_engine_set_linktype(e, nw_capture_linktype(cap));
     while ((n = nw_capture_next_batch(cap, batch, BATCH)) > 0) {
         run_batch(e, batch, n);
-        if ((pg->packets & ~1023ull) != ((pg->packets + (uint64_t)n) & ~1023ull))
+        if ((pg->packets & ~1023ull) != ((pg->packets + (uint64_t)n) & ~1023ull)) {
             progress_show(pg, cap, name, 0);
+            maybe_reopen(e);
+        }
         pg->packets += (uint64_t)n;
     }
     /* the rest one frame at a time: live, pcapng, or what libpcap took over */
     while ((rc = nw_capture_next(cap, &f, err)) > 0) {
         if (rc == 2) {
+            maybe_reopen(e);
             nw_engine_tick(e, nw_time_now_us());
             nw_output_flush(nw_engine_output(e)); /* idle: the store writes pending records */
             progress_show(pg, NULL, name, 0);
             continue;
         }
         nw_engine_packet(e, f.ts_us, f.data, f.caplen, f.wire_len);
+        maybe_reopen(e); /* a steady trickle never times out: check at every packet */
         if ((++pg->packets & 1023) == 0) progress_show(pg, cap, name, 0);
     }
     *drops += nw_capture_drops(cap);
@@ -300,6 +317,7 @@ static void idle_wait(struct nw_engine *e, uint64_t retry_s)
     for (uint64_t k = 0; k < retry_s * 10 && !stop_requested; k++) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
+        maybe_reopen(e);
         if (k % 10 == 9) {
             nw_engine_tick(e, nw_time_now_us());
             nw_output_flush(nw_engine_output(e));
@@ -385,7 +403,9 @@ static int open_sinks(const struct audit_args *a, const struct nw_config *conf,
             return -1;
     }
     if (a->store == NULL || a->eve) {
-        if (nw_eve_sink_open(&s, conf->eve, err) != 0 || add_sink(out, &s, err) != 0) return -1;
+        if (nw_eve_sink_open(&s, conf->eve, a->iface != NULL, err) != 0 ||
+            add_sink(out, &s, err) != 0)
+            return -1;
     }
     if (a->output) {
         if (nw_clickhouse_sink_open(&s, a->output, NULL, conf->data_dir, err) != 0 ||
@@ -480,6 +500,7 @@ int nw_cmd_audit(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     if (a.iface) {
         struct nw_capture *cap;

@@ -5,6 +5,8 @@
  * 17 % of `audit`'s time on the bench capture, and fwrite's own copy 4 %)
  * and write()s them. A write error is reported once with the path and errno
  * text, then only counted, so a full disk does not flood the terminal.
+ * Live runs append (a restarted service keeps the records of the run
+ * before); reopen (SIGHUP) follows logrotate's rename.
  */
 #include "nw/output.h"
 
@@ -53,6 +55,25 @@ static int eve_flush(void *self)
     return 0;
 }
 
+static int eve_reopen(void *self)
+{
+    struct eve *e = self;
+    int fd;
+
+    if (e->is_stdout) return 0;
+    fd = open(e->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        nw_log(NW_LOG_ERROR, "cannot reopen %s: %s; records keep going to the file opened "
+               "before", e->path, strerror(errno));
+        return NW_EIO;
+    }
+    if (close(e->fd) != 0) report(e);
+    e->fd = fd;
+    e->reported = 0; /* a new file: its first error is worth a line again */
+    nw_log(NW_LOG_NOTICE, "reopened %s (SIGHUP)", e->path);
+    return 0;
+}
+
 static void eve_close(void *self)
 {
     struct eve *e = self;
@@ -62,7 +83,7 @@ static void eve_close(void *self)
     nw_free(e);
 }
 
-int nw_eve_sink_open(struct nw_sink *s, const char *path, struct nw_err *err)
+int nw_eve_sink_open(struct nw_sink *s, const char *path, int append, struct nw_err *err)
 {
     struct eve *e = nw_calloc(1, sizeof *e);
 
@@ -77,7 +98,7 @@ int nw_eve_sink_open(struct nw_sink *s, const char *path, struct nw_err *err)
         e->fd = STDOUT_FILENO;
         e->is_stdout = 1;
     } else {
-        e->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        e->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
         if (e->fd < 0) {
             int rc = nw_err_set(err, NW_EIO, "cannot open %s for writing: %s; check the path "
                                 "and its permissions", path, strerror(errno));
@@ -90,6 +111,7 @@ int nw_eve_sink_open(struct nw_sink *s, const char *path, struct nw_err *err)
     s->name = "eve";
     s->write_batch = eve_write_batch;
     s->flush = eve_flush;
+    s->reopen = eve_reopen;
     s->close = eve_close;
     s->self = e;
     return 0;

@@ -143,3 +143,10 @@ int nw_output_flush(struct nw_output *o)
         if (o->sinks[i].flush && o->sinks[i].flush(o->sinks[i].self) != 0) rc = NW_EIO;
     return rc;
 }
+
+void nw_output_reopen(struct nw_output *o)
+{
+    push_batch(o); /* the records so far belong in the file being rotated away */
+    for (int i = 0; i < o->nsinks; i++)
+        if (o->sinks[i].reopen) o->sinks[i].reopen(o->sinks[i].self);
+}

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Live capture through an interface outage: `netwarden audit -i` on one end of
-# a veth pair (the other end in a network namespace this test creates). The
-# pair is deleted mid-run and created again: the audit must go on, raise a
-# capture_lost and a capture_resumed alarm record (EVE and store), audit the
-# traffic after the return, and stop cleanly on SIGINT. With capture_retry = 0
-# the loss ends the run with exit 3 and a message naming the interface.
+# What a 24/7 live audit meets, on one end of a veth pair (the other end in a
+# network namespace this test creates):
+#  - an outage: the pair is deleted mid-run and created again; the audit must
+#    go on, raise a capture_lost and a capture_resumed alarm record (EVE and
+#    store) and audit the traffic after the return;
+#  - log rotation: the EVE file is renamed and SIGHUP sent; later records go to
+#    a new file at the path, none is lost;
+#  - a restart: a second run appends to the EVE file, never truncates it;
+#  - capture_retry = 0: the loss ends the run with exit 3 naming the interface.
 # Needs root (ip netns); skipped (exit 0 with a note) otherwise.
 set -u
 NW=$1
+SRC=$2
 T=$(mktemp -d)
 id=$$
 ns=nwout$id
@@ -17,6 +21,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
     echo "skip: live capture needs root and iproute2"
     exit 0
 fi
+command -v logrotate >/dev/null || { echo "FAIL: logrotate missing (scripts/deps.sh)"; exit 1; }
 cleanup() {
     [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
     [ -n "${nwpid:-}" ] && kill "$nwpid" 2>/dev/null
@@ -57,8 +62,7 @@ wait_for() { # file pattern seconds
 ip netns add "$ns" || { echo "FAIL: ip netns add"; exit 1; }
 ip -n "$ns" link set lo up
 mkdir -p "$T/www"
-echo one > "$T/www/one.txt"
-echo two > "$T/www/two.txt"
+for f in one two three four; do echo "$f" > "$T/www/$f.txt"; done
 link_up || { echo "FAIL: cannot create the veth pair"; exit 1; }
 printf '[audit]\ncapture_retry = 1\n' > "$T/retry.conf"
 
@@ -76,15 +80,28 @@ link_up || bad "cannot create the veth pair again"
 wait_for "$T/nw.err" "capture on $ha resumed" 10 || bad "capture did not resume"
 get two.txt || bad "second GET failed"
 sleep 1
+# the shipped logrotate file, run by logrotate itself, HUPs this process instead
+sed -e "s|/var/log/netwarden/eve.json|$T/live.json|" \
+    -e "s|systemctl reload netwarden-audit.service|kill -HUP $nwpid|" \
+    "$SRC/contrib/logrotate.netwarden" > "$T/logrotate.conf"
+logrotate -f -s "$T/logrotate.state" "$T/logrotate.conf" 2>"$T/logrotate.err" ||
+    { bad "logrotate failed"; cat "$T/logrotate.err"; }
+wait_for "$T/nw.err" "reopened $T/live.json" 5 || bad "no reopen after SIGHUP"
+[ -f "$T/live.json.1" ] || bad "logrotate did not rotate (delaycompress keeps .1 plain)"
+get three.txt || bad "third GET failed"
+sleep 1
 kill -INT "$nwpid"
 wait "$nwpid"
 rc=$?
 nwpid=
 [ $rc -eq 0 ] || bad "netwarden exited $rc after SIGINT"
-grep -q '"url":"/one.txt"' "$T/live.json" || bad "no http record before the outage"
-grep -q '"url":"/two.txt"' "$T/live.json" || bad "no http record after the outage"
-lost=$(grep '"event_type":"alarm"' "$T/live.json" | grep '"kind":"capture_lost"')
-back=$(grep '"event_type":"alarm"' "$T/live.json" | grep '"kind":"capture_resumed"')
+grep -q '"url":"/one.txt"' "$T/live.json.1" || bad "no http record before the outage"
+grep -q '"url":"/two.txt"' "$T/live.json.1" || bad "no http record after the outage"
+grep -q '"url":"/three.txt"' "$T/live.json" || bad "no http record in the file after SIGHUP"
+grep -q '"url":"/three.txt"' "$T/live.json.1" && bad "a record after SIGHUP in the rotated file"
+lost=$(cat "$T/live.json.1" "$T/live.json" | grep '"event_type":"alarm"' | grep '"kind":"capture_lost"')
+back=$(cat "$T/live.json.1" "$T/live.json" | grep '"event_type":"alarm"' |
+       grep '"kind":"capture_resumed"')
 [ "$(printf '%s\n' "$lost" | grep -c "\"interface\":\"$ha\"")" -eq 1 ] ||
     bad "want one capture_lost alarm for $ha, got: $lost"
 printf '%s\n' "$back" | grep -q '"down_seconds":[1-9][0-9]*\.[0-9]\{6\}[,}]' ||
@@ -97,9 +114,30 @@ grep -q "capture: lost 1 time" "$T/nw.err" || bad "summary does not count the ou
 if grep -q -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/nw.err"; then
     bad "sanitizer"; cat "$T/nw.err"
 fi
-[ $fail -eq 0 ] && echo "ok   outage: audit went on, alarms kept, traffic after it audited"
-[ $fail -eq 0 ] || { cat "$T/nw.err"; grep alarm "$T/live.json"; }
-[ -n "${NW_SHOW:-}" ] && { cat "$T/nw.err"; grep alarm "$T/live.json"; }
+# every record of the run is in one of the two files, once: the store has them all
+n_eve=$(cat "$T/live.json.1" "$T/live.json" | grep -c .)
+n_store=$("$NW" query --store "$T/store" | grep -c .)
+[ "$n_eve" -eq "$n_store" ] || bad "rotation: $n_eve records in the EVE files, $n_store stored"
+[ $fail -eq 0 ] && echo "ok   outage and rotation: audit went on, alarms kept, $n_eve records"
+[ $fail -eq 0 ] || { cat "$T/nw.err"; grep alarm "$T/live.json.1" "$T/live.json"; }
+[ -n "${NW_SHOW:-}" ] && { cat "$T/nw.err"; grep alarm "$T/live.json.1" "$T/live.json"; }
+
+# a restart appends to the EVE file (a truncation would destroy the records before)
+f0=$fail
+before=$(grep -c . "$T/live.json")
+"$NW" audit -i "$ha" --eve "$T/live.json" 2>"$T/nw2.err" &
+nwpid=$!
+sleep 1
+get four.txt || bad "restart: GET failed"
+sleep 1
+kill -INT "$nwpid"
+wait "$nwpid" || bad "restart: exit $?"
+nwpid=
+head -n "$before" "$T/live.json" | grep -q '"url":"/three.txt"' ||
+    bad "restart: the records of the run before are gone"
+grep -q '"url":"/four.txt"' "$T/live.json" || bad "restart: no record of the new run"
+[ $fail -eq "$f0" ] && echo "ok   restart: appended after $before records"
+[ $fail -eq "$f0" ] || cat "$T/nw2.err"
 
 # capture_retry = 0: the loss ends the run, as a runtime failure naming the interface
 f0=$fail
