@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nw/jsonscan.h"
@@ -254,8 +255,8 @@ int nw__chain_load(const char *dir, struct chain *c, int strict, struct nw_err *
         int pr;
         lineno++;
         if (line[n - 1] != '\n') {
-            if (strict) {
-                rc = nw_err_set(err, NW_EFORMAT, "%s:%zu: last line is incomplete (torn write "
+            if (strict) { /* NW_ETRUNC: a writer may be appending it right now */
+                rc = nw_err_set(err, NW_ETRUNC, "%s:%zu: last line is incomplete (torn write "
                                 "or truncation)", path, lineno);
                 goto out;
             }
@@ -433,6 +434,54 @@ int nw__chain_closed(const struct chain *c, size_t i)
     return 0;
 }
 
+static void pause_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * verify runs while audit or import writes. What it reads at different
+ * moments can disagree for a moment without anyone having touched the store:
+ * a chain line half appended, a segment file whose "open" line is synced but
+ * which is not created yet, a segment opened, or a day expired, after the
+ * chain was read. These are looked at again before they count as tampering:
+ * the line and the file for up to RECHECK_TRIES x RECHECK_MS, the rest
+ * against the chain read anew (struct later).
+ */
+#ifdef NW_FUZZING /* a torn or missing input file is the fuzzer's everyday case */
+#define RECHECK_TRIES 0
+#else
+#define RECHECK_TRIES 25
+#endif
+#define RECHECK_MS 20
+
+struct later {
+    struct chain c; /* the chain read again, when it extends the one checked */
+    int state;      /* 0 not read yet, 1 read and extends, -1 unusable */
+    int nomem;      /* it could not be read for memory: no verdict either way */
+};
+
+static const struct chain *chain_later(const char *dir, const struct chain *c, struct later *l)
+{
+    struct nw_err e;
+
+    if (l->state == 0) {
+        int rc = nw__chain_load(dir, &l->c, 1, &e);
+        l->state = -1;
+        l->nomem = rc == NW_ENOMEM;
+        if (rc == 0) {
+            /* a chain value vouches for every line before it */
+            if (l->c.n >= c->n && (c->n == 0 || memcmp(l->c.e[c->n - 1].chain,
+                                                       c->e[c->n - 1].chain, 32) == 0))
+                l->state = 1;
+            else
+                nw__chain_free(&l->c);
+        }
+    }
+    return l->state == 1 ? &l->c : NULL;
+}
+
 /* Check an active (unsealed) segment: header and every complete block. */
 static int check_active(const char *path, const struct chain_entry *e, ZSTD_DCtx *dctx,
                         uint64_t *torn, struct nw_err *err, char *name)
@@ -443,6 +492,11 @@ static int check_active(const char *path, const struct chain_entry *e, ZSTD_DCtx
     struct seg_walk w;
     int rc = 1;
 
+    /* its "open" line is synced before the file is created */
+    for (int k = 0; fd < 0 && errno == ENOENT && k < RECHECK_TRIES; k++) {
+        pause_ms(RECHECK_MS);
+        fd = open(path, O_RDONLY);
+    }
     if (fd < 0) {
         nw_err_set(err, NW_EFORMAT, "segment %s was removed (active segment, chain line %zu)",
                    name, e->line_no);
@@ -459,6 +513,11 @@ static int check_active(const char *path, const struct chain_entry *e, ZSTD_DCtx
     }
     if (pread(fd, img, (size_t)sb.st_size, 0) != sb.st_size) {
         nw_err_set(err, NW_EIO, "segment %s cannot be read", name);
+        goto out;
+    }
+    if ((uint64_t)sb.st_size < SEG_HDR_LEN) { /* being created, or a crash before its header */
+        *torn = (uint64_t)sb.st_size;
+        rc = 0;
         goto out;
     }
     {
@@ -547,6 +606,7 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
     const struct chain_entry *bad = NULL; /* the first segment kept as found damaged */
     size_t nbad = 0;
     int bad_named = 0; /* err names it already */
+    struct later lt = {.state = 0};
     int rc;
 
     if (pubkey_file) {
@@ -554,7 +614,10 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
         rc = read_key_file(pubkey_file, "netwarden-ed25519-public-key", pk, 32, err);
         if (rc != 0) return rc;
     }
-    rc = nw__chain_load(dir, &c, 1, err);
+    for (int k = 0; (rc = nw__chain_load(dir, &c, 1, err)) == NW_ETRUNC; k++) {
+        if (k == RECHECK_TRIES) return 1; /* not a writer's append in progress */
+        pause_ms(RECHECK_MS);
+    }
     if (rc == NW_EFORMAT) return 1; /* the chain itself was altered or truncated */
     if (rc != 0) return rc == NW_ENOENT && strstr(err->msg, "chain") ? 1 : rc;
     dctx = ZSTD_createDCtx();
@@ -583,6 +646,14 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
         }
         if (expired_after(&c, i, e->day)) continue;
         if (seg_path(path, sizeof path, dir, e->day, e->seq) != 0) continue;
+        if (access(path, F_OK) != 0 && errno == ENOENT) { /* retention may just have run */
+            const struct chain *l = chain_later(dir, &c, &lt);
+            if (l && expired_after(l, i, e->day)) continue;
+            if (lt.nomem) {
+                rc = nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
+                goto out;
+            }
+        }
         if (e->kind[0] == 'b') { /* reported at the end; it must still be as found */
             int fd = open(path, O_RDONLY);
             struct stat sb;
@@ -684,9 +755,23 @@ int nw_store_verify(const char *dir, const char *pubkey_file, FILE *rep, struct 
                     continue;
                 memcpy(num, se->d_name, l - 4);
                 num[l - 4] = '\0';
-                if (parse_u64(num, &seq) == 0)
-                    for (size_t k = 0; k < c.n && !known; k++)
-                        known = c.e[k].kind[0] != 'e' && c.e[k].seq == seq && c.e[k].day == day;
+                if (parse_u64(num, &seq) == 0) {
+                    const struct chain *ch = &c;
+                    for (int pass = 0; pass < 2 && !known && ch; pass++) {
+                        /* not in the chain as read: opened since? */
+                        if (pass == 1) ch = chain_later(dir, &c, &lt);
+                        for (size_t k = 0; ch && k < ch->n && !known; k++)
+                            known = ch->e[k].kind[0] != 'e' && ch->e[k].seq == seq &&
+                                    ch->e[k].day == day;
+                    }
+                }
+                if (!known && lt.nomem) {
+                    rc = nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s/%s",
+                                    de->d_name, se->d_name);
+                    closedir(sd);
+                    closedir(dd);
+                    goto out;
+                }
                 if (!known) {
                     nw_err_set(err, NW_EFORMAT, "segment %s/%s is not in the chain (added, "
                                "renamed or moved to another day)", de->d_name, se->d_name);
@@ -740,5 +825,6 @@ out:
     }
     ZSTD_freeDCtx(dctx);
     nw__chain_free(&c);
+    if (lt.state == 1) nw__chain_free(&lt.c);
     return rc;
 }
