@@ -16,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* records name people and what they visited: not for every local user (as the store) */
+#define EVE_MODE 0640
+
 struct eve {
     int fd;
     int is_stdout;
@@ -61,7 +64,7 @@ static int eve_reopen(void *self)
     int fd;
 
     if (e->is_stdout) return 0;
-    fd = open(e->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    fd = open(e->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, EVE_MODE);
     if (fd < 0) {
         nw_log(NW_LOG_ERROR, "cannot reopen %s: %s; records keep going to the file opened "
                "before", e->path, strerror(errno));
@@ -98,7 +101,7 @@ int nw_eve_sink_open(struct nw_sink *s, const char *path, int append, struct nw_
         e->fd = STDOUT_FILENO;
         e->is_stdout = 1;
     } else {
-        e->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
+        e->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), EVE_MODE);
         if (e->fd < 0) {
             int rc = nw_err_set(err, NW_EIO, "cannot open %s for writing: %s; check the path "
                                 "and its permissions", path, strerror(errno));

@@ -88,6 +88,9 @@ logrotate -f -s "$T/logrotate.state" "$T/logrotate.conf" 2>"$T/logrotate.err" ||
     { bad "logrotate failed"; cat "$T/logrotate.err"; }
 wait_for "$T/nw.err" "reopened $T/live.json" 5 || bad "no reopen after SIGHUP"
 [ -f "$T/live.json.1" ] || bad "logrotate did not rotate (delaycompress keeps .1 plain)"
+# records name people: the file is not for every local user (umask permitting)
+[ "$(umask)" != 0022 ] || [ "$(stat -c %a "$T/live.json")" = 640 ] ||
+    bad "the reopened EVE file has mode $(stat -c %a "$T/live.json"), want 640"
 get three.txt || bad "third GET failed"
 sleep 1
 kill -INT "$nwpid"
