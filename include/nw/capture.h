@@ -24,6 +24,7 @@ int nw_capture_open_file(struct nw_capture **cap, const char *path, struct nw_er
 /* Open a live interface (promiscuous, snaplen 262144). */
 int nw_capture_open_live(struct nw_capture **cap, const char *iface, struct nw_err *err);
 int nw_capture_linktype(const struct nw_capture *cap);
+int nw_capture_is_live(const struct nw_capture *cap);
 /*
  * Next frame: 1 = frame in *f (valid until the next call), 2 = live
  * timeout with no frame (run timers), 0 = end of input (or interrupted by

@@ -285,6 +285,7 @@ uint64_t nw_capture_offset(const struct nw_capture *c)
     return c->fp ? (uint64_t)ftell(c->fp) : 0;
 }
 uint64_t nw_capture_size(const struct nw_capture *c) { return c->size; }
+int nw_capture_is_live(const struct nw_capture *c) { return c->live; }
 
 uint64_t nw_capture_drops(const struct nw_capture *c)
 {

@@ -250,7 +250,8 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
                       struct progress *pg, uint64_t *drops, struct nw_err *err)
 {
     struct nw_frame f, batch[BATCH];
-    int rc, n;
+    uint64_t flushed_us = 0; /* live: packet time of the last hand-over to the outputs */
+    int rc, n, live = nw_capture_is_live(cap);
 
     nw_engine_set_linktype(e, nw_capture_linktype(cap));
     while ((n = nw_capture_next_batch(cap, batch, BATCH)) > 0) {
@@ -271,7 +272,13 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
             continue;
         }
         nw_engine_packet(e, f.ts_us, f.data, f.caplen, f.wire_len);
-        maybe_reopen(e); /* a steady trickle never times out: check at every packet */
+        /* a steady trickle never times out: records would wait for a whole batch
+         * (minutes at a few packets a second) before reaching the EVE file */
+        if (live && f.ts_us - flushed_us >= 1000000u) {
+            nw_output_flush(nw_engine_output(e));
+            flushed_us = f.ts_us;
+        }
+        maybe_reopen(e);
         if ((++pg->packets & 1023) == 0) progress_show(pg, cap, name, 0);
     }
     *drops += nw_capture_drops(cap);

@@ -54,6 +54,12 @@ urllib.request.urlopen('http://10.78.0.2:8080/$1', timeout=2).read()" 2>/dev/nul
     done
     return 1
 }
+seen() { # path file: GET it until its record is in file (the capture may start late)
+    for _ in $(seq 1 20); do
+        get "$1" && sleep 0.5 && grep -q "\"url\":\"/$1\"" "$2" && return 0
+    done
+    return 1
+}
 wait_for() { # file pattern seconds
     for _ in $(seq 1 $(($3 * 10))); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
     return 1
@@ -70,7 +76,7 @@ printf '[audit]\ncapture_retry = 1\n' > "$T/retry.conf"
     2>"$T/nw.err" &
 nwpid=$!
 sleep 1
-get one.txt || bad "first GET failed"
+seen one.txt "$T/live.json" || bad "first GET not audited"
 sleep 0.5
 ip link del "$ha"
 wait_for "$T/nw.err" "warning: capture on $ha" 10 || bad "no warning when the interface went away"
@@ -78,7 +84,7 @@ kill -0 "$nwpid" 2>/dev/null || bad "audit ended when the interface went away"
 sleep 1.5
 link_up || bad "cannot create the veth pair again"
 wait_for "$T/nw.err" "capture on $ha resumed" 10 || bad "capture did not resume"
-get two.txt || bad "second GET failed"
+seen two.txt "$T/live.json" || bad "second GET not audited"
 sleep 1
 # the shipped logrotate file, run by logrotate itself, HUPs this process instead
 sed -e "s|/var/log/netwarden/eve.json|$T/live.json|" \
@@ -91,7 +97,7 @@ wait_for "$T/nw.err" "reopened $T/live.json" 5 || bad "no reopen after SIGHUP"
 # records name people: the file is not for every local user (umask permitting)
 [ "$(umask)" != 0022 ] || [ "$(stat -c %a "$T/live.json")" = 640 ] ||
     bad "the reopened EVE file has mode $(stat -c %a "$T/live.json"), want 640"
-get three.txt || bad "third GET failed"
+seen three.txt "$T/live.json" || bad "third GET not audited"
 sleep 1
 kill -INT "$nwpid"
 wait "$nwpid"
@@ -131,7 +137,7 @@ before=$(grep -c . "$T/live.json")
 "$NW" audit -i "$ha" --eve "$T/live.json" 2>"$T/nw2.err" &
 nwpid=$!
 sleep 1
-get four.txt || bad "restart: GET failed"
+seen four.txt "$T/live.json" || bad "restart: GET not audited"
 sleep 1
 kill -INT "$nwpid"
 wait "$nwpid" || bad "restart: exit $?"
