@@ -441,13 +441,16 @@ live_batch() {
     sleep 0.6 # libpcap hands packets over every 200 ms
     j=0
     for pid in "${pids[@]}"; do
-        if [ $((j % 2)) -eq 0 ]; then kill -INT "$pid"; else kill -TERM "$pid"; fi 2>/dev/null
+        # one that ended early may be reaped already: its pid could be someone else's now
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = netwarden ]; then
+            if [ $((j % 2)) -eq 0 ]; then kill -INT "$pid"; else kill -TERM "$pid"; fi
+        fi 2>/dev/null
         j=$((j + 1))
     done
     j=0
     for pid in "${pids[@]}"; do
         for k in $(seq 1 300); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-        if [ -d "/proc/$pid" ]; then
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = netwarden ]; then
             kill -9 "$pid" 2>/dev/null
             echo "still running 30 s after SIGINT/SIGTERM" >>"$T/lerr.$j"
         fi
