@@ -783,6 +783,7 @@ int nw_cmd_inspect(int argc, char **argv)
         tx = nw_calloc(1, sizeof *tx);
         if (tx) tx->t = nw_calloc(MAX_TARGETS, sizeof *tx->t);
         if (tx == NULL || tx->t == NULL) {
+            fprintf(stderr, "netwarden inspect: out of memory for the target list\n");
             exit_code = NW_EXIT_RUNTIME;
             goto out;
         }

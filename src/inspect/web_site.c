@@ -355,6 +355,15 @@ static int add_points(struct nw__web_site *s, const char *action, const char *qu
             p->values[i] = nw_strndup(values[i], strlen(values[i]));
             if (p->names[i] == NULL || p->values[i] == NULL) rc = NW_ENOMEM;
         }
+        if (rc != 0) { /* not kept: every user of a point reads all its names and values */
+            for (size_t i = 0; i < n; i++) {
+                nw_free(p->names[i]);
+                nw_free(p->values[i]);
+            }
+            nw_free(p->names);
+            nw_free(p->values);
+            break;
+        }
         p->n = n;
         p->which = w;
         s->npoints++;

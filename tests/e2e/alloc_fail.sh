@@ -9,8 +9,11 @@
 #  - for the commands that write a store (audit --store, import): leave it so that
 #    verify passes and every record stored before the failing run comes back from
 #    query (after the reopen's recovery), and nothing the run reported flushed is lost.
-# NW_ALLOC_SWEEP=all runs every N (6 to 10 minutes on one core with the ASan build;
-# the default samples, HEAD and SPREAD per command below: 45 to 80 s).
+# Live capture (`audit -i`, stopped by SIGINT/SIGTERM) and inspect against network and web
+# targets run in a network namespace the script creates (root only; skipped otherwise).
+# NW_ALLOC_SWEEP=all runs every N (6 to 10 minutes on one core with the ASan build, and
+# about 10 minutes more for inspect_net and inspect_web, which wait on the network);
+# the default samples, HEAD and SPREAD per command below: 60 to 90 s.
 # NW_ALLOC_ONLY=NAME runs one command's sweep.
 # Usage: alloc_fail.sh NETWARDEN SRCDIR
 set -u
@@ -277,6 +280,251 @@ sweep report 60 20 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" --l
 if command -v pdftotext >/dev/null; then
     TAIL=4 sweep report_pdf 0 2 "$NW" report "${C[@]}" --data-dir "$T/rdata" --now "$NOW" \
         --lang zh --format pdf --out -
+fi
+
+# store-keygen: a fresh key file each run (it refuses to overwrite one); a run that exits 0
+# leaves both well-formed keys. It allocates nothing through nw_alloc today (libsodium
+# does its own): the clean run must still print its count, 0.
+if want store_keygen; then
+    t0=$SECONDS f0=$fail runs=0
+    count store_keygen "$NW" store-keygen --out "$T/key.clean"
+    for n in $(points "$count" 50 0); do
+        rm -f "$T/key" "$T/key.pub"
+        NW_FAIL_ALLOC=$n "${TO[@]}" "$NW" store-keygen --out "$T/key" >"$T/out" 2>"$T/err"
+        rc=$?
+        runs=$((runs + 1))
+        check store_keygen "$n" "$rc" "$normal" "$T/err" || continue
+        if [ "$rc" -eq 0 ] &&
+            ! { grep -Eq '^netwarden-ed25519-secret-key [0-9a-f]{128}$' "$T/key" &&
+                grep -Eq '^netwarden-ed25519-public-key [0-9a-f]{64}$' "$T/key.pub"; }; then
+            bad "store_keygen N=$n: exit 0 without two well-formed key files"
+        fi
+    done
+    echo "$(word "$f0")store_keygen: $count allocations, $runs failing runs, $((SECONDS - t0)) s"
+fi
+
+# ---- network commands: live capture and inspect against network and web targets. They run
+# in a network namespace of their own (root only, as tests/e2e/live.sh): its loopback holds
+# the targets, tests/e2e/inspect_scan's weak services on 127.0.0.1, weak-credential stand-ins
+# (alloc_fail/net.py) on 127.0.0.2 and inspect_web's planted site on 127.0.0.1:8081, and
+# `audit -i lo` inside it sees only this script's traffic. Their runs mostly wait on the
+# network, so PAR of them run at once (still one core).
+NS=
+nsx() { ip netns exec "$NS" "$@"; }
+net_down() {
+    [ -n "$NS" ] || return 0
+    ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$NS" 2>/dev/null
+    NS=
+}
+trap 'net_down; rm -rf "$T"' EXIT
+net_up() {
+    local f
+    if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! python3 -c 'import cryptography' \
+        2>/dev/null; then
+        echo "skip live, inspect_net, inspect_web: they need root, iproute2 and" \
+            "python3-cryptography"
+        return 1
+    fi
+    NS=nwoom$$
+    ip netns add "$NS" && ip -n "$NS" link set lo up || {
+        bad "cannot create the network namespace $NS"; NS=; return 1
+    }
+    mkdir -p "$T/certs" "$T/site"
+    cp "$SRC"/tests/e2e/inspect_web/docroot/*.html "$T/site/"
+    python3 "$SRC/tests/e2e/inspect_scan/certs.py" "$T/certs" >/dev/null 2>&1 || {
+        bad "certificate generation failed"; return 1
+    }
+    nsx python3 "$SRC/tests/e2e/inspect_scan/services.py" 127.0.0.1 weak "$T/certs" \
+        >"$T/svc.log" 2>&1 &
+    nsx python3 "$SRC/tests/e2e/alloc_fail/net.py" creds 127.0.0.2 "$T/certs" \
+        >"$T/creds.log" 2>&1 &
+    nsx python3 "$SRC/tests/e2e/inspect_web/site.py" planted 8081 "$T/site" >"$T/site.log" 2>&1 &
+    for f in svc creds site; do
+        for _ in $(seq 1 100); do
+            grep -qi ready "$T/$f.log" 2>/dev/null && continue 2
+            sleep 0.1
+        done
+        bad "the $f servers did not start: $(head -n 5 "$T/$f.log")"; return 1
+    done
+    echo 127.0.0.0/8 >"$T/scope"
+    # no pacing on a private loopback (the defaults are for real networks)
+    printf '[inspect]\nrate = 0\nattempt_delay_ms = 0\nconnect_timeout_ms = 500\ndict_dir = %s\n' \
+        "$SRC/data/dict" >"$T/inspect.conf"
+    # the web checks alone (fewer allocations to walk), the injection probes unpaced
+    mkdir -p "$T/wchecks"
+    cp -r "$SRC/checks/web" "$T/wchecks/"
+    sed -i 's/^probe: web_\(sqli\|xss\)$/&\nparams: {rate: 1000}/' "$T"/wchecks/web/web-sqli.yaml \
+        "$T"/wchecks/web/web-xss.yaml
+}
+
+# psweep NAME HEAD SPREAD PAR CMD...: sweep, with PAR runs at once, each with its own
+# directory where an argument says @D@ (inspect's data dir: the credential probes remember
+# the accounts they tried)
+psweep() {
+    local name=$1 head=$2 spread=$3 par=$4 n rc runs=0 t0=$SECONDS f0=$fail i j x
+    local -a a ns pids
+    shift 4
+    want "$name" || return 0
+    a=(); for x in "$@"; do a+=("${x//@D@/$T/pd.clean}"); done
+    rm -rf "$T/pd.clean"
+    count "$name" "${a[@]}"
+    ns=($(points "$count" "$head" "$spread"))
+    for ((i = 0; i < ${#ns[@]}; i += par)); do
+        pids=()
+        for ((j = 0; j < par && i + j < ${#ns[@]}; j++)); do
+            a=(); for x in "$@"; do a+=("${x//@D@/$T/pd.$j}"); done
+            rm -rf "$T/pd.$j"
+            (NW_FAIL_ALLOC=${ns[i + j]} "${TO[@]}" "${a[@]}" >"$T/pout.$j" 2>"$T/perr.$j"
+             echo $? >"$T/prc.$j") &
+            pids+=($!)
+        done
+        wait "${pids[@]}" # not the servers
+        for ((j = 0; j < par && i + j < ${#ns[@]}; j++)); do
+            n=${ns[i + j]} rc=$(cat "$T/prc.$j")
+            runs=$((runs + 1))
+            # LeakSanitizer's own tracer crashed at exit in 7 of inspect_net's 1107 runs
+            # ("Tracer caught signal 11" while it walked the main thread's TLS, no report;
+            # google/sanitizers#1353), 6 only under this load, N=934 alone too (after the
+            # MySQL, PostgreSQL and SSH client libraries ran): rerun it alone without the
+            # TLS walk, which still checks every heap block for leaks
+            if grep -q "LeakSanitizer has encountered a fatal error" "$T/perr.$j"; then
+                a=(); for x in "$@"; do a+=("${x//@D@/$T/pd.$j}"); done
+                rm -rf "$T/pd.$j"
+                NW_FAIL_ALLOC=$n LSAN_OPTIONS="$LSAN_OPTIONS:use_tls=0" "${TO[@]}" "${a[@]}" \
+                    >"$T/pout.$j" 2>"$T/perr.$j"
+                rc=$?
+            fi
+            check "$name" "$n" "$rc" "$normal" "$T/perr.$j" || continue
+            if [ "$rc" -eq 0 ] && ! same "$T/pout.$j" "$T/$name.clean"; then
+                bad "$name N=$n: exit 0 but the output differs from the clean run"
+            fi
+        done
+    done
+    echo "$(word "$f0")$name: $count allocations, $runs failing runs, $((SECONDS - t0)) s"
+}
+
+# live_batch N...: `audit -i lo` into EVE and a copy of the base store, one run per N at
+# once (N=0: the clean run, counted; ip netns exec execs, so $! is netwarden); once every
+# capture is open, one round of traffic (HTTP, DNS, TLS, an FTP login), then SIGINT to the
+# first run, SIGTERM to the second, and so on.
+live_ready() { # PID: it has a packet socket open, or it is gone
+    local i
+    [ -d "/proc/$1" ] || return 0
+    for i in $(find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+        sed 's/[^0-9]//g'); do
+        awk -v i="$i" '$9 == i { f = 1 } END { exit !f }' "/proc/$1/net/packet" && return 0
+    done
+    return 1
+}
+live_batch() {
+    local j k n pid
+    local -a pids=()
+    j=0
+    for n in "$@"; do
+        rm -rf "$T/ls.$j" "$T/le.$j"; cp -r "$T/base" "$T/ls.$j"
+        if [ "$n" -eq 0 ]; then
+            NW_ALLOC_COUNT=1 ip netns exec "$NS" "$NW" audit "${C[@]}" -q -i lo \
+                --eve "$T/le.$j" --store "$T/ls.$j" >/dev/null 2>"$T/lerr.$j" &
+        else
+            NW_FAIL_ALLOC=$n ip netns exec "$NS" "$NW" audit "${C[@]}" -q -i lo \
+                --eve "$T/le.$j" --store "$T/ls.$j" >/dev/null 2>"$T/lerr.$j" &
+        fi
+        pids+=($!)
+        j=$((j + 1))
+    done
+    for pid in "${pids[@]}"; do
+        for k in $(seq 1 100); do live_ready "$pid" && break; sleep 0.05; done
+    done
+    sleep 0.3 # the socket is bound before libpcap's ring is set up
+    nsx timeout 10 python3 "$SRC/tests/e2e/alloc_fail/net.py" traffic 127.0.0.1 127.0.0.2
+    sleep 0.6 # libpcap hands packets over every 200 ms
+    j=0
+    for pid in "${pids[@]}"; do
+        # one that ended early may be reaped already: its pid could be someone else's now
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = netwarden ]; then
+            if [ $((j % 2)) -eq 0 ]; then kill -INT "$pid"; else kill -TERM "$pid"; fi
+        fi 2>/dev/null
+        j=$((j + 1))
+    done
+    j=0
+    for pid in "${pids[@]}"; do
+        for k in $(seq 1 300); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = netwarden ]; then
+            kill -9 "$pid" 2>/dev/null
+            echo "still running 30 s after SIGINT/SIGTERM" >>"$T/lerr.$j"
+        fi
+        wait "$pid"
+        echo $? >"$T/lrc.$j"
+        j=$((j + 1))
+    done
+}
+# the records of an EVE file without what changes from run to run (times, ports, sizes)
+live_kinds() {
+    python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    print(r["event_type"], r["dest_ip"], r["dest_port"], r.get("app_proto", ""),
+          (r.get("http") or {}).get("url", ""),
+          ",".join(q["rrname"] for q in (r.get("dns") or {}).get("queries", [])),
+          (r.get("tls") or {}).get("sni", ""), (r.get("login") or {}).get("username", ""),
+          (r.get("login") or {}).get("result", ""))' "$1" |
+        sort
+}
+# live_sweep HEAD SPREAD PAR: the clean run, then PAR failing runs per batch; a run that
+# exits 0 has the clean run's records in EVE and in the store
+live_sweep() {
+    local head=$1 spread=$2 par=$3 n rc runs=0 t0=$SECONDS f0=$fail i j
+    local -a ns
+    want live || return 0
+    live_batch 0
+    normal=$(cat "$T/lrc.0")
+    count=$(sed -n 's/^nw_alloc: \([0-9]*\) allocations$/\1/p' "$T/lerr.0" | tail -1)
+    live_kinds "$T/le.0" >"$T/live.kinds" 2>/dev/null
+    if [ "$normal" -ne 0 ] || [ -z "$count" ] || san "$T/lerr.0" ||
+        ! grep -q '^dns .* live.example.org' "$T/live.kinds"; then
+        bad "live: clean run (exit $normal) gave no count or not the records:"
+        head -n 10 "$T/lerr.0"; cat "$T/live.kinds"
+        return 1
+    fi
+    "$NW" query --store "$T/ls.0" --since 2000-01-01 >"$T/live.all" 2>/dev/null
+    if [ "$(wc -l <"$T/live.all")" -ne $((40 + $(wc -l <"$T/le.0"))) ]; then
+        bad "live: the clean run's store does not hold the base and the EVE records"
+    fi
+    # the count moves by a few with the traffic (a retransmission, a late packet): 20 % more
+    ns=($(points "$((count + count / 5))" "$head" "$spread"))
+    for ((i = 0; i < ${#ns[@]}; i += par)); do
+        live_batch "${ns[@]:i:par}"
+        for ((j = 0; j < par && i + j < ${#ns[@]}; j++)); do
+            n=${ns[i + j]} rc=$(cat "$T/lrc.$j")
+            runs=$((runs + 1))
+            check live "$n" "$rc" "$normal" "$T/lerr.$j" || continue
+            rm -rf "$T/s"; mv "$T/ls.$j" "$T/s"
+            store_ok live "$n" "$T/base.all" || continue
+            if [ "$rc" -eq 0 ] && ! cmp -s <(live_kinds "$T/le.$j") "$T/live.kinds"; then
+                bad "live N=$n: exit 0 but other records than the clean run's:"
+                diff <(live_kinds "$T/le.$j") "$T/live.kinds" | head -n 10
+            elif [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/all.json")" -ne \
+                $((40 + $(wc -l <"$T/le.$j"))) ]; then
+                bad "live N=$n: exit 0 but the store does not hold every EVE record"
+            fi
+        done
+    done
+    echo "$(word "$f0")live: $count allocations, $runs failing runs (SIGINT, SIGTERM), store" \
+        "checked, $((SECONDS - t0)) s"
+}
+
+if { want live || want inspect_net || want inspect_web; } && net_up; then
+    live_sweep 0 12 13
+    # every network check against the weak services and the credential stand-ins
+    IDS=$(grep -h '^id: NW-NET-' "$SRC"/checks/network/*.yaml | awk '{print $2}' | paste -sd,)
+    psweep inspect_net 0 8 12 ip netns exec "$NS" "$NW" inspect --config "$T/inspect.conf" \
+        --targets 127.0.0.1,127.0.0.2 --scope "$T/scope" --checks "$SRC/checks" --only "$IDS" \
+        --ports 1,21,22,23,80,443,873,2375,3306,5432,5900,6379,9443,11211,27017,31337,65535 \
+        --data-dir @D@ --no-history --now "$NOW" -q --out -
+    psweep inspect_web 0 8 12 ip netns exec "$NS" "$NW" inspect --config "$T/inspect.conf" \
+        --web http://127.0.0.1:8081/ --scope "$T/scope" --checks "$T/wchecks" \
+        --data-dir @D@ --no-history --now "$NOW" -q --out -
 fi
 
 [ $fail -eq 0 ]

@@ -1,8 +1,9 @@
 /*
  * test_inspect_net.c - the network probes (tcp_ports, banner, risky_service,
- * tls_service) driven directly, against stand-in servers on 127.0.0.1 that
- * answer correctly, badly or with garbage. Checks the facts, and (under
- * ASan) that no answer can make a probe read out of bounds or hang.
+ * tls_service; a web probe under failed allocations) driven directly, against
+ * stand-in servers on 127.0.0.1 that answer correctly, badly or with garbage.
+ * Checks the facts, and (under ASan) that no answer can make a probe read out
+ * of bounds or hang.
  */
 #include "nw/inspect.h"
 
@@ -13,10 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "nw/web.h"
 #include "nwtest.h"
 
 extern const struct nw_probe nw_probe_banner, nw_probe_risky_service, nw_probe_tcp_ports,
-    nw_probe_tls_service;
+    nw_probe_tls_service, nw_probe_web_hidden_links;
 
 /* A server that accepts up to `conns` connections and writes `reply` to each
    (after reading what the client sends first when `read_first`). */
@@ -49,7 +51,8 @@ static void *stub_main(void *arg)
     return NULL;
 }
 
-static int stub_start(struct stub *s, const void *reply, size_t len, int read_first, int conns)
+static int stub_start_fn(struct stub *s, const void *reply, size_t len, int read_first,
+                         int conns, void *(*fn)(void *))
 {
     struct sockaddr_in a = {.sin_family = AF_INET};
     socklen_t sl = sizeof(a);
@@ -65,7 +68,12 @@ static int stub_start(struct stub *s, const void *reply, size_t len, int read_fi
     s->len = len;
     s->read_first = read_first;
     s->conns = conns;
-    return pthread_create(&s->th, NULL, stub_main, s);
+    return pthread_create(&s->th, NULL, fn, s);
+}
+
+static int stub_start(struct stub *s, const void *reply, size_t len, int read_first, int conns)
+{
+    return stub_start_fn(s, reply, len, read_first, conns, stub_main);
 }
 
 static void stub_stop(struct stub *s)
@@ -298,6 +306,68 @@ TEST(tls_garbage)
     }
 }
 
+/* An HTTP server answering every request at once with the same page, until stopped. */
+static void *web_main(void *arg)
+{
+    struct stub *s = arg;
+    for (int i = 0; i < s->conns; i++) {
+        char buf[4096];
+        size_t have = 0;
+        ssize_t k;
+        int c = accept(s->fd, NULL, NULL);
+        if (c < 0) break;
+        struct timeval tv = {0, 100000}; /* a client that failed before sending its request */
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        while (have < sizeof(buf) - 1 && (k = read(c, buf + have, sizeof(buf) - 1 - have)) > 0) {
+            have += (size_t)k;
+            buf[have] = '\0';
+            if (strstr(buf, "\r\n\r\n")) break;
+        }
+        (void)!send(c, s->reply, s->len, MSG_NOSIGNAL);
+        close(c);
+    }
+    return NULL;
+}
+
+/* Fail each allocation of a web probe's run in turn (the crawl keeps each form field as
+   a test point): no crash, no leak. A point whose copy failed used to be kept with NULL
+   names, which the duplicate check of the next form (same action), the URL builder and
+   the probes read (tests/e2e/alloc_fail.sh inspect_web found it). One page, no links:
+   two requests a run. */
+TEST(web_points_alloc_failure)
+{
+    static const char html[] =
+        "<html><body><form action=\"/f\"><input name=\"q\" value=\"a\"><input name=\"r\">"
+        "</form><form action=\"/f\"><input name=\"t\" value=\"b\"><input name=\"u\"></form>"
+        "</body></html>\n";
+    char page[512], url[64];
+    struct stub s;
+    size_t before = nw_alloc_in_use();
+    uint64_t n;
+    int len = snprintf(page, sizeof(page), "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n"
+                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(html), html);
+
+    CHECK_EQ(stub_start_fn(&s, page, (size_t)len, 1, 1 << 20, web_main), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/", s.port);
+    for (n = 1; n < 2000; n++) {
+        struct run r;
+        uint64_t failed = nw_alloc_failures();
+        run_init(&r);
+        r.tgt.host = url;
+        r.set.now_us = n; /* a new run: crawled again */
+        nw_alloc_fail_at(n);
+        run_probe(&r, &nw_probe_web_hidden_links);
+        nw_alloc_fail_at(0);
+        nw_buf_fini(&r.res.facts);
+        nw_web_fini();
+        CHECK_EQ(nw_alloc_in_use(), before);
+        if (nw_alloc_failures() == failed) break; /* the run made fewer than n allocations */
+    }
+    printf("web_points_alloc_failure: %llu allocations\n", (unsigned long long)n - 1);
+    CHECK(n > 20 && n < 2000);
+    stub_stop(&s);
+}
+
 NW_TEST_MAIN(NWT_ENTRY(tcp_ports_sorts_ports) NWT_ENTRY(banner_versions)
                  NWT_ENTRY(risky_redis_and_unknown) NWT_ENTRY(risky_hostile_answers)
-                 NWT_ENTRY(tls_garbage))
+                 NWT_ENTRY(tls_garbage) NWT_ENTRY(web_points_alloc_failure))
