@@ -5,38 +5,13 @@
 # Needs root (ip netns); skipped (exit 0 with a note) otherwise.
 set -u
 NW=$1
+SRC=$2
 T=$(mktemp -d)
-id=$$
-ns=nwlive$id
-ha=nwa$id
-hb=nwb$id
-if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
-    echo "skip: live capture needs root and iproute2"
-    exit 0
-fi
-cleanup() {
-    [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
-    [ -n "${nwpid:-}" ] && kill "$nwpid" 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    ip link del "$ha" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-set -e
-ip netns add "$ns"
-ip link add "$ha" type veth peer name "$hb"
-ip link set "$hb" netns "$ns"
-ip addr add 10.77.0.1/24 dev "$ha"
-ip link set "$ha" up
-ip -n "$ns" addr add 10.77.0.2/24 dev "$hb"
-ip -n "$ns" link set "$hb" up
-ip -n "$ns" link set lo up
+. "$SRC/tests/e2e/live/lib.sh"
+live_init nwl
 mkdir -p "$T/www"
 echo "hello from the namespace" > "$T/www/hello.txt"
-ip netns exec "$ns" python3 -m http.server 8080 --bind 10.77.0.2 --directory "$T/www" \
-    >"$T/srv.log" 2>&1 &
-srv=$!
-set +e
+live_pair 10.77.0 "$T/www" || { echo "FAIL: cannot create the veth pair"; exit 1; }
 
 "$NW" audit -i "$ha" --eve "$T/live.json" 2>"$T/nw.err" &
 nwpid=$!

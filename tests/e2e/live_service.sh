@@ -13,39 +13,12 @@ set -u
 NW=$1
 SRC=$2
 T=$(mktemp -d)
-id=$$
-ns=nwout$id
-ha=nwoa$id
-hb=nwob$id
-if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
-    echo "skip: live capture needs root and iproute2"
-    exit 0
-fi
+. "$SRC/tests/e2e/live/lib.sh"
+live_init nwo
 command -v logrotate >/dev/null || { echo "FAIL: logrotate missing (scripts/deps.sh)"; exit 1; }
-cleanup() {
-    [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
-    [ -n "${nwpid:-}" ] && kill "$nwpid" 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    ip link del "$ha" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
-# the pair, its addresses and an HTTP server behind it (again after each delete)
-link_up() {
-    ip link add "$ha" type veth peer name "$hb" || return 1
-    ip link set "$hb" netns "$ns"
-    ip addr add 10.78.0.1/24 dev "$ha"
-    ip link set "$ha" up
-    ip -n "$ns" addr add 10.78.0.2/24 dev "$hb"
-    ip -n "$ns" link set "$hb" up
-    [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null
-    ip netns exec "$ns" python3 -m http.server 8080 --bind 10.78.0.2 --directory "$T/www" \
-        >"$T/srv.log" 2>&1 &
-    srv=$!
-}
 get() { # path: one HTTP GET through the pair, retried while the server starts
     for _ in 1 2 3 4 5 6 7 8 9 10; do
         python3 -c "import urllib.request,sys
@@ -65,11 +38,9 @@ wait_for() { # file pattern seconds
     return 1
 }
 
-ip netns add "$ns" || { echo "FAIL: ip netns add"; exit 1; }
-ip -n "$ns" link set lo up
 mkdir -p "$T/www"
 for f in one two three four; do echo "$f" > "$T/www/$f.txt"; done
-link_up || { echo "FAIL: cannot create the veth pair"; exit 1; }
+live_pair 10.78.0 "$T/www" || { echo "FAIL: cannot create the veth pair"; exit 1; }
 printf '[audit]\ncapture_retry = 1\n' > "$T/retry.conf"
 
 "$NW" audit -c "$T/retry.conf" -i "$ha" --eve "$T/live.json" --store "$T/store" \
@@ -82,7 +53,7 @@ ip link del "$ha"
 wait_for "$T/nw.err" "warning: capture on $ha" 10 || bad "no warning when the interface went away"
 kill -0 "$nwpid" 2>/dev/null || bad "audit ended when the interface went away"
 sleep 1.5
-link_up || bad "cannot create the veth pair again"
+live_pair 10.78.0 "$T/www" || bad "cannot create the veth pair again"
 wait_for "$T/nw.err" "capture on $ha resumed" 10 || bad "capture did not resume"
 seen two.txt "$T/live.json" || bad "second GET not audited"
 sleep 1

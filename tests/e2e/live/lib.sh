@@ -1,0 +1,37 @@
+# live/lib.sh - the namespace and veth pair of the live capture tests (sourced;
+# the caller sets T, a temp dir removed at exit). Needs root and iproute2.
+# live_init P: names ns, ha (this side) and hb (the namespace's) from prefix
+# P and the pid, skips the test (exit 0 with a note) without root, creates
+# the namespace and removes all of it, a server and netwarden ($srv, $nwpid)
+# at exit.
+live_init() {
+    ns=${1}ns$$; ha=${1}a$$; hb=${1}b$$
+    if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
+        echo "skip: live capture needs root and iproute2"
+        exit 0
+    fi
+    trap live_cleanup EXIT
+    ip netns add "$ns" || { echo "FAIL: ip netns add"; exit 1; }
+    ip -n "$ns" link set lo up
+}
+live_cleanup() {
+    [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
+    [ -n "${nwpid:-}" ] && kill "$nwpid" 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+    ip link del "$ha" 2>/dev/null
+    rm -rf "$T"
+}
+# live_pair NET WWW: the pair with NET.1 here and NET.2 in the namespace, and an
+# HTTP server on NET.2:8080 serving WWW (started again on each call)
+live_pair() {
+    ip link add "$ha" type veth peer name "$hb" || return 1
+    ip link set "$hb" netns "$ns"
+    ip addr add "$1.1/24" dev "$ha"
+    ip link set "$ha" up
+    ip -n "$ns" addr add "$1.2/24" dev "$hb"
+    ip -n "$ns" link set "$hb" up
+    if [ -n "${srv:-}" ]; then kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; fi
+    ip netns exec "$ns" python3 -m http.server 8080 --bind "$1.2" --directory "$2" \
+        >"$T/srv.log" 2>&1 &
+    srv=$!
+}
