@@ -25,6 +25,9 @@ int nw_capture_open_file(struct nw_capture **cap, const char *path, struct nw_er
 int nw_capture_open_live(struct nw_capture **cap, const char *iface, struct nw_err *err);
 int nw_capture_linktype(const struct nw_capture *cap);
 int nw_capture_is_live(const struct nw_capture *cap);
+/* Keep only the frames a BPF expression (tcpdump's syntax) accepts; NULL or
+ * "" = all. 0, or NW_EINVAL with err naming the expression and the fault. */
+int nw_capture_set_filter(struct nw_capture *cap, const char *expr, struct nw_err *err);
 /*
  * Next frame: 1 = frame in *f (valid until the next call), 2 = live
  * timeout with no frame (run timers), 0 = end of input (or interrupted by

@@ -37,6 +37,7 @@ struct nw_config {
     char *interface;
     char *eve;
     char *static_map;
+    char *filter;
     uint64_t flow_memcap;
     uint64_t stream_memcap;
     uint64_t stream_depth;

@@ -47,6 +47,8 @@ struct nw_capture {
     int pcapng;             /* pcapng: offsets come from ftell (block sizes are not exposed) */
     uint64_t packets;
     int live;
+    int filtered;           /* prog is set: libpcap applies it, and fast_next too */
+    struct bpf_program prog;
     volatile sig_atomic_t stop;
 };
 
@@ -180,6 +182,19 @@ int nw_capture_open_live(struct nw_capture **out, const char *iface, struct nw_e
 
 int nw_capture_linktype(const struct nw_capture *c) { return pcap_datalink(c->p); }
 
+int nw_capture_set_filter(struct nw_capture *c, const char *expr, struct nw_err *err)
+{
+    if (expr == NULL || expr[0] == '\0') return 0;
+    if (pcap_compile(c->p, &c->prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
+        return nw_err_set(err, NW_EINVAL, "capture filter '%s' on %s: %s; the syntax is "
+                          "tcpdump's (man 7 pcap-filter)", expr, c->name, pcap_geterr(c->p));
+    c->filtered = 1;
+    if (pcap_setfilter(c->p, &c->prog) != 0) /* live: in the kernel; files read by libpcap */
+        return nw_err_set(err, NW_EIO, "cannot set capture filter '%s' on %s: %s", expr,
+                          c->name, pcap_geterr(c->p));
+    return 0;
+}
+
 /*
  * The fast reader: 1 = a record in *f, 0 = end of file, -1 = hand over to
  * libpcap at c->offset (a record to fix or reject, or a read error), 2 = the
@@ -204,6 +219,14 @@ static int fast_next(struct nw_capture *c, struct nw_frame *f, int refill)
                 c->offset += 16u + hdr[2];
                 c->rd += 16u + hdr[2];
                 c->packets++;
+                if (c->filtered) { /* what libpcap's pcap_next_ex would have skipped */
+                    struct pcap_pkthdr ph;
+                    ph.ts.tv_sec = (time_t)hdr[0];
+                    ph.ts.tv_usec = (suseconds_t)(c->nsec ? hdr[1] / 1000u : hdr[1]);
+                    ph.caplen = hdr[2];
+                    ph.len = hdr[3];
+                    if (pcap_offline_filter(&c->prog, &ph, f->data) == 0) continue;
+                }
                 return 1;
             }
         }
@@ -304,6 +327,7 @@ void nw_capture_break(struct nw_capture *c)
 void nw_capture_close(struct nw_capture *c)
 {
     if (c == NULL) return;
+    if (c->filtered) pcap_freecode(&c->prog);
     if (c->p) pcap_close(c->p); /* also closes the FILE */
     nw_free(c->iobuf);
     nw_free(c);

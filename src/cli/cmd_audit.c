@@ -31,7 +31,7 @@
 
 enum {
     O_READ, O_IFACE, O_EVE, O_STORE, O_STATIC, O_PROGRESS, O_QUIET, O_DEPTH, O_CONFIG, O_CHECK, O_DUMP,
-    O_OUTPUT, O_HELP
+    O_OUTPUT, O_FILTER, O_HELP
 };
 static const struct nw_cli_opt audit_opts[] = {
     [O_READ] = {"read", 'r', "FILE", "read a pcap or pcapng file (repeatable)"},
@@ -48,6 +48,8 @@ static const struct nw_cli_opt audit_opts[] = {
     [O_CHECK] = {"check-config", 0, NULL, "validate the configuration and exit (0 = valid)"},
     [O_DUMP] = {"dump-config", 0, NULL, "print the effective configuration and exit"},
     [O_OUTPUT] = {"output", 0, "URL", "also send records to clickhouse://HOST:PORT/DB (docs/clickhouse.md)"},
+    [O_FILTER] = {"filter", 0, "EXPR", "keep only frames this tcpdump-style filter accepts "
+                                     "(audit.filter)"},
     [O_HELP] = {"help", 'h', NULL, "show this help"},
     {NULL, 0, NULL, NULL},
 };
@@ -67,6 +69,7 @@ struct audit_args {
     const char *config;
     const char *depth;
     const char *output;
+    const char *filter;
 };
 
 static int on_opt(void *arg, int idx, const char *v)
@@ -93,6 +96,7 @@ static int on_opt(void *arg, int idx, const char *v)
     case O_CHECK: a->check = 1; break;
     case O_DUMP: a->dump = 1; break;
     case O_OUTPUT: a->output = v; break;
+    case O_FILTER: a->filter = v; break;
     case O_HELP: a->help = 1; break;
     }
     return 0;
@@ -332,6 +336,19 @@ static void idle_wait(struct nw_engine *e, uint64_t retry_s)
     }
 }
 
+/* Open iface live with the capture filter (a reopen after a loss too). */
+static int open_live(struct nw_capture **cap, const char *iface, const char *filter,
+                     struct nw_err *err)
+{
+    int rc = nw_capture_open_live(cap, iface, err);
+
+    if (rc == 0 && (rc = nw_capture_set_filter(*cap, filter, err)) != 0) {
+        nw_capture_close(*cap);
+        *cap = NULL;
+    }
+    return rc;
+}
+
 /*
  * Capture live on iface until a signal. A lost interface (unplugged,
  * removed, a driver reload) is reopened every retry_s seconds while the
@@ -340,7 +357,8 @@ static void idle_wait(struct nw_engine *e, uint64_t retry_s)
  * retry_s 0: the loss ends the run (exit 3). Returns an exit code.
  */
 static int run_live(struct nw_engine *e, struct nw_capture *cap, const char *iface,
-                    uint64_t retry_s, struct progress *pg, uint64_t *drops, struct outages *ou)
+                    const char *filter, uint64_t retry_s, struct progress *pg, uint64_t *drops,
+                    struct outages *ou)
 {
     struct nw_output *o = nw_engine_output(e);
     struct nw_err err;
@@ -368,7 +386,7 @@ static int run_live(struct nw_engine *e, struct nw_capture *cap, const char *ifa
         capture_alarm(o, "capture_lost", iface, msg, lost, lost);
         for (cap = NULL; cap == NULL && !stop_requested;) {
             idle_wait(e, retry_s);
-            if (!stop_requested && nw_capture_open_live(&cap, iface, &err) != 0) cap = NULL;
+            if (!stop_requested && open_live(&cap, iface, filter, &err) != 0) cap = NULL;
         }
         ou->down_us += nw_time_now_us() - lost;
         if (cap == NULL) { /* stopped while down: the loss alarm stands for the gap */
@@ -454,7 +472,8 @@ int nw_cmd_audit(int argc, char **argv)
     if ((a.eve && (rc = nw_config_set(&conf, "audit.eve", a.eve, &err)) != 0) ||
         (a.static_map &&
          (rc = nw_config_set(&conf, "audit.static_map", a.static_map, &err)) != 0) ||
-        (a.depth && (rc = nw_config_set(&conf, "audit.stream_depth", a.depth, &err)) != 0)) {
+        (a.depth && (rc = nw_config_set(&conf, "audit.stream_depth", a.depth, &err)) != 0) ||
+        (a.filter && (rc = nw_config_set(&conf, "audit.filter", a.filter, &err)) != 0)) {
         fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
         nw_config_fini(&conf);
         return nw_cli_exit_for(rc);
@@ -511,18 +530,21 @@ int nw_cmd_audit(int argc, char **argv)
 
     if (a.iface) {
         struct nw_capture *cap;
-        if (nw_capture_open_live(&cap, a.iface, &err) != 0) {
+        if (open_live(&cap, a.iface, conf.filter, &err) != 0) {
             fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
             rc = NW_EXIT_USAGE;
         } else {
-            rc = run_live(e, cap, a.iface, conf.capture_retry, &pg, &drops, &ou);
+            rc = run_live(e, cap, a.iface, conf.filter, conf.capture_retry, &pg, &drops, &ou);
         }
     } else {
         struct nw_capture *caps[MAX_FILES] = {0};
         /* open all first: sizes for the progress line, and bad names fail early */
         for (int k = 0; k < a.nfiles; k++) {
-            if (nw_capture_open_file(&caps[k], a.files[k], &err) != 0) {
+            if (nw_capture_open_file(&caps[k], a.files[k], &err) != 0 ||
+                nw_capture_set_filter(caps[k], conf.filter, &err) != 0) {
                 fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
+                nw_capture_close(caps[k]);
+                caps[k] = NULL;
                 rc = NW_EXIT_USAGE;
                 continue;
             }

@@ -35,6 +35,9 @@ const struct nw_config_def nw_config_defs[] = {
      "where records go as JSON lines ('-' = standard output)"},
     {"audit", "static_map", NW_CFG_STRING, "", 0, 0, OFF(static_map),
      "CSV of fixed assignments: ip,mac,account,calling_station,hostname"},
+    {"audit", "filter", NW_CFG_STRING, "", 0, 0, OFF(filter),
+     "capture filter in tcpdump's syntax, e.g. 'not host 10.0.0.5' for the box's own traffic "
+     "('' = every frame)"},
     {"audit", "flow_memcap", NW_CFG_SIZE, "128M", 64 * KIB, 64 * GIB, OFF(flow_memcap),
      "memory for flow entries; past it the least recently active flow is ended"},
     {"audit", "stream_memcap", NW_CFG_SIZE, "64M", 64 * KIB, 64 * GIB, OFF(stream_memcap),

@@ -6,7 +6,8 @@
 #    store) and audit the traffic after the return;
 #  - log rotation: the EVE file is renamed and SIGHUP sent; later records go to
 #    a new file at the path, none is lost;
-#  - a restart: a second run appends to the EVE file, never truncates it;
+#  - a restart: a second run appends to the EVE file, never truncates it (and
+#    its --filter keeps DNS out);
 #  - capture_retry = 0: the loss ends the run with exit 3 naming the interface.
 # Needs root (ip netns); skipped (exit 0 with a note) otherwise.
 set -u
@@ -105,10 +106,12 @@ n_store=$("$NW" query --store "$T/store" | grep -c .)
 # a restart appends to the EVE file (a truncation would destroy the records before)
 f0=$fail
 before=$(grep -c . "$T/live.json")
-"$NW" audit -i "$ha" --eve "$T/live.json" 2>"$T/nw2.err" &
+"$NW" audit -i "$ha" --filter "tcp port 8080" --eve "$T/live.json" 2>"$T/nw2.err" &
 nwpid=$!
 sleep 1
 seen four.txt "$T/live.json" || bad "restart: GET not audited"
+python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
+    b'\x12\x34\x01\x00\x00\x01' + bytes(6) + b'\x01x\x00\x00\x01\x00\x01', ('10.78.0.2', 53))"
 sleep 1
 kill -INT "$nwpid"
 wait "$nwpid" || bad "restart: exit $?"
@@ -116,6 +119,8 @@ nwpid=
 head -n "$before" "$T/live.json" | grep -q '"url":"/three.txt"' ||
     bad "restart: the records of the run before are gone"
 grep -q '"url":"/four.txt"' "$T/live.json" || bad "restart: no record of the new run"
+tail -n +$((before + 1)) "$T/live.json" | grep -q '"dest_port":53' &&
+    bad "restart with --filter 'tcp port 8080': a DNS packet was audited"
 [ $fail -eq "$f0" ] && echo "ok   restart: appended after $before records"
 [ $fail -eq "$f0" ] || cat "$T/nw2.err"
 
