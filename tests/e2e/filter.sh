@@ -41,5 +41,6 @@ rc=$?
 [ $rc -eq 2 ] || bad "bad filter: exit $rc, want 2"
 grep -q "capture filter 'port nosuchport'.*pcap-filter" "$T/b.err" ||
     bad "bad filter: message $(head -1 "$T/b.err")"
-[ $fail -eq 0 ] && echo "ok   filter: $n captures x expressions agree with tcpdump; config key; bad expression"
+[ $fail -eq 0 ] &&
+    echo "ok   filter: $n captures x expressions agree with tcpdump; config key; bad expression"
 exit $fail

@@ -80,7 +80,8 @@ grep -q '"url":"/one.txt"' "$T/live.json.1" || bad "no http record before the ou
 grep -q '"url":"/two.txt"' "$T/live.json.1" || bad "no http record after the outage"
 grep -q '"url":"/three.txt"' "$T/live.json" || bad "no http record in the file after SIGHUP"
 grep -q '"url":"/three.txt"' "$T/live.json.1" && bad "a record after SIGHUP in the rotated file"
-lost=$(cat "$T/live.json.1" "$T/live.json" | grep '"event_type":"alarm"' | grep '"kind":"capture_lost"')
+lost=$(cat "$T/live.json.1" "$T/live.json" | grep '"event_type":"alarm"' |
+       grep '"kind":"capture_lost"')
 back=$(cat "$T/live.json.1" "$T/live.json" | grep '"event_type":"alarm"' |
        grep '"kind":"capture_resumed"')
 [ "$(printf '%s\n' "$lost" | grep -c "\"interface\":\"$ha\"")" -eq 1 ] ||
@@ -90,7 +91,8 @@ printf '%s\n' "$back" | grep -q '"down_seconds":[1-9][0-9]*\.[0-9]\{6\}[,}]' ||
 # the same alarms are kept in the store, which still verifies
 q=$("$NW" query --store "$T/store" --type alarm 2>&1)
 [ "$(printf '%s\n' "$q" | grep -c '"kind":"capture_')" -eq 2 ] || bad "store alarms: $q"
-"$NW" verify --store "$T/store" >/dev/null 2>"$T/verify.err" || { bad "verify"; cat "$T/verify.err"; }
+"$NW" verify --store "$T/store" >/dev/null 2>"$T/verify.err" ||
+    { bad "verify"; cat "$T/verify.err"; }
 grep -q "capture: lost 1 time" "$T/nw.err" || bad "summary does not count the outage"
 if grep -q -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/nw.err"; then
     bad "sanitizer"; cat "$T/nw.err"

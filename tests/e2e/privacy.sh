@@ -48,7 +48,8 @@ for line in open(os.path.join(src, "tests/corpus/annotations/telnet_logins.jsonl
 for p in sorted(glob.glob(os.path.join(pcaps, "*"))):
     cap = os.path.basename(p).rsplit(".", 1)[0]
     t = os.path.join(truth, cap)
-    if not any(os.path.getsize(f) for f in glob.glob(t + "/http.jsonl") + glob.glob(t + "/logins.jsonl")):
+    if not any(os.path.getsize(f)
+               for f in glob.glob(t + "/http.jsonl") + glob.glob(t + "/logins.jsonl")):
         continue  # tshark only where the truth has HTTP or logins: one start is ~0.3 s
     out = subprocess.run(["tshark", "-r", p, "-Y", "smtp.auth.password or http.authorization",
                           "-T", "fields", "-E", "separator=/t", "-e", "smtp.auth.password",
