@@ -309,8 +309,9 @@ static void capture_alarm(struct nw_output *o, const char *kind, const char *ifa
     nw_json_kcstr(b, "message", msg);
     nw_json_ktime(b, "stopped_since", since_us);
     if (now_us > since_us && strcmp(kind, "capture_resumed") == 0) {
-        n = snprintf(d, sizeof d, "%llu.%06llu", (unsigned long long)((now_us - since_us) / 1000000u),
-                     (unsigned long long)((now_us - since_us) % 1000000u));
+        uint64_t down = now_us - since_us;
+        n = snprintf(d, sizeof d, "%llu.%06llu", (unsigned long long)(down / 1000000u),
+                     (unsigned long long)(down % 1000000u));
         nw_json_key(b, "down_seconds");
         nw_json_raw(b, d, (size_t)n);
     }

@@ -101,7 +101,8 @@ int nw_eve_sink_open(struct nw_sink *s, const char *path, int append, struct nw_
         e->fd = STDOUT_FILENO;
         e->is_stdout = 1;
     } else {
-        e->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), EVE_MODE);
+        int mode = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+        e->fd = open(path, mode, EVE_MODE);
         if (e->fd < 0) {
             int rc = nw_err_set(err, NW_EIO, "cannot open %s for writing: %s; check the path "
                                 "and its permissions", path, strerror(errno));
