@@ -6,7 +6,8 @@
 # over and over, `query` and `query who` in one loop and `verify` in another.
 # Every reader run must succeed; what a query returns must only grow, be whole
 # records, each once; verify must pass each time; at the end every record is
-# there once.
+# there once. Then verify runs again in a loop while imports with a clock that
+# moves a day at a time make retention delete every partition.
 set -u
 NW=${1:?netwarden binary}; SRC=${2:?source dir}
 . "$SRC/tests/e2e/store/lib.sh"
@@ -67,5 +68,29 @@ n=$(grep -o '"id":"c[0-9]*-[0-9]*"' "$T/q.json" | sort -u | wc -l)
     fail "final: $(grep -c . "$T/q.json") records, $n distinct, want $((DAYS * PER))"
 "$NW" verify -q --store "$S" 2> "$T/v.err" || fail "final verify: $(cat "$T/v.err")"
 sealed=$(grep -c '^seg ' "$S/chain")
+
+# retention beside verify: imports whose clock moves a day at a time delete the
+# partitions one by one (the expire line first, then the files) and add a day each
+( v=0
+  for _ in $(seq 1 2000); do # bounded; ends with the imports
+      [ -f "$T/ret.done" ] && break
+      "$NW" verify -q --store "$S" 2> "$T/v2.err" ||
+          { echo "verify failed during retention: $(cat "$T/v2.err")" > "$T/v2.fail"; break; }
+      v=$((v + 1))
+  done
+  echo $v > "$T/v2.count" ) &
+vpid=$!
+for k in $(seq 0 $((DAYS - 1))); do # day 2026-01-11 + k expires at 2026-03-13 + k
+    day=$(date -u -d "2026-03-13 + $k days" +%F)
+    gen 200 $((100 + k)) "$day" > "$T/r.json"
+    "$NW" import -q --retention-days 60 --now "${day}T00:00:00Z" --store "$S" "$T/r.json" \
+        2> "$T/r.err" || fail "retention import $k: $(cat "$T/r.err")"
+done
+touch "$T/ret.done"
+wait "$vpid"; vpid=
+[ -f "$T/v2.fail" ] && fail "$(cat "$T/v2.fail")"
+"$NW" verify --store "$S" > "$T/v2" 2>&1 || fail "verify after retention: $(cat "$T/v2")"
+grep -q "$DAYS partitions expired" "$T/v2" || fail "retention: $(cat "$T/v2")"
 echo "ok   store_concurrent: $runs queries, $whos who and $verifies verify runs during the import" \
-     "(last saw $prev of $((DAYS * PER)) records), $sealed segments sealed"
+     "(last saw $prev of $((DAYS * PER)) records), $sealed segments sealed;" \
+     "$(cat "$T/v2.count") verify runs while retention deleted $DAYS days"
