@@ -15,6 +15,20 @@ T=$(mktemp -d)
 trap 'kill ${fpid:-} ${wpid:-} ${vpid:-} 2>/dev/null; rm -rf "$T"' EXIT
 S=$T/store; NOW=2026-02-01T00:00:00Z
 DAYS=12; PER=5000
+alive() { kill -0 "$1" 2>/dev/null; }
+# verify_loop TAG CMD...: verify over and over while CMD succeeds (bounded); the
+# first failure goes to $T/TAG.fail, the number of runs to $T/TAG.count
+verify_loop() {
+    local tag=$1 v=0
+    shift
+    for _ in $(seq 1 2000); do
+        "$@" || break
+        "$NW" verify -q --store "$S" 2> "$T/$tag.err" ||
+            { echo "verify failed ($tag): $(cat "$T/$tag.err")" > "$T/$tag.fail"; break; }
+        v=$((v + 1))
+    done
+    echo $v > "$T/$tag.count"
+}
 for d in $(seq 1 $DAYS); do gen $PER "$d" "2026-01-$(printf %02d $((10 + d)))" > "$T/d$d.json"; done
 
 mkfifo "$T/feed"
@@ -26,14 +40,7 @@ wpid=$!
 for _ in $(seq 1 100); do [ -s "$S/chain" ] && break; sleep 0.05; done
 # verify in a loop of its own: a new segment or chain line between its reads
 # must never look like tampering
-( v=0
-  for _ in $(seq 1 2000); do # bounded; ends with the writer
-      kill -0 "$wpid" 2>/dev/null || break
-      "$NW" verify -q --store "$S" 2> "$T/v.err" ||
-          { echo "verify failed while the writer ran: $(cat "$T/v.err")" > "$T/v.fail"; break; }
-      v=$((v + 1))
-  done
-  echo $v > "$T/v.count" ) &
+verify_loop v alive "$wpid" &
 vpid=$!
 prev=0; runs=0; whos=0
 for _ in $(seq 1 400); do # bounded; ends with the writer
@@ -71,14 +78,7 @@ sealed=$(grep -c '^seg ' "$S/chain")
 
 # retention beside verify: imports whose clock moves a day at a time delete the
 # partitions one by one (the expire line first, then the files) and add a day each
-( v=0
-  for _ in $(seq 1 2000); do # bounded; ends with the imports
-      [ -f "$T/ret.done" ] && break
-      "$NW" verify -q --store "$S" 2> "$T/v2.err" ||
-          { echo "verify failed during retention: $(cat "$T/v2.err")" > "$T/v2.fail"; break; }
-      v=$((v + 1))
-  done
-  echo $v > "$T/v2.count" ) &
+verify_loop v2 test ! -f "$T/ret.done" &
 vpid=$!
 for k in $(seq 0 $((DAYS - 1))); do # day 2026-01-11 + k expires at 2026-03-13 + k
     day=$(date -u -d "2026-03-13 + $k days" +%F)
