@@ -135,6 +135,8 @@ static inline void nw_json_ktime(struct nw_buf *b, const char *key, uint64_t ts_
 {
     nw__json_ktimen(b, key, strlen(key), ts_us);
 }
+/* A span of time as seconds with microseconds: "key":1.536000 */
+void nw_json_kduration(struct nw_buf *b, const char *key, uint64_t us);
 static inline void nw_json_khex(struct nw_buf *b, const char *key, const uint8_t *p, size_t len)
 {
     nw_json_key(b, key);

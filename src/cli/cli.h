@@ -35,12 +35,18 @@ int nw_cmd_inspect(int argc, char **argv);
 int nw_cmd_report(int argc, char **argv);
 struct nw_config;
 struct nw_store_opts;
+/* A command-line value for a setting ("section.key"); value NULL = not given. */
+struct nw_cli_set {
+    const char *key, *value;
+};
 /*
  * The settings a command runs with: the defaults, then the file (path, or the
- * default path when NULL; a missing default file is no error). 0, or the exit
- * code after one line on stderr naming cmd; c needs nw_config_fini after 0 only.
+ * default path when NULL; a missing default file is no error), then sets (a
+ * list ending in {NULL, NULL}; NULL = none). 0, or the exit code after one
+ * line on stderr naming cmd; c needs nw_config_fini after 0 only.
  */
-int nw_cli_config(const char *cmd, struct nw_config *c, const char *path);
+int nw_cli_config(const char *cmd, struct nw_config *c, const char *path,
+                  const struct nw_cli_set *sets);
 /* The exit code for an NW_E* error: 3 for out of memory, else 2 (usage or input). */
 int nw_cli_exit_for(int rc);
 void nw_cli_store_opts(const struct nw_config *c, struct nw_store_opts *o); /* cmd_import.c */

@@ -299,8 +299,6 @@ static void capture_alarm(struct nw_output *o, const char *kind, const char *ifa
                           const char *msg, uint64_t since_us, uint64_t now_us)
 {
     struct nw_buf *b = nw_output_begin(o, "alarm", now_us, 0);
-    char d[48];
-    int n;
 
     nw_json_kobj_open(b, "alarm");
     nw_json_kcstr(b, "kind", kind);
@@ -308,13 +306,8 @@ static void capture_alarm(struct nw_output *o, const char *kind, const char *ifa
     nw_json_kcstr(b, "interface", iface);
     nw_json_kcstr(b, "message", msg);
     nw_json_ktime(b, "stopped_since", since_us);
-    if (now_us > since_us && strcmp(kind, "capture_resumed") == 0) {
-        uint64_t down = now_us - since_us;
-        n = snprintf(d, sizeof d, "%llu.%06llu", (unsigned long long)(down / 1000000u),
-                     (unsigned long long)(down % 1000000u));
-        nw_json_key(b, "down_seconds");
-        nw_json_raw(b, d, (size_t)n);
-    }
+    if (now_us > since_us && strcmp(kind, "capture_resumed") == 0)
+        nw_json_kduration(b, "down_seconds", now_us - since_us);
     nw_json_obj_close(b);
     nw_output_end(o);
     nw_output_flush(o);
@@ -469,16 +462,10 @@ int nw_cmd_audit(int argc, char **argv)
     }
     /* defaults, then the file, then the command line */
     struct nw_config conf;
-    if ((rc = nw_cli_config("audit", &conf, a.config)) != 0) return rc;
-    if ((a.eve && (rc = nw_config_set(&conf, "audit.eve", a.eve, &err)) != 0) ||
-        (a.static_map &&
-         (rc = nw_config_set(&conf, "audit.static_map", a.static_map, &err)) != 0) ||
-        (a.depth && (rc = nw_config_set(&conf, "audit.stream_depth", a.depth, &err)) != 0) ||
-        (a.filter && (rc = nw_config_set(&conf, "audit.filter", a.filter, &err)) != 0)) {
-        fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
-        nw_config_fini(&conf);
-        return nw_cli_exit_for(rc);
-    }
+    const struct nw_cli_set sets[] = {
+        {"audit.eve", a.eve}, {"audit.static_map", a.static_map},
+        {"audit.stream_depth", a.depth}, {"audit.filter", a.filter}, {NULL, NULL}};
+    if ((rc = nw_cli_config("audit", &conf, a.config, sets)) != 0) return rc;
     if (a.check || a.dump) {
         if (a.dump) nw_config_dump(&conf, stdout);
         else fprintf(stderr, "netwarden audit: configuration %s is valid\n",

@@ -249,16 +249,10 @@ int nw_cmd_import(int argc, char **argv)
                 "'netwarden import --help'\n");
         return NW_EXIT_USAGE;
     }
-    if ((rc = nw_cli_config("import", &conf, a.config)) != 0) return rc;
-    if ((a.sign && (rc = nw_config_set(&conf, "store.sign_key", a.sign, &err)) != 0) ||
-        (a.retention &&
-         (rc = nw_config_set(&conf, "store.retention_days", a.retention, &err)) != 0) ||
-        (a.level && (rc = nw_config_set(&conf, "store.compression_level", a.level, &err)) != 0) ||
-        (a.block && (rc = nw_config_set(&conf, "store.block_size", a.block, &err)) != 0)) {
-        fprintf(stderr, "netwarden import: error: %s\n", err.msg);
-        nw_config_fini(&conf);
-        return nw_cli_exit_for(rc);
-    }
+    const struct nw_cli_set sets[] = {
+        {"store.sign_key", a.sign}, {"store.retention_days", a.retention},
+        {"store.compression_level", a.level}, {"store.block_size", a.block}, {NULL, NULL}};
+    if ((rc = nw_cli_config("import", &conf, a.config, sets)) != 0) return rc;
     nw_cli_store_opts(&conf, &so);
     if (a.nofsync) so.fsync = NW_STORE_FSYNC_NEVER;
     if (a.now) {

@@ -673,7 +673,7 @@ int nw_cmd_inspect(int argc, char **argv)
                 "--help'\n", argv[i]);
         return NW_EXIT_USAGE;
     }
-    if ((exit_code = nw_cli_config("inspect", &cfg, a.config)) != 0) return exit_code;
+    if ((exit_code = nw_cli_config("inspect", &cfg, a.config, NULL)) != 0) return exit_code;
     cfg_ok = 1;
     err.msg[0] = '\0';
     if (a.lang && strcmp(a.lang, "en") != 0 && strcmp(a.lang, "zh") != 0) {

@@ -186,7 +186,7 @@ int nw_cmd_report(int argc, char **argv)
             return NW_EXIT_USAGE;
         }
     }
-    if ((exit_code = nw_cli_config("report", &cfg, a.config)) != 0) return exit_code;
+    if ((exit_code = nw_cli_config("report", &cfg, a.config, NULL)) != 0) return exit_code;
     cfg_ok = 1;
     o.data_dir = a.data ? a.data : cfg.data_dir;
     o.inspection = a.insp ? a.insp : "latest";

@@ -89,7 +89,8 @@ void nw_cli_print_opts(const struct nw_cli_opt *opts)
     }
 }
 
-int nw_cli_config(const char *cmd, struct nw_config *c, const char *path)
+int nw_cli_config(const char *cmd, struct nw_config *c, const char *path,
+                  const struct nw_cli_set *sets)
 {
     struct nw_err err;
     int rc;
@@ -99,6 +100,8 @@ int nw_cli_config(const char *cmd, struct nw_config *c, const char *path)
         return NW_EXIT_RUNTIME;
     }
     rc = nw_config_load(c, path ? path : NW_CONFIG_DEFAULT_PATH, path != NULL, &err);
+    for (; rc == 0 && sets && sets->key; sets++)
+        if (sets->value) rc = nw_config_set(c, sets->key, sets->value, &err);
     if (rc == 0) return 0;
     fprintf(stderr, "netwarden %s: error: %s\n", cmd, err.msg);
     nw_config_fini(c);

@@ -456,12 +456,7 @@ static void write_user_fields(struct nw_buf *b, int family, const uint8_t *ip, i
 
 static void put_duration(struct nw_buf *b, uint64_t from, uint64_t to)
 {
-    char tmp[48];
-    uint64_t d = to > from ? to - from : 0;
-    int n = snprintf(tmp, sizeof tmp, "%llu.%06llu", (unsigned long long)(d / 1000000u),
-                     (unsigned long long)(d % 1000000u));
-    nw_json_key(b, "duration");
-    nw_json_raw(b, tmp, (size_t)n);
+    nw_json_kduration(b, "duration", to > from ? to - from : 0);
 }
 
 /*

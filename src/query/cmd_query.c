@@ -310,7 +310,7 @@ int nw_cmd_query(int argc, char **argv)
     dir = a.store;
     if (dir == NULL && a.neve == 0) {
         struct nw_config conf;
-        if ((rc = nw_cli_config("query", &conf, a.config)) != 0) return rc;
+        if ((rc = nw_cli_config("query", &conf, a.config, NULL)) != 0) return rc;
         snprintf(dirbuf, sizeof dirbuf, "%s/store", conf.data_dir ? conf.data_dir : ".");
         nw_config_fini(&conf);
         dir = dirbuf;

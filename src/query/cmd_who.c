@@ -412,7 +412,7 @@ int nw_cmd_query_who(int argc, char **argv)
     dir = a.store;
     if (dir == NULL) {
         struct nw_config conf;
-        if ((rc = nw_cli_config("query who", &conf, a.config)) != 0) return rc;
+        if ((rc = nw_cli_config("query who", &conf, a.config, NULL)) != 0) return rc;
         snprintf(dirbuf, sizeof dirbuf, "%s/store", conf.data_dir ? conf.data_dir : ".");
         nw_config_fini(&conf);
         dir = dirbuf;

@@ -629,6 +629,16 @@ void nw__json_kipn(struct nw_buf *b, const char *key, size_t klen, int family,
     put_quoted(b, key, klen, tmp, n);
 }
 
+void nw_json_kduration(struct nw_buf *b, const char *key, uint64_t us)
+{
+    char tmp[48];
+    int n = snprintf(tmp, sizeof tmp, "%llu.%06llu", (unsigned long long)(us / 1000000u),
+                     (unsigned long long)(us % 1000000u));
+
+    nw_json_key(b, key);
+    nw_json_raw(b, tmp, (size_t)n);
+}
+
 void nw__json_ktimen(struct nw_buf *b, const char *key, size_t klen, uint64_t ts_us)
 {
     char tmp[NW_TIME_BUFSZ];
