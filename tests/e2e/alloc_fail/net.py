@@ -14,7 +14,10 @@ net.py traffic ADDR CREDS: a little traffic for the live capture: an HTTP GET
     an FTP login to CREDS:21. Every step has a 2 s timeout; errors are ignored
     (the capture sees the packets either way).
 """
-import base64, socket, ssl, struct, sys, threading
+import base64, os, socket, ssl, struct, sys, threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from standin import serve  # noqa: E402
 
 
 def creds(addr, certs):
@@ -84,27 +87,6 @@ def creds(addr, certs):
             else:
                 c.sendall(b"-NOAUTH Authentication required.\r\n")
 
-    def serve(port, handler):
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((addr, port))
-        s.listen(128)
-
-        def one(c):
-            c.settimeout(3)
-            try:
-                handler(c)
-            except (OSError, ssl.SSLError, UnicodeError):
-                pass
-            finally:
-                c.close()
-
-        def loop():
-            while True:
-                c, _ = s.accept()
-                threading.Thread(target=one, args=(c,), daemon=True).start()
-        threading.Thread(target=loop, daemon=True).start()
-
     def closer(c):
         pass
 
@@ -125,7 +107,7 @@ def creds(addr, certs):
 
     for p, h in ((21, ftp), (80, http), (443, https), (6379, redis), (22, closer),
                  (3306, mysql), (5432, postgres)):
-        serve(p, h)
+        serve(addr, p, h, timeout=3, ignore=(OSError, ssl.SSLError, UnicodeError))
     print("READY", flush=True)
     threading.Event().wait()
 

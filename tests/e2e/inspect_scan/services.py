@@ -6,7 +6,10 @@ PROFILE ("weak" or "hardened"), one thread per connection. Small stand-ins
 speak just enough of each protocol for netwarden's probes; TLS ports use the
 ssl module with certificates from CERTDIR. Prints READY when all listen.
 """
-import socket, ssl, sys, threading
+import os, ssl, sys, threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from standin import serve  # noqa: E402
 
 addr, profile, certs = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -166,26 +169,7 @@ HARDENED = {
 table = WEAK if profile == "weak" else HARDENED
 
 
-def serve(port, handler):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(128)
-
-    def one(c):
-        try:
-            handler(c)
-        finally:
-            c.close()
-
-    def loop():
-        while True:
-            c, _ = s.accept()
-            threading.Thread(target=one, args=(c,), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
-
-
 for p, h in table.items():
-    serve(p, h)
+    serve(addr, p, h)
 print("READY " + ",".join(str(p) for p in sorted(table)), flush=True)
 threading.Event().wait()
