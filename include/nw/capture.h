@@ -24,6 +24,13 @@ int nw_capture_open_file(struct nw_capture **cap, const char *path, struct nw_er
 /* Open a live interface (promiscuous, snaplen 262144). */
 int nw_capture_open_live(struct nw_capture **cap, const char *iface, struct nw_err *err);
 int nw_capture_linktype(const struct nw_capture *cap);
+/*
+ * Live: make the source non-blocking and return a descriptor to poll(2) for
+ * it (POLLIN: frames may be ready), so that one thread serves several
+ * interfaces; nw_capture_next then returns 2 at once when none is ready.
+ * <0 with err set when the source cannot be waited on.
+ */
+int nw_capture_pollable(struct nw_capture *cap, struct nw_err *err);
 int nw_capture_is_live(const struct nw_capture *cap);
 /* Keep only the frames a BPF expression (tcpdump's syntax) accepts; NULL or
  * "" = all. 0, or NW_EINVAL with err naming the expression and the fault. */

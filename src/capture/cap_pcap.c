@@ -182,6 +182,17 @@ int nw_capture_open_live(struct nw_capture **out, const char *iface, struct nw_e
 
 int nw_capture_linktype(const struct nw_capture *c) { return pcap_datalink(c->p); }
 
+int nw_capture_pollable(struct nw_capture *c, struct nw_err *err)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    int fd = pcap_get_selectable_fd(c->p);
+
+    if (fd < 0 || pcap_setnonblock(c->p, 1, ebuf) != 0)
+        return nw_err_set(err, NW_EIO, "cannot wait on %s with other interfaces: %s", c->name,
+                          ebuf[0] ? ebuf : "no selectable descriptor");
+    return fd;
+}
+
 int nw_capture_set_filter(struct nw_capture *c, const char *expr, struct nw_err *err)
 {
     if (expr == NULL || expr[0] == '\0') return 0;

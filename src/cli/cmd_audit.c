@@ -6,10 +6,14 @@
  * starts in one file and ends in the next is joined. A damaged file is
  * reported (file and byte offset) and the next file is still read; the exit
  * code is then 2. SIGINT/SIGTERM end the run cleanly (live or files): every
- * open flow and session is flushed to the records before exit. A live
- * interface that goes away is reopened until it returns (run_live).
+ * open flow and session is flushed to the records before exit. Live
+ * interfaces (one or more, served by one thread through poll) feed the same
+ * engine, so a RADIUS feed on one port attributes the traffic mirrored to
+ * another; an interface that goes away is reopened until it returns
+ * (run_live) while the others go on.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +32,20 @@
 #include "nw/store.h"
 
 #define MAX_FILES 256
+#define MAX_IFACES 16
 
 enum {
-    O_READ, O_IFACE, O_EVE, O_STORE, O_STATIC, O_PROGRESS, O_QUIET, O_DEPTH, O_CONFIG, O_CHECK, O_DUMP,
-    O_OUTPUT, O_FILTER, O_HELP
+    O_READ, O_IFACE, O_EVE, O_STORE, O_STATIC, O_PROGRESS, O_QUIET, O_DEPTH, O_CONFIG, O_CHECK,
+    O_DUMP, O_OUTPUT, O_FILTER, O_HELP
 };
 static const struct nw_cli_opt audit_opts[] = {
     [O_READ] = {"read", 'r', "FILE", "read a pcap or pcapng file (repeatable)"},
-    [O_IFACE] = {"interface", 'i', "IFACE", "capture live on an interface (root or CAP_NET_RAW)"},
+    [O_IFACE] = {"interface", 'i', "IFACE", "capture live on an interface (root or CAP_NET_RAW;"
+                                         " repeatable: all feed one audit)"},
     [O_EVE] = {"eve", 0, "PATH", "write records as JSON lines to PATH ('-' = stdout, default);"
                                  " -i appends to it, SIGHUP reopens it (logrotate)"},
-    [O_STORE] = {"store", 0, "DIR", "keep records in the store DIR (docs/store.md); with no --eve, only there"},
+    [O_STORE] = {"store", 0, "DIR", "keep records in the store DIR (docs/store.md); with no --eve,"
+                                    " only there"},
     [O_STATIC] = {"static-map", 0, "CSV", "fixed assignments: ip,mac,account,calling,hostname"},
     [O_PROGRESS] = {"progress", 0, NULL, "show the progress line even when not on a terminal"},
     [O_QUIET] = {"quiet", 'q', NULL, "no progress line and no summary"},
@@ -47,7 +54,8 @@ static const struct nw_cli_opt audit_opts[] = {
                                          " if it exists)"},
     [O_CHECK] = {"check-config", 0, NULL, "validate the configuration and exit (0 = valid)"},
     [O_DUMP] = {"dump-config", 0, NULL, "print the effective configuration and exit"},
-    [O_OUTPUT] = {"output", 0, "URL", "also send records to clickhouse://HOST:PORT/DB (docs/clickhouse.md)"},
+    [O_OUTPUT] = {"output", 0, "URL", "also send records to clickhouse://HOST:PORT/DB"
+                                      " (docs/clickhouse.md)"},
     [O_FILTER] = {"filter", 0, "EXPR", "keep only frames this tcpdump-style filter accepts "
                                      "(audit.filter)"},
     [O_HELP] = {"help", 'h', NULL, "show this help"},
@@ -57,7 +65,8 @@ static const struct nw_cli_opt audit_opts[] = {
 struct audit_args {
     const char *files[MAX_FILES];
     int nfiles;
-    const char *iface;
+    const char *ifaces[MAX_IFACES];
+    int nifaces;
     const char *eve;
     const char *store;
     const char *static_map;
@@ -85,7 +94,20 @@ static int on_opt(void *arg, int idx, const char *v)
         }
         a->files[a->nfiles++] = v;
         break;
-    case O_IFACE: a->iface = v; break;
+    case O_IFACE:
+        for (int k = 0; k < a->nifaces; k++) {
+            if (strcmp(a->ifaces[k], v) == 0) {
+                fprintf(stderr, "netwarden audit: interface %s is given twice\n", v);
+                return -1;
+            }
+        }
+        if (a->nifaces == MAX_IFACES) {
+            fprintf(stderr, "netwarden audit: more than %d interfaces; use -i any with --filter\n",
+                    MAX_IFACES);
+            return -1;
+        }
+        a->ifaces[a->nifaces++] = v;
+        break;
     case O_EVE: a->eve = v; break;
     case O_STORE: a->store = v; break;
     case O_STATIC: a->static_map = v; break;
@@ -104,7 +126,8 @@ static int on_opt(void *arg, int idx, const char *v)
 
 static void help(void)
 {
-    printf("usage: netwarden audit (-r FILE [-r FILE ...] | -i IFACE) [--eve PATH] [OPTIONS]\n\n"
+    printf("usage: netwarden audit (-r FILE [-r FILE ...] | -i IFACE [-i IFACE ...]) [--eve PATH]"
+           " [OPTIONS]\n\n"
            "Decode traffic into audit records (flows, DNS, HTTP, TLS/QUIC, DHCP, RADIUS,\n"
            "PPPoE, mail/FTP/Telnet logins), each tied to the user identity in force.\n\n"
            "Options:\n");
@@ -116,7 +139,7 @@ static void help(void)
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested; /* SIGHUP: logrotate moved the EVE file */
-static struct nw_capture *cur_cap; /* the source a signal interrupts */
+static struct nw_capture *cur_cap; /* the file a signal interrupts (live: poll returns) */
 
 static void on_signal(int sig)
 {
@@ -249,13 +272,12 @@ static void run_batch(struct nw_engine *e, const struct nw_frame *f, int n)
     }
 }
 
-/* Feed one source to the engine. Returns 0, or the error code (err says why). */
+/* Feed one capture file to the engine. Returns 0, or the error code (err says why). */
 static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *name,
-                      struct progress *pg, uint64_t *drops, struct nw_err *err)
+                      struct progress *pg, struct nw_err *err)
 {
     struct nw_frame f, batch[BATCH];
-    uint64_t flushed_us = 0; /* live: packet time of the last hand-over to the outputs */
-    int rc, n, live = nw_capture_is_live(cap);
+    int rc, n;
 
     nw_engine_set_linktype(e, nw_capture_linktype(cap));
     while ((n = nw_capture_next_batch(cap, batch, BATCH)) > 0) {
@@ -266,26 +288,12 @@ static int run_source(struct nw_engine *e, struct nw_capture *cap, const char *n
         }
         pg->packets += (uint64_t)n;
     }
-    /* the rest one frame at a time: live, pcapng, or what libpcap took over */
-    while ((rc = nw_capture_next(cap, &f, err)) > 0) {
-        if (rc == 2) {
-            maybe_reopen(e);
-            nw_engine_tick(e, nw_time_now_us());
-            nw_output_flush(nw_engine_output(e)); /* idle: the store writes pending records */
-            progress_show(pg, NULL, name, 0);
-            continue;
-        }
+    /* the rest one frame at a time: pcapng, or what libpcap took over */
+    while ((rc = nw_capture_next(cap, &f, err)) == 1) {
         nw_engine_packet(e, f.ts_us, f.data, f.caplen, f.wire_len);
-        /* a steady trickle never times out: records would wait for a whole batch
-         * (minutes at a few packets a second) before reaching the EVE file */
-        if (live && f.ts_us - flushed_us >= 1000000u) {
-            nw_output_flush(nw_engine_output(e));
-            flushed_us = f.ts_us;
-        }
         maybe_reopen(e);
         if ((++pg->packets & 1023) == 0) progress_show(pg, cap, name, 0);
     }
-    *drops += nw_capture_drops(cap);
     progress_show(pg, cap, name, 1);
     return rc < 0 ? rc : 0;
 }
@@ -313,86 +321,167 @@ static void capture_alarm(struct nw_output *o, const char *kind, const char *ifa
     nw_output_flush(o);
 }
 
-/*
- * Wait retry_s seconds without capture, in 100 ms steps so that a signal
- * ends it at once; flow timeouts and the store's flush keep running.
- */
-static void idle_wait(struct nw_engine *e, uint64_t retry_s)
+/* One live interface; cap is NULL while it is lost and being reopened. */
+struct live_src {
+    const char *iface;
+    struct nw_capture *cap;
+    int fd;           /* cap's descriptor to poll */
+    int dlt;          /* cap's link type */
+    uint64_t lost_us; /* when it was lost */
+    double retry_at;  /* wall(): the next reopen attempt */
+};
+
+#define LIVE_BURST 512 /* frames from one interface before the next one's turn */
+
+/* Open s live with the capture filter, ready to poll (a reopen after a loss too). */
+static int open_live(struct live_src *s, const char *filter, struct nw_err *err)
 {
-    for (uint64_t k = 0; k < retry_s * 10 && !stop_requested; k++) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        maybe_reopen(e);
-        if (k % 10 == 9) {
-            nw_engine_tick(e, nw_time_now_us());
-            nw_output_flush(nw_engine_output(e));
-        }
+    struct nw_capture *cap;
+    int fd, rc = nw_capture_open_live(&cap, s->iface, err);
+
+    if (rc != 0) return rc;
+    if ((rc = nw_capture_set_filter(cap, filter, err)) != 0 ||
+        (fd = nw_capture_pollable(cap, err)) < 0) {
+        nw_capture_close(cap);
+        return rc ? rc : NW_EIO;
     }
+    s->cap = cap;
+    s->fd = fd;
+    s->dlt = nw_capture_linktype(cap);
+    return 0;
 }
 
-/* Open iface live with the capture filter (a reopen after a loss too). */
-static int open_live(struct nw_capture **cap, const char *iface, const char *filter,
+/* The frames ready on s, at most LIVE_BURST. Returns how many, or -1 when the
+ * capture failed (err says why). */
+static int live_pump(struct nw_engine *e, struct live_src *s, int *dlt, struct progress *pg,
                      struct nw_err *err)
 {
-    int rc = nw_capture_open_live(cap, iface, err);
+    struct nw_frame f;
+    int n = 0, rc = 1;
 
-    if (rc == 0 && (rc = nw_capture_set_filter(*cap, filter, err)) != 0) {
-        nw_capture_close(*cap);
-        *cap = NULL;
+    if (*dlt != s->dlt) nw_engine_set_linktype(e, *dlt = s->dlt);
+    while (n < LIVE_BURST && (rc = nw_capture_next(s->cap, &f, err)) == 1) {
+        nw_engine_packet(e, f.ts_us, f.data, f.caplen, f.wire_len);
+        n++;
     }
-    return rc;
+    pg->packets += (uint64_t)n;
+    return rc < 0 ? -1 : n;
+}
+
+/* s's capture failed (err): close it, keep its drops, and raise the alarm. */
+static void live_lost(struct nw_output *o, struct live_src *s, const struct nw_err *err,
+                      uint64_t retry_s, uint64_t *drops, struct outages *ou)
+{
+    char msg[sizeof err->msg + 160];
+
+    *drops += nw_capture_drops(s->cap);
+    nw_capture_close(s->cap);
+    s->cap = NULL;
+    s->lost_us = nw_time_now_us();
+    s->retry_at = wall() + (double)retry_s;
+    ou->n++;
+    snprintf(msg, sizeof msg, "%s; no traffic on %s is audited until it returns (reopened every "
+             "%llu s)", err->msg, s->iface, (unsigned long long)retry_s);
+    fprintf(stderr, "netwarden audit: warning: %s\n", msg);
+    capture_alarm(o, "capture_lost", s->iface, msg, s->lost_us, s->lost_us);
+}
+
+/* s is back (open_live succeeded): the alarm that closes the gap. */
+static void live_resumed(struct nw_output *o, struct live_src *s, struct outages *ou)
+{
+    uint64_t now = nw_time_now_us();
+    char msg[320];
+
+    ou->down_us += now - s->lost_us;
+    snprintf(msg, sizeof msg, "capture on %s resumed after %.1f s without it", s->iface,
+             (double)(now - s->lost_us) / 1e6);
+    fprintf(stderr, "netwarden audit: %s\n", msg);
+    capture_alarm(o, "capture_resumed", s->iface, msg, s->lost_us, now);
+    s->lost_us = 0;
 }
 
 /*
- * Capture live on iface until a signal. A lost interface (unplugged,
- * removed, a driver reload) is reopened every retry_s seconds while the
- * engine keeps its flows and identities: a 24/7 audit must not end on a
- * link flap, and the gap is kept as evidence by the two alarm records.
- * retry_s 0: the loss ends the run (exit 3). Returns an exit code.
+ * Capture live on the n open interfaces src until a signal, in one thread:
+ * poll waits for any of them, and each ready one gives a burst in turn.
+ * A lost interface (unplugged, removed, a driver reload) is reopened every
+ * retry_s seconds while the engine keeps its flows and identities and the
+ * others go on: a 24/7 audit must not end on a link flap, and the gap is
+ * kept as evidence by the two alarm records. retry_s 0: a loss ends the
+ * run (exit 3). Records reach the outputs at least once a second: a steady
+ * trickle would otherwise wait for a whole batch, minutes at a few packets
+ * a second. Returns an exit code; every interface is closed.
  */
-static int run_live(struct nw_engine *e, struct nw_capture *cap, const char *iface,
-                    const char *filter, uint64_t retry_s, struct progress *pg, uint64_t *drops,
+static int run_live(struct nw_engine *e, struct live_src *src, int n, const char *filter,
+                    uint64_t retry_s, const char *name, struct progress *pg, uint64_t *drops,
                     struct outages *ou)
 {
     struct nw_output *o = nw_engine_output(e);
+    struct pollfd pfd[MAX_IFACES];
+    int who[MAX_IFACES];
     struct nw_err err;
-    char msg[sizeof err.msg + 160];
+    double flushed = wall();
+    int dlt = -1, rc = NW_EXIT_OK;
 
-    for (;;) {
-        int rc;
-        uint64_t lost;
+    while (!stop_requested) {
+        int np = 0, got = 0;
+        double now;
 
-        cur_cap = cap;
-        if (stop_requested) nw_capture_break(cap);
-        rc = run_source(e, cap, iface, pg, drops, &err);
-        cur_cap = NULL;
-        nw_capture_close(cap);
-        if (rc == 0) return NW_EXIT_OK;
-        if (retry_s == 0 || stop_requested) {
-            fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
-            return NW_EXIT_RUNTIME;
+        for (int k = 0; k < n; k++) {
+            if (src[k].cap == NULL) continue;
+            pfd[np].fd = src[k].fd;
+            pfd[np].events = POLLIN;
+            pfd[np].revents = 0;
+            who[np++] = k;
         }
-        lost = nw_time_now_us();
-        ou->n++;
-        snprintf(msg, sizeof msg, "%s; no traffic is audited until it returns (reopened every "
-                 "%llu s)", err.msg, (unsigned long long)retry_s);
-        fprintf(stderr, "netwarden audit: warning: %s\n", msg);
-        capture_alarm(o, "capture_lost", iface, msg, lost, lost);
-        for (cap = NULL; cap == NULL && !stop_requested;) {
-            idle_wait(e, retry_s);
-            if (!stop_requested && open_live(&cap, iface, filter, &err) != 0) cap = NULL;
+        if (poll(pfd, (nfds_t)np, 100) < 0 && errno != EINTR) {
+            fprintf(stderr, "netwarden audit: error: cannot wait for the capture: %s\n",
+                    strerror(errno));
+            rc = NW_EXIT_RUNTIME;
+            break;
         }
-        ou->down_us += nw_time_now_us() - lost;
-        if (cap == NULL) { /* stopped while down: the loss alarm stands for the gap */
-            fprintf(stderr, "netwarden audit: stopped while the capture on %s was down\n",
-                    iface);
-            return NW_EXIT_OK;
+        for (int j = 0; j < np && !stop_requested; j++) {
+            struct live_src *s = &src[who[j]];
+            int m;
+            if (pfd[j].revents == 0) continue;
+            if ((m = live_pump(e, s, &dlt, pg, &err)) >= 0) {
+                got += m;
+                continue;
+            }
+            if (retry_s == 0) {
+                fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
+                rc = NW_EXIT_RUNTIME;
+                goto out;
+            }
+            live_lost(o, s, &err, retry_s, drops, ou);
         }
-        snprintf(msg, sizeof msg, "capture on %s resumed after %.1f s without it", iface,
-                 (double)(nw_time_now_us() - lost) / 1e6);
-        fprintf(stderr, "netwarden audit: %s\n", msg);
-        capture_alarm(o, "capture_resumed", iface, msg, lost, nw_time_now_us());
+        maybe_reopen(e);
+        now = wall();
+        if (got == 0 || now - flushed >= 1.0) {
+            if (got == 0) nw_engine_tick(e, nw_time_now_us()); /* idle: timeouts by the clock */
+            nw_output_flush(o);
+            flushed = now;
+        }
+        progress_show(pg, NULL, name, 0);
+        for (int k = 0; k < n && !stop_requested; k++) {
+            if (src[k].cap || now < src[k].retry_at) continue;
+            if (open_live(&src[k], filter, &err) == 0) live_resumed(o, &src[k], ou);
+            else src[k].retry_at = now + (double)retry_s;
+        }
     }
+out:
+    for (int k = 0; k < n; k++) {
+        if (src[k].cap) {
+            *drops += nw_capture_drops(src[k].cap);
+            nw_capture_close(src[k].cap);
+            src[k].cap = NULL;
+        } else if (src[k].lost_us) { /* the loss alarm stands for the gap */
+            ou->down_us += nw_time_now_us() - src[k].lost_us;
+            fprintf(stderr, "netwarden audit: stopped while the capture on %s was down\n",
+                    src[k].iface);
+        }
+    }
+    progress_show(pg, NULL, name, 1);
+    return rc;
 }
 
 /* A sink that is opened must also be added, or closed here: the output
@@ -422,7 +511,7 @@ static int open_sinks(const struct audit_args *a, const struct nw_config *conf,
             return -1;
     }
     if (a->store == NULL || a->eve) {
-        if (nw_eve_sink_open(&s, conf->eve, a->iface != NULL, err) != 0 ||
+        if (nw_eve_sink_open(&s, conf->eve, a->nifaces > 0, err) != 0 ||
             add_sink(out, &s, err) != 0)
             return -1;
     }
@@ -430,6 +519,29 @@ static int open_sinks(const struct audit_args *a, const struct nw_config *conf,
         if (nw_clickhouse_sink_open(&s, a->output, NULL, conf->data_dir, err) != 0 ||
             add_sink(out, &s, err) != 0)
             return -1;
+    }
+    return 0;
+}
+
+/*
+ * The interfaces of [audit] interface ("eth1" or "eth1, eth2"), for a run
+ * given neither -r nor -i; split into buf. 0, or an exit code.
+ */
+static int conf_ifaces(struct audit_args *a, const char *list, char *buf, size_t cap)
+{
+    size_t n = strlen(list);
+
+    if (n >= cap) {
+        fprintf(stderr, "netwarden audit: [audit] interface is longer than %zu characters\n",
+                cap - 1);
+        return NW_EXIT_USAGE;
+    }
+    memcpy(buf, list, n + 1);
+    for (size_t i = 0; i < n;) {
+        size_t w = strcspn(buf + i, ", \t");
+        buf[i + w] = '\0';
+        if (w && on_opt(a, O_IFACE, buf + i) != 0) return NW_EXIT_USAGE;
+        i += w + 1;
     }
     return 0;
 }
@@ -473,11 +585,16 @@ int nw_cmd_audit(int argc, char **argv)
         nw_config_fini(&conf);
         return NW_EXIT_OK;
     }
-    if (a.nfiles == 0 && a.iface == NULL && conf.interface[0]) a.iface = conf.interface;
-    if ((a.nfiles == 0) == (a.iface == NULL)) {
+    char ifbuf[256];
+    if (a.nfiles == 0 && a.nifaces == 0 && conf.interface[0] &&
+        (rc = conf_ifaces(&a, conf.interface, ifbuf, sizeof ifbuf)) != 0) {
         nw_config_fini(&conf);
-        fprintf(stderr, "netwarden audit: give either -r FILE (one or more) or -i IFACE; see "
-                "'netwarden audit --help'\n");
+        return rc;
+    }
+    if ((a.nfiles == 0) == (a.nifaces == 0)) {
+        nw_config_fini(&conf);
+        fprintf(stderr, "netwarden audit: give either -r FILE (one or more) or -i IFACE (one or "
+                "more); see 'netwarden audit --help'\n");
         return NW_EXIT_USAGE;
     }
     nw_engine_config_defaults(&cfg);
@@ -516,13 +633,25 @@ int nw_cmd_audit(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
-    if (a.iface) {
-        struct nw_capture *cap;
-        if (open_live(&cap, a.iface, conf.filter, &err) != 0) {
+    if (a.nifaces) {
+        struct live_src src[MAX_IFACES];
+        char name[256] = "";
+        int k;
+        /* all must open: a mistyped name is an error now, not an outage later */
+        for (k = 0; k < a.nifaces; k++) {
+            memset(&src[k], 0, sizeof src[k]);
+            src[k].iface = a.ifaces[k];
+            if (open_live(&src[k], conf.filter, &err) != 0) break;
+            snprintf(name + strlen(name), sizeof name - strlen(name), "%s%s", k ? "+" : "",
+                     a.ifaces[k]);
+        }
+        if (k < a.nifaces) {
             fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
+            while (k-- > 0) nw_capture_close(src[k].cap);
             rc = NW_EXIT_USAGE;
         } else {
-            rc = run_live(e, cap, a.iface, conf.filter, conf.capture_retry, &pg, &drops, &ou);
+            rc = run_live(e, src, a.nifaces, conf.filter, conf.capture_retry, name, &pg, &drops,
+                          &ou);
         }
     } else {
         struct nw_capture *caps[MAX_FILES] = {0};
@@ -542,7 +671,7 @@ int nw_cmd_audit(int argc, char **argv)
             if (caps[k] == NULL) continue;
             cur_cap = caps[k];
             if (stop_requested) nw_capture_break(cur_cap);
-            if (run_source(e, caps[k], a.files[k], &pg, &drops, &err) != 0) {
+            if (run_source(e, caps[k], a.files[k], &pg, &err) != 0) {
                 fprintf(stderr, "netwarden audit: error: %s\n", err.msg);
                 rc = NW_EXIT_USAGE;
             }
@@ -552,7 +681,8 @@ int nw_cmd_audit(int argc, char **argv)
         for (int k = 0; k < a.nfiles; k++) nw_capture_close(caps[k]);
     }
     nw_engine_finish(e);
-    if (!a.quiet) summary(e, &out, wall() - t0, drops, a.iface ? 1 : a.nfiles, &ou);
+    if (!a.quiet)
+        summary(e, &out, wall() - t0, drops, a.nifaces ? a.nifaces : a.nfiles, &ou);
     if (out.write_errors && rc == NW_EXIT_OK) rc = NW_EXIT_RUNTIME;
     nw_engine_free(e);
     nw_output_fini(&out);

@@ -30,7 +30,7 @@ const struct nw_config_def nw_config_defs[] = {
     {"unit", "contact", NW_CFG_STRING, "", 0, 0, OFF(unit_contact),
      "contact telephone or e-mail"},
     {"audit", "interface", NW_CFG_STRING, "", 0, 0, OFF(interface),
-     "interface to capture on when `audit` gets neither -r nor -i"},
+     "interfaces to capture on when `audit` gets neither -r nor -i (\"eth1\" or \"eth1, eth2\")"},
     {"audit", "eve", NW_CFG_STRING, "-", 0, 0, OFF(eve),
      "where records go as JSON lines ('-' = standard output)"},
     {"audit", "static_map", NW_CFG_STRING, "", 0, 0, OFF(static_map),

@@ -1,9 +1,9 @@
-# live/lib.sh - the namespace and veth pair of the live capture tests (sourced;
+# live/lib.sh - the namespace and veth pairs of the live capture tests (sourced;
 # the caller sets T, a temp dir removed at exit). Needs root and iproute2.
 # live_init P: names ns, ha (this side) and hb (the namespace's) from prefix
 # P and the pid, skips the test (exit 0 with a note) without root, creates
-# the namespace and removes all of it, a server and netwarden ($srv, $nwpid)
-# at exit.
+# the namespace and removes all of it, the pairs, a server and netwarden
+# ($srv, $nwpid) at exit.
 live_init() {
     ns=${1}ns$$; ha=${1}a$$; hb=${1}b$$
     if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
@@ -18,18 +18,22 @@ live_cleanup() {
     [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
     [ -n "${nwpid:-}" ] && kill "$nwpid" 2>/dev/null
     ip netns del "$ns" 2>/dev/null
-    ip link del "$ha" 2>/dev/null
+    for l in "$ha" ${live_links:-}; do ip link del "$l" 2>/dev/null; done
     rm -rf "$T"
 }
-# live_pair NET WWW: the pair with NET.1 here and NET.2 in the namespace, and an
-# HTTP server on NET.2:8080 serving WWW (started again on each call)
+# live_pair NET WWW [A B]: the pair (ha and hb, or A here and B in the
+# namespace) with NET.1 here and NET.2 in the namespace, and, unless WWW is
+# empty, an HTTP server on NET.2:8080 serving WWW (started again on each call)
 live_pair() {
-    ip link add "$ha" type veth peer name "$hb" || return 1
-    ip link set "$hb" netns "$ns"
-    ip addr add "$1.1/24" dev "$ha"
-    ip link set "$ha" up
-    ip -n "$ns" addr add "$1.2/24" dev "$hb"
-    ip -n "$ns" link set "$hb" up
+    local a=${3:-$ha} b=${4:-$hb}
+    ip link add "$a" type veth peer name "$b" || return 1
+    [ "$a" = "$ha" ] || live_links="${live_links:-} $a"
+    ip link set "$b" netns "$ns"
+    ip addr add "$1.1/24" dev "$a"
+    ip link set "$a" up
+    ip -n "$ns" addr add "$1.2/24" dev "$b"
+    ip -n "$ns" link set "$b" up
+    [ -n "$2" ] || return 0
     if [ -n "${srv:-}" ]; then kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; fi
     ip netns exec "$ns" python3 -m http.server 8080 --bind "$1.2" --directory "$2" \
         >"$T/srv.log" 2>&1 &
