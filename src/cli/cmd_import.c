@@ -10,14 +10,24 @@
  * lines rejected (the rest is stored); 3 the store stopped writing (disk
  * full, I/O) — the count of missed records is printed.
  *
+ * Input that is not a regular file (`tail -F eve.json | netwarden import -`,
+ * a FIFO) can stay quiet for hours: while it does, the store's housekeeping
+ * still runs every second, so what was read is written and synced within
+ * the flush interval instead of waiting in memory for the next line.
+ * SIGINT, SIGTERM and SIGHUP end the import cleanly: what was read is
+ * stored, the segments are sealed, and the summary says where it stopped.
+ *
  * Also holds nw_cli_store_opts(), the config -> store options mapping that
  * audit shares.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,7 +58,8 @@ static const struct nw_cli_opt import_opts[] = {
     [I_STORE] = {"store", 0, "DIR", "the store to write (created if missing)"},
     [I_CONFIG] = {"config", 'c', "FILE", "configuration file (default " NW_CONFIG_DEFAULT_PATH
                                          " if it exists)"},
-    [I_SIGN] = {"sign-key", 0, "FILE", "sign the chain with this Ed25519 secret key (store.sign_key)"},
+    [I_SIGN] = {"sign-key", 0, "FILE", "sign the chain with this Ed25519 secret key"
+                                       " (store.sign_key)"},
     [I_RETENTION] = {"retention-days", 0, "N", "keep records N days (>= 60; store.retention_days)"},
     [I_LEVEL] = {"level", 0, "N", "zstd level 1..19 (store.compression_level)"},
     [I_BLOCK] = {"block-size", 0, "BYTES", "raw bytes per block (store.block_size)"},
@@ -100,6 +111,7 @@ static uint64_t sim_clock(void *arg)
 struct totals {
     uint64_t lines, stored, rejected, missed, reported;
     struct nw_sink *ch; /* ClickHouse, or NULL: gets exactly the records stored */
+    int interrupted;    /* a signal ended the import early */
 };
 
 static void line_in(struct nw_store *s, const char *file, uint64_t lineno, const char *p,
@@ -127,6 +139,14 @@ static void line_in(struct nw_store *s, const char *file, uint64_t lineno, const
     }
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
 /* Append "flushed N" to fd when more records reached the segment files. */
 static void report_flushed(struct nw_store *s, int fd, uint64_t *last)
 {
@@ -142,6 +162,29 @@ static void report_flushed(struct nw_store *s, int fd, uint64_t *last)
     *last = st.flushed;
 }
 
+/*
+ * Wait until fd (a pipe, FIFO, socket or terminal) has input, running the
+ * store's (and ClickHouse's) housekeeping every second meanwhile. 1: input
+ * or its end is there; 0: a signal asked to stop.
+ */
+static int wait_input(struct nw_store *s, int fd, struct totals *t, int flushed_fd,
+                      uint64_t *last_flushed)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+
+    while (!stop_requested) {
+        int n = poll(&p, 1, 1000);
+        if (n > 0) return 1;
+        if (n < 0 && errno != EINTR) return 1; /* read says what is wrong */
+        if (n == 0) {
+            nw_store_tick(s);
+            if (t->ch && t->ch->flush) t->ch->flush(t->ch->self);
+            if (flushed_fd >= 0) report_flushed(s, flushed_fd, last_flushed);
+        }
+    }
+    return 0;
+}
+
 /* Read one input; returns 0, NW_ENOMEM or NW_EIO (unreadable); the message is printed. */
 static int import_file(struct nw_store *s, const char *path, struct totals *t, int flushed_fd)
 {
@@ -150,11 +193,14 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
     size_t have = 0, skip_long = 0;
     uint64_t lineno = 0, last_flushed = 0;
     ssize_t r;
+    struct stat st;
+    int stream;
 
     if (fd < 0) {
         fprintf(stderr, "netwarden import: error: cannot open %s: %s\n", path, strerror(errno));
         return NW_EIO;
     }
+    stream = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
     buf = nw_alloc(CHUNK + 1);
     if (buf == NULL) {
         fprintf(stderr, "netwarden import: error: out of memory reading %s\n", path);
@@ -163,6 +209,14 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
     }
     for (;;) {
         size_t off = 0;
+        if (stop_requested || (stream && !wait_input(s, fd, t, flushed_fd, &last_flushed))) {
+            fprintf(stderr, "netwarden import: stopped by a signal after line %llu of %s; the "
+                    "lines read are stored%s\n", (unsigned long long)lineno, path,
+                    have ? " (a last incomplete line is not)" : "");
+            t->interrupted = 1;
+            r = 0;
+            break;
+        }
         r = read(fd, buf + have, CHUNK - have);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
@@ -230,7 +284,8 @@ int nw_cmd_import(int argc, char **argv)
                "Store EVE JSON lines (netwarden's, or Suricata's eve.json as it is) with the\n"
                "same compression, index, chain and retention as audit --store. Lines that\n"
                "are not one JSON object with an RFC 3339 timestamp are reported as FILE:LINE\n"
-               "and not stored.\n\nOptions:\n");
+               "and not stored. '-' also keeps a running feed (tail -F eve.json | ...):\n"
+               "written within the flush interval, ended cleanly by SIGTERM.\n\nOptions:\n");
         nw_cli_print_opts(import_opts);
         printf("\nExit codes: 0 every line stored; 2 usage error, unreadable input, or some\n"
                "lines rejected (every other line is stored); 3 the store stopped writing\n"
@@ -298,7 +353,13 @@ int nw_cmd_import(int argc, char **argv)
         }
         t.ch = &ch;
     }
-    for (int k = 0; k < a.nfiles; k++) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read or poll returns */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    for (int k = 0; k < a.nfiles && !t.interrupted; k++) {
         int frc = import_file(s, a.files[k], &t, ffd);
         if (frc != 0 && rc != NW_EXIT_RUNTIME)
             rc = nw_cli_exit_for(frc);
