@@ -8,7 +8,7 @@ pkgs=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
       libyaml-dev libssh-dev libmariadb-dev libpq-dev nmap openssl
       openssh-server vsftpd redis-server mariadb-server postgresql python3-cryptography
       libxml2-dev libcairo2-dev libpango1.0-dev fonts-wqy-microhei fonts-noto-cjk poppler-utils
-      nginx-light logrotate)
+      nginx-light logrotate tcpreplay)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -54,6 +54,13 @@ uint64_t nw_capture_offset(const struct nw_capture *cap);
 uint64_t nw_capture_size(const struct nw_capture *cap);
 /* Drops reported by the kernel (live) and by the interface. */
 uint64_t nw_capture_drops(const struct nw_capture *cap);
+/* Live: the kernel's counts since the source opened (all 0 for files). */
+struct nw_capture_stats {
+    uint64_t received;  /* frames that passed the filter */
+    uint64_t dropped;   /* lost for want of buffer space (the audit fell behind) */
+    uint64_t ifdropped; /* dropped by the interface or its driver */
+};
+void nw_capture_get_stats(const struct nw_capture *cap, struct nw_capture_stats *st);
 /* Safe from a signal handler: makes the capture loop return 0 soon. */
 void nw_capture_break(struct nw_capture *cap);
 void nw_capture_close(struct nw_capture *cap);

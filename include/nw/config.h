@@ -48,6 +48,7 @@ struct nw_config {
     uint64_t udp_idle_timeout;
     uint64_t active_timeout;
     uint64_t capture_retry;
+    uint64_t stats_interval;
     /* [store] */
     uint64_t store_retention_days;
     char *store_sign_key;

@@ -321,12 +321,23 @@ uint64_t nw_capture_offset(const struct nw_capture *c)
 uint64_t nw_capture_size(const struct nw_capture *c) { return c->size; }
 int nw_capture_is_live(const struct nw_capture *c) { return c->live; }
 
+void nw_capture_get_stats(const struct nw_capture *c, struct nw_capture_stats *st)
+{
+    struct pcap_stat ps;
+
+    memset(st, 0, sizeof *st);
+    if (!c->live || pcap_stats(c->p, &ps) != 0) return;
+    st->received = ps.ps_recv;
+    st->dropped = ps.ps_drop;
+    st->ifdropped = ps.ps_ifdrop;
+}
+
 uint64_t nw_capture_drops(const struct nw_capture *c)
 {
-    struct pcap_stat st;
+    struct nw_capture_stats st;
 
-    if (!c->live || pcap_stats(c->p, &st) != 0) return 0;
-    return (uint64_t)st.ps_drop + st.ps_ifdrop;
+    nw_capture_get_stats(c, &st);
+    return st.dropped + st.ifdropped;
 }
 
 void nw_capture_break(struct nw_capture *c)

@@ -329,6 +329,7 @@ struct live_src {
     int dlt;          /* cap's link type */
     uint64_t lost_us; /* when it was lost */
     double retry_at;  /* wall(): the next reopen attempt */
+    struct nw_capture_stats closed; /* the kernel's counts of the handles closed so far */
 };
 
 #define LIVE_BURST 512 /* frames from one interface before the next one's turn */
@@ -368,15 +369,107 @@ static int live_pump(struct nw_engine *e, struct live_src *s, int *dlt, struct p
     return rc < 0 ? -1 : n;
 }
 
-/* s's capture failed (err): close it, keep its drops, and raise the alarm. */
+/* s's kernel counts over the run: the closed handles' and the open one's. */
+static void live_counts(const struct live_src *s, struct nw_capture_stats *st)
+{
+    struct nw_capture_stats c;
+
+    *st = s->closed;
+    if (s->cap == NULL) return;
+    nw_capture_get_stats(s->cap, &c);
+    st->received += c.received;
+    st->dropped += c.dropped;
+    st->ifdropped += c.ifdropped;
+}
+
+/* Close s's handle, keeping its counts. */
+static void live_close(struct live_src *s)
+{
+    live_counts(s, &s->closed);
+    nw_capture_close(s->cap);
+    s->cap = NULL;
+}
+
+static void put_count(void *arg, const char *name, uint64_t n) { nw_json_kuint(arg, name, n); }
+
+/*
+ * A `stats` record (docs/records/maintenance.md): counts since the run
+ * started, as Suricata's, so a reader takes differences. The kernel's drops
+ * per interface say when the audit fell behind or a link lost frames: gaps
+ * in the evidence that a service running for months must not keep to the
+ * summary printed at its stop.
+ */
+static void stats_record(struct nw_engine *e, const struct live_src *src, int n, double start)
+{
+    struct nw_output *o = nw_engine_output(e);
+    const struct nw_engine_stats *es = nw_engine_stats(e);
+    struct nw_capture_stats st, tot = {0, 0, 0};
+    struct nw_identity_stats is;
+    struct nw_buf *b = nw_output_begin(o, "stats", nw_time_now_us(), 0);
+
+    nw_json_kobj_open(b, "stats");
+    nw_json_kuint(b, "uptime", (uint64_t)(wall() - start));
+    nw_json_kobj_open(b, "capture");
+    for (int k = 0; k < n; k++) {
+        live_counts(&src[k], &st);
+        tot.received += st.received;
+        tot.dropped += st.dropped;
+        tot.ifdropped += st.ifdropped;
+    }
+    nw_json_kuint(b, "kernel_packets", tot.received);
+    nw_json_kuint(b, "kernel_drops", tot.dropped);
+    nw_json_kuint(b, "kernel_ifdrops", tot.ifdropped);
+    nw_json_karr_open(b, "interfaces");
+    for (int k = 0; k < n; k++) {
+        live_counts(&src[k], &st);
+        nw_json_obj_open(b);
+        nw_json_kcstr(b, "name", src[k].iface);
+        nw_json_kbool(b, "up", src[k].cap != NULL || src[k].lost_us == 0); /* or closed at stop */
+        nw_json_kuint(b, "kernel_packets", st.received);
+        nw_json_kuint(b, "kernel_drops", st.dropped);
+        nw_json_kuint(b, "kernel_ifdrops", st.ifdropped);
+        nw_json_obj_close(b);
+    }
+    nw_json_arr_close(b);
+    nw_json_obj_close(b);
+    nw_json_kobj_open(b, "decoder");
+    nw_json_kuint(b, "pkts", es->packets);
+    nw_json_kuint(b, "bytes", es->bytes);
+    nw_json_obj_close(b);
+    nw_json_kobj_open(b, "flow");
+    nw_json_kuint(b, "total", es->flows);
+    nw_json_kuint(b, "memcap_drops", es->flows_memcap + es->flows_nomem);
+    nw_json_kuint(b, "stream_memcap_drops", es->stream_memcap);
+    nw_json_kuint(b, "stream_gaps", es->stream_gaps);
+    nw_json_obj_close(b);
+    nw_identity_get_stats(nw_engine_identity(e), &is);
+    nw_json_kobj_open(b, "identity");
+    nw_json_kuint(b, "logins", is.logins);
+    nw_json_kuint(b, "sessions", is.sessions);
+    nw_json_kuint(b, "bindings", is.bindings);
+    nw_json_kuint(b, "open", is.open);
+    nw_json_kuint(b, "memcap_drops", is.dropped);
+    nw_json_kuint(b, "refused", is.refused);
+    nw_json_obj_close(b);
+    nw_json_kobj_open(b, "records");
+    for (int i = 0; i < o->ntypes; i++) nw_json_kuint(b, o->types[i], o->counts[i]);
+    nw_json_kuint(b, "too_large", o->too_large);
+    nw_json_kuint(b, "write_errors", o->write_errors);
+    nw_json_obj_close(b);
+    nw_json_kobj_open(b, "anomalies");
+    nw_engine_anomalies(e, put_count, b);
+    nw_json_obj_close(b);
+    nw_json_obj_close(b);
+    nw_output_end(o);
+}
+
+/* s's capture failed (err): close it, keeping its counts, and raise the alarm. */
 static void live_lost(struct nw_output *o, struct live_src *s, const struct nw_err *err,
-                      uint64_t retry_s, uint64_t *drops, struct outages *ou)
+                      uint64_t retry_s, struct outages *ou)
 {
     char msg[sizeof err->msg + 160];
 
-    *drops += nw_capture_drops(s->cap);
-    nw_capture_close(s->cap);
-    s->cap = NULL;
+    live_close(s);
     s->lost_us = nw_time_now_us();
     s->retry_at = wall() + (double)retry_s;
     ou->n++;
@@ -406,20 +499,23 @@ static void live_resumed(struct nw_output *o, struct live_src *s, struct outages
  * A lost interface (unplugged, removed, a driver reload) is reopened every
  * retry_s seconds while the engine keeps its flows and identities and the
  * others go on: a 24/7 audit must not end on a link flap, and the gap is
- * kept as evidence by the two alarm records. retry_s 0: a loss ends the
- * run (exit 3). Records reach the outputs at least once a second: a steady
- * trickle would otherwise wait for a whole batch, minutes at a few packets
- * a second. Returns an exit code; every interface is closed.
+ * kept as evidence by the two alarm records. capture_retry 0: a loss ends
+ * the run (exit 3). Records reach the outputs at least once a second: a
+ * steady trickle would otherwise wait for a whole batch, minutes at a few
+ * packets a second. A stats record every stats_interval. Returns an exit
+ * code; every interface is closed, its counts kept in src.
  */
-static int run_live(struct nw_engine *e, struct live_src *src, int n, const char *filter,
-                    uint64_t retry_s, const char *name, struct progress *pg, uint64_t *drops,
+static int run_live(struct nw_engine *e, struct live_src *src, int n,
+                    const struct nw_config *conf, const char *name, struct progress *pg,
                     struct outages *ou)
 {
     struct nw_output *o = nw_engine_output(e);
     struct pollfd pfd[MAX_IFACES];
     int who[MAX_IFACES];
     struct nw_err err;
-    double flushed = wall();
+    const char *filter = conf->filter;
+    uint64_t retry_s = conf->capture_retry;
+    double start = wall(), flushed = start, stats_at = start + (double)conf->stats_interval;
     int dlt = -1, rc = NW_EXIT_OK;
 
     while (!stop_requested) {
@@ -452,10 +548,14 @@ static int run_live(struct nw_engine *e, struct live_src *src, int n, const char
                 rc = NW_EXIT_RUNTIME;
                 goto out;
             }
-            live_lost(o, s, &err, retry_s, drops, ou);
+            live_lost(o, s, &err, retry_s, ou);
         }
         maybe_reopen(e);
         now = wall();
+        if (conf->stats_interval && now >= stats_at) {
+            stats_record(e, src, n, start);
+            stats_at = now + (double)conf->stats_interval;
+        }
         if (got == 0 || now - flushed >= 1.0) {
             if (got == 0) nw_engine_tick(e, nw_time_now_us()); /* idle: timeouts by the clock */
             nw_output_flush(o);
@@ -471,9 +571,7 @@ static int run_live(struct nw_engine *e, struct live_src *src, int n, const char
 out:
     for (int k = 0; k < n; k++) {
         if (src[k].cap) {
-            *drops += nw_capture_drops(src[k].cap);
-            nw_capture_close(src[k].cap);
-            src[k].cap = NULL;
+            live_close(&src[k]);
         } else if (src[k].lost_us) { /* the loss alarm stands for the gap */
             ou->down_us += nw_time_now_us() - src[k].lost_us;
             fprintf(stderr, "netwarden audit: stopped while the capture on %s was down\n",
@@ -633,8 +731,9 @@ int nw_cmd_audit(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
+    struct live_src src[MAX_IFACES];
+    int live_ran = 0;
     if (a.nifaces) {
-        struct live_src src[MAX_IFACES];
         char name[256] = "";
         int k;
         /* all must open: a mistyped name is an error now, not an outage later */
@@ -650,8 +749,10 @@ int nw_cmd_audit(int argc, char **argv)
             while (k-- > 0) nw_capture_close(src[k].cap);
             rc = NW_EXIT_USAGE;
         } else {
-            rc = run_live(e, src, a.nifaces, conf.filter, conf.capture_retry, name, &pg, &drops,
-                          &ou);
+            rc = run_live(e, src, a.nifaces, &conf, name, &pg, &ou);
+            for (k = 0; k < a.nifaces; k++)
+                drops += src[k].closed.dropped + src[k].closed.ifdropped;
+            live_ran = 1;
         }
     } else {
         struct nw_capture *caps[MAX_FILES] = {0};
@@ -681,6 +782,8 @@ int nw_cmd_audit(int argc, char **argv)
         for (int k = 0; k < a.nfiles; k++) nw_capture_close(caps[k]);
     }
     nw_engine_finish(e);
+    if (live_ran && conf.stats_interval) /* the last counts, open flows' records included */
+        stats_record(e, src, a.nifaces, t0);
     if (!a.quiet)
         summary(e, &out, wall() - t0, drops, a.nifaces ? a.nifaces : a.nfiles, &ou);
     if (out.write_errors && rc == NW_EXIT_OK) rc = NW_EXIT_RUNTIME;

@@ -59,6 +59,9 @@ const struct nw_config_def nw_config_defs[] = {
     {"audit", "capture_retry", NW_CFG_DURATION, "1", 0, 300, OFF(capture_retry),
      "when the live interface goes away, reopen it this often until it returns, with an "
      "alarm record at loss and return (0 = end the run with an error instead)"},
+    {"audit", "stats_interval", NW_CFG_DURATION, "60", 0, 86400, OFF(stats_interval),
+     "live: write a `stats` record (packets, kernel drops per interface, flows, records) this "
+     "often and at the end, so capture loss is on record (0 = none)"},
     {"store", "retention_days", NW_CFG_UINT, "180", 60, 36500, OFF(store_retention_days),
      "days records are kept; whole expired day partitions are deleted (at least 60: MPS Order "
      "No. 82 art. 13)"},

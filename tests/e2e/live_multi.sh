@@ -52,7 +52,8 @@ mkdir -p "$T/www"
 for f in before during after stopped; do echo "$f" > "$T/www/$f.txt"; done
 live_pair 10.83.0 "$T/www" || { echo "FAIL: cannot create the traffic pair"; exit 1; }
 live_pair 10.84.0 "" "$ra" "$rb" || { echo "FAIL: cannot create the RADIUS pair"; exit 1; }
-printf '[audit]\ninterface = "%s, %s"\ncapture_retry = 1\n' "$ha" "$ra" > "$T/nw.conf"
+printf '[audit]\ninterface = "%s, %s"\ncapture_retry = 1\nstats_interval = 1\n' "$ha" "$ra" \
+    > "$T/nw.conf"
 
 # the interfaces from the configuration file
 "$NW" audit -c "$T/nw.conf" --eve "$T/live.json" 2>"$T/nw.err" &
@@ -92,6 +93,10 @@ alarms=$(grep '"event_type":"alarm"' "$T/live.json")
     bad "want a capture_lost and a capture_resumed alarm for $ra, got: $alarms"
 printf '%s\n' "$alarms" | grep -q "\"interface\":\"$ha\"" && bad "an alarm for $ha: $alarms"
 grep -q "2 sources" "$T/nw.err" || bad "summary does not count 2 sources"
+grep '"event_type":"stats"' "$T/live.json" | grep -q "{\"name\":\"$ra\",\"up\":false" ||
+    bad "no stats record shows $ra down"
+grep '"event_type":"stats"' "$T/live.json" | tail -1 | grep -q "\"up\":false" &&
+    bad "the last stats record shows an interface down"
 grep -q "capture: lost 1 time" "$T/nw.err" || bad "summary does not count the outage"
 if grep -q -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/nw.err"; then
     bad "sanitizer"
