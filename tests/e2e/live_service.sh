@@ -15,8 +15,7 @@ NW=$1
 SRC=$2
 T=$(mktemp -d)
 . "$SRC/tests/e2e/live/lib.sh"
-live_init nwo
-command -v logrotate >/dev/null || { echo "FAIL: logrotate missing (scripts/deps.sh)"; exit 1; }
+live_init nwo logrotate
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 

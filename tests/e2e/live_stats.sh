@@ -15,8 +15,7 @@ NW=$1
 SRC=$2
 T=$(mktemp -d)
 . "$SRC/tests/e2e/live/lib.sh"
-live_init nws
-command -v tcpreplay >/dev/null || { echo "FAIL: tcpreplay missing (scripts/deps.sh)"; exit 1; }
+live_init nws tcpreplay
 live_pair 10.85.0 "" || { echo "FAIL: cannot create the veth pair"; exit 1; }
 printf '[audit]\nstats_interval = 1\n' > "$T/nw.conf"
 

@@ -1,15 +1,19 @@
 # live/lib.sh - the namespace and veth pairs of the live capture tests (sourced;
 # the caller sets T, a temp dir removed at exit). Needs root and iproute2.
-# live_init P: names ns, ha (this side) and hb (the namespace's) from prefix
-# P and the pid, skips the test (exit 0 with a note) without root, creates
-# the namespace and removes all of it, the pairs, a server and netwarden
-# ($srv, $nwpid) at exit.
+# live_init P [TOOL...]: names ns, ha (this side) and hb (the namespace's) from
+# prefix P and the pid, skips the test (exit 0 with a note) without root,
+# fails it without a TOOL it needs, creates the namespace and removes all of
+# it, the pairs, a server and netwarden ($srv, $nwpid) at exit.
 live_init() {
     ns=${1}ns$$; ha=${1}a$$; hb=${1}b$$
     if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
         echo "skip: live capture needs root and iproute2"
         exit 0
     fi
+    shift
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { echo "FAIL: $tool missing (scripts/deps.sh)"; exit 1; }
+    done
     trap live_cleanup EXIT
     ip netns add "$ns" || { echo "FAIL: ip netns add"; exit 1; }
     ip -n "$ns" link set lo up
