@@ -749,6 +749,10 @@ int nw_cmd_audit(int argc, char **argv)
             while (k-- > 0) nw_capture_close(src[k].cap);
             rc = NW_EXIT_USAGE;
         } else {
+            if (!a.quiet) /* the service's journal: what it does from now on */
+                fprintf(stderr, "netwarden audit: capturing on %s%s%s%s; SIGTERM stops, SIGHUP "
+                        "reopens the EVE file\n", name, conf.filter[0] ? " (filter: " : "",
+                        conf.filter, conf.filter[0] ? ")" : "");
             rc = run_live(e, src, a.nifaces, &conf, name, &pg, &ou);
             for (k = 0; k < a.nifaces; k++)
                 drops += src[k].closed.dropped + src[k].closed.ifdropped;
