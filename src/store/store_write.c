@@ -226,6 +226,12 @@ static void seg_path(char *out, size_t cap, const char *dir, uint32_t day, uint6
     snprintf(out, cap, "%s/%s/%012llu.nws", dir, d, (unsigned long long)seq);
 }
 
+/*
+ * A file or directory created (or removed) survives a power loss only once
+ * the directory holding its name is synced too (POSIX; ext4 happens to do it
+ * with the file's own fsync, other file systems need not): after every
+ * creation below, its directory is synced.
+ */
 static void fsync_dir(const char *path)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY);
@@ -234,6 +240,25 @@ static void fsync_dir(const char *path)
         fsync(fd);
         close(fd);
     }
+}
+
+/* Sync the directory that holds path's last component. */
+static void fsync_parent(const char *path)
+{
+    char p[4200];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof p) return;
+    memcpy(p, path, n + 1);
+    while (n > 1 && p[n - 1] == '/') p[--n] = '\0';
+    while (n > 0 && p[n - 1] != '/') n--;
+    if (n == 0) {
+        fsync_dir(".");
+        return;
+    }
+    while (n > 1 && p[n - 1] == '/') n--;
+    p[n] = '\0';
+    fsync_dir(p);
 }
 
 /* ------------------------------------------------------------ stopping -- */
@@ -345,8 +370,11 @@ static int open_segment(struct nw_store *s, uint32_t day, struct active **out, s
     }
     nw__day_name(day, d);
     snprintf(path, sizeof path, "%s/%s", s->dir, d);
-    if (mkdir(path, 0750) != 0 && errno != EEXIST)
+    if (mkdir(path, 0750) == 0) {
+        if (s->o.fsync != NW_STORE_FSYNC_NEVER) fsync_dir(s->dir);
+    } else if (errno != EEXIST) {
         return nw_err_set(err, NW_EIO, "cannot create partition %s: %s", path, strerror(errno));
+    }
     memset(&ce, 0, sizeof ce);
     snprintf(ce.kind, sizeof ce.kind, "open");
     ce.seq = s->next_seq;
@@ -367,6 +395,7 @@ static int open_segment(struct nw_store *s, uint32_t day, struct active **out, s
     nw_buf_init(&a->footer, FOOTER_MAX);
     seg_path(path, sizeof path, s->dir, day, a->seq);
     a->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (a->fd >= 0 && s->o.fsync != NW_STORE_FSYNC_NEVER) fsync_parent(path);
     a->sha = EVP_MD_CTX_new();
     if (a->fd < 0 || a->sha == NULL || EVP_DigestInit_ex(a->sha, EVP_sha256(), NULL) != 1) {
         rc = nw_err_set(err, NW_EIO, "cannot create segment %s: %s", path, strerror(errno));
@@ -1085,21 +1114,26 @@ static int recover(struct nw_store *s, struct nw_err *err)
 
 /* ---------------------------------------------------------------- open -- */
 
+/* STORE, whole or not at all: written as STORE.tmp, synced, renamed (a crash
+ * half way through a new store's creation must not leave a torn STORE that
+ * every later open refuses). */
 static int create_store_file(const char *dir, struct nw_err *err)
 {
-    char path[4200], text[128], hex[40];
+    char path[4200], tmp[4200], text[128], hex[40];
     uint8_t id[STORE_ID_LEN];
     int fd, n;
 
     snprintf(path, sizeof path, "%s/STORE", dir);
     if (access(path, F_OK) == 0) return 0;
+    snprintf(tmp, sizeof tmp, "%s/STORE.tmp", dir);
     randombytes_buf(id, sizeof id);
     for (int i = 0; i < STORE_ID_LEN; i++) snprintf(hex + 2 * i, 3, "%02x", id[i]);
     n = snprintf(text, sizeof text, "netwarden-store 1\nid %s\n", hex);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
-    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0 || rename(tmp, path) != 0) {
         int er = errno;
         if (fd >= 0) close(fd);
+        unlink(tmp);
         return nw_err_set(err, NW_EIO, "cannot create %s: %s", path, strerror(er));
     }
     close(fd);
@@ -1224,7 +1258,9 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         if ((rc = nw__load_secret_key(opts->sign_key, s->sk, err)) != 0) goto fail;
         s->signing = 1;
     }
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+    if (mkdir(dir, 0750) == 0) {
+        fsync_parent(dir);
+    } else if (errno != EEXIST) {
         rc = nw_err_set(err, NW_EIO, "cannot create the store directory %s: %s; check the path "
                         "and permissions", dir, strerror(errno));
         goto fail;
@@ -1252,6 +1288,7 @@ int nw_store_open(struct nw_store **out, const char *dir, const struct nw_store_
         rc = nw_err_set(err, NW_EIO, "cannot open %s: %s", path, strerror(errno));
         goto fail;
     }
+    if (s->chain.n == 0) fsync_dir(dir); /* perhaps just created: its name must last */
     {
         struct stat sb;
         if (fstat(s->chainfd, &sb) == 0 && (uint64_t)sb.st_size > s->chain.good_len) {
