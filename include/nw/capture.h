@@ -6,6 +6,7 @@
 #ifndef NW_CAPTURE_H
 #define NW_CAPTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nw/core.h"
@@ -61,6 +62,28 @@ struct nw_capture_stats {
     uint64_t ifdropped; /* dropped by the interface or its driver */
 };
 void nw_capture_get_stats(const struct nw_capture *cap, struct nw_capture_stats *st);
+/*
+ * Frames of several live sources in timestamp order (src/capture/merge.c):
+ * for a TAP that gives each direction of a link on its own interface. n
+ * sources, each queued in `bytes` of copies; a frame is given out once no
+ * source still capturing can bring an older one, or once it is delay_us
+ * old. NULL: bad arguments or no memory.
+ */
+struct nw_merge;
+struct nw_merge *nw_merge_new(int n, size_t bytes, uint64_t delay_us);
+void nw_merge_free(struct nw_merge *m);
+/* Copy frame f of source k in. 0, or NW_ELIMIT: k's queue is full (its
+ * frames are then given out without waiting; read k again after). */
+int nw_merge_push(struct nw_merge *m, int k, const struct nw_frame *f);
+/*
+ * The next frame due at now_us (UINT64_MAX: every frame is due, at the
+ * end): 1 with *f (valid until the next push) and its source in *src, 0
+ * when none is due. waiting[k] != 0: source k is capturing, so while its
+ * queue is empty it may still bring an older frame.
+ */
+int nw_merge_next(struct nw_merge *m, uint64_t now_us, const int *waiting, struct nw_frame *f,
+                  int *src);
+
 /* Safe from a signal handler: makes the capture loop return 0 soon. */
 void nw_capture_break(struct nw_capture *cap);
 void nw_capture_close(struct nw_capture *cap);

@@ -333,6 +333,21 @@ struct live_src {
 };
 
 #define LIVE_BURST 512 /* frames from one interface before the next one's turn */
+/* Several interfaces: frames are merged by time (src/capture/merge.c); a
+ * quiet one holds the others at most MERGE_DELAY_US, past the 200 ms after
+ * which the kernel hands a block over (nw_capture_open_live). */
+#define MERGE_BYTES (16u << 20)
+#define MERGE_DELAY_US 300000u
+
+/* The live loop's state shared by its helpers. */
+struct live_ctx {
+    struct nw_engine *e;
+    struct live_src *src;
+    int n;
+    struct nw_merge *mg; /* several interfaces; NULL: one, taken as it comes */
+    int dlt;             /* the engine's link type now */
+    struct progress *pg;
+};
 
 /* Open s live with the capture filter, ready to poll (a reopen after a loss too). */
 static int open_live(struct live_src *s, const char *filter, struct nw_err *err)
@@ -352,20 +367,38 @@ static int open_live(struct live_src *s, const char *filter, struct nw_err *err)
     return 0;
 }
 
-/* The frames ready on s, at most LIVE_BURST. Returns how many, or -1 when the
- * capture failed (err says why). */
-static int live_pump(struct nw_engine *e, struct live_src *s, int *dlt, struct progress *pg,
-                     struct nw_err *err)
+static void live_frame(struct live_ctx *c, int k, const struct nw_frame *f)
+{
+    if (c->dlt != c->src[k].dlt) nw_engine_set_linktype(c->e, c->dlt = c->src[k].dlt);
+    nw_engine_packet(c->e, f->ts_us, f->data, f->caplen, f->wire_len);
+}
+
+/* The merged frames due at now_us (UINT64_MAX: all), or only the next one. */
+static void merge_out(struct live_ctx *c, uint64_t now_us, int one)
+{
+    int waiting[MAX_IFACES], k;
+    struct nw_frame f;
+
+    for (k = 0; k < c->n; k++) waiting[k] = c->src[k].cap != NULL;
+    while (nw_merge_next(c->mg, now_us, waiting, &f, &k) == 1) {
+        live_frame(c, k, &f);
+        if (one) break;
+    }
+}
+
+/* The frames ready on interface k, at most LIVE_BURST: to the engine, or
+ * into the merge. Returns how many, or -1 when the capture failed (err). */
+static int live_pump(struct live_ctx *c, int k, struct nw_err *err)
 {
     struct nw_frame f;
     int n = 0, rc = 1;
 
-    if (*dlt != s->dlt) nw_engine_set_linktype(e, *dlt = s->dlt);
-    while (n < LIVE_BURST && (rc = nw_capture_next(s->cap, &f, err)) == 1) {
-        nw_engine_packet(e, f.ts_us, f.data, f.caplen, f.wire_len);
+    while (n < LIVE_BURST && (rc = nw_capture_next(c->src[k].cap, &f, err)) == 1) {
+        if (c->mg == NULL) live_frame(c, k, &f);
+        else while (nw_merge_push(c->mg, k, &f) != 0) merge_out(c, 0, 1); /* full: make room */
         n++;
     }
-    pg->packets += (uint64_t)n;
+    c->pg->packets += (uint64_t)n;
     return rc < 0 ? -1 : n;
 }
 
@@ -516,7 +549,15 @@ static int run_live(struct nw_engine *e, struct live_src *src, int n,
     const char *filter = conf->filter;
     uint64_t retry_s = conf->capture_retry;
     double start = wall(), flushed = start, stats_at = start + (double)conf->stats_interval;
-    int dlt = -1, rc = NW_EXIT_OK;
+    struct live_ctx c = {e, src, n, NULL, -1, pg};
+    int rc = NW_EXIT_OK;
+
+    if (n > 1 && (c.mg = nw_merge_new(n, MERGE_BYTES, MERGE_DELAY_US)) == NULL) {
+        fprintf(stderr, "netwarden audit: error: out of memory for the queues of %d interfaces\n",
+                n);
+        rc = NW_EXIT_RUNTIME;
+        goto out;
+    }
 
     while (!stop_requested) {
         int np = 0, got = 0;
@@ -539,7 +580,7 @@ static int run_live(struct nw_engine *e, struct live_src *src, int n,
             struct live_src *s = &src[who[j]];
             int m;
             if (pfd[j].revents == 0) continue;
-            if ((m = live_pump(e, s, &dlt, pg, &err)) >= 0) {
+            if ((m = live_pump(&c, who[j], &err)) >= 0) {
                 got += m;
                 continue;
             }
@@ -550,6 +591,7 @@ static int run_live(struct nw_engine *e, struct live_src *src, int n,
             }
             live_lost(o, s, &err, retry_s, ou);
         }
+        if (c.mg) merge_out(&c, nw_time_now_us(), 0);
         maybe_reopen(e);
         now = wall();
         if (conf->stats_interval && now >= stats_at) {
@@ -569,6 +611,10 @@ static int run_live(struct nw_engine *e, struct live_src *src, int n,
         }
     }
 out:
+    if (c.mg) { /* what is queued goes to the engine before it finishes */
+        merge_out(&c, UINT64_MAX, 0);
+        nw_merge_free(c.mg);
+    }
     for (int k = 0; k < n; k++) {
         if (src[k].cap) {
             live_close(&src[k]);

@@ -4,7 +4,7 @@
  * command line) and exits non-zero on the first failing check of any case.
  *
  *   TEST(parses_query) { CHECK(x == 1); CHECK_STR(s, "a"); }
- *   NW_TEST_MAIN(X(parses_query) X(other_case))
+ *   NW_TEST_MAIN(NWT_ENTRY(parses_query) NWT_ENTRY(other_case))
  */
 #ifndef NW_TESTS_NWTEST_H
 #define NW_TESTS_NWTEST_H
