@@ -963,9 +963,10 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
     nw_buf_init(&rb.footer, FOOTER_MAX);
     nw__day_name(oe->day, d);
     snprintf(path, sizeof path, "%s/%s", s->dir, d);
-    mkdir(path, 0750);
+    if (mkdir(path, 0750) == 0) fsync_dir(s->dir); /* the crash came before the file */
     seg_path(path, sizeof path, s->dir, oe->day, oe->seq);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd >= 0) fsync_parent(path);
     if (fd < 0 || fstat(fd, &sb) != 0) {
         rc = nw_err_set(err, NW_EIO, "recovering %s: %s", path, strerror(errno));
         goto out;
