@@ -604,8 +604,8 @@ def check(args):
         else:
             verdict_s = "FAIL (not explained by a known missing directory fsync)"
         bad += verdict_s.startswith("FAIL")
-        nknown += not verdict_s.startswith("FAIL")
-        if verdict_s.startswith("FAIL") or nknown <= 5:
+        nknown += cause == "explained" and not verdict_s.startswith("FAIL")
+        if cause != "explained" or verdict_s.startswith("FAIL") or nknown <= 5:
             print("replay: %s: state s%03d, %s state, crash before event %d (%s), model %s: %s"
                   % (verdict_s, n, mode, k, describe(tr, k), label, why))
     if nknown > 5:
