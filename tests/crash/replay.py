@@ -22,7 +22,8 @@ The states are checked with netwarden (the `check` command): reopen (an import
 of an empty file: recovery), `verify` must pass, every record that the synced
 bytes held must be returned by `query` (the oracle: `query` on the "promise"
 image: every name operation done, file data as of its last sync), no record
-twice, each byte-identical to its input line.
+twice, each byte-identical to its input line; a segment the state's chain
+has a "seg" line for is not changed by the reopen.
 
 Which failures fail the test: every one in the --enforce models (default
 ext4/prefix,ext4/zero; "all" for every model). A failure in the posix model
@@ -35,13 +36,15 @@ failure saying TEXT at a crash before PATH was first synced).
 Usage:
   replay.py info LOG INITIAL ROOT
   replay.py check NETWARDEN LOG INITIAL ROOT INPUTS WORKDIR [--states N] [--seed S]
-                  [--keep-failed] [--drop-sync I|auto] [--enforce MODELS]
-                  [--known FILE] [--final-count N]
+                  [--keep-failed] [--drop-sync I|auto|interval] [--enforce MODELS]
+                  [--known FILE] [--final-count N] [--reorder N]
 ROOT is the directory fsrec recorded (NW_FSREC_DIR); INITIAL its copy from
 before the run; INPUTS a file of every input JSON line; the store is
 ROOT/store. --drop-sync treats the I-th sync of the log (auto: the segment
-fdatasync that made the most writes durable) as not done while still
-promising what it synced: the negative control. --final-count N: the promise
+fdatasync that made the most writes durable; interval: the same among the
+interval syncs, after which blocks follow) as not done while still promising
+what it synced: the negative control. --reorder N adds N states of the
+"reorder" data model (reported, enforced only when named in --enforce). --final-count N: the promise
 at the end of the log must hold N records (the recorded store's count: checks
 the model and the log). Python 3 standard library only; bounded: at most
 --states states (default 60), chosen deterministically from --seed.
@@ -300,7 +303,11 @@ def build(tr, k, names, data_choice, zero_rest, dest, dropped_syncs):
         lst, _ = ops.get(ino.num, ([], 0))
         upto = data_choice.get(ino.num, len(lst))
         for j, e in enumerate(lst):
-            if j < upto:
+            if isinstance(upto, tuple):  # reorder: (synced count, kept flags of the rest)
+                keep = j < upto[0] or upto[1][j - upto[0]]
+            else:
+                keep = j < upto
+            if keep:
                 content = apply_data(content, e, False)
             elif zero_rest:
                 content = apply_data(content, e, True)
@@ -317,7 +324,8 @@ def state_spec(tr, k, model, rng, mode, dropped_syncs):
     """(names, data_choice, zero_rest) of one state at crash point k.
     mode: min (only what the model persists), rand (each unpersisted name kept or
     dropped, each file an unsynced prefix), zero (rand, and the rest of each file
-    as zeros up to its final size)."""
+    as zeros up to its final size), reorder (each unsynced write of a file kept or
+    zeros on its own: not a prefix; the file grew to its final size)."""
     dur = durable_names(tr, k, model, dropped_syncs)
     ops = file_ops(tr, k, dropped_syncs)
     if mode == "min":
@@ -328,8 +336,11 @@ def state_spec(tr, k, model, rng, mode, dropped_syncs):
             names.add(i)
     choice = {}
     for ino, (lst, s) in sorted(ops.items()):
-        choice[ino] = rng.randint(s, len(lst))
-    return names, choice, mode == "zero"
+        if mode == "reorder":
+            choice[ino] = (s, [rng.random() < 0.5 for _ in range(len(lst) - s)])
+        else:
+            choice[ino] = rng.randint(s, len(lst))
+    return names, choice, mode in ("zero", "reorder")
 
 
 def unsafe_entries(tr, k, dropped_syncs):
@@ -377,6 +388,24 @@ def records(nw, store):
     return got
 
 
+def sealed_files(store):
+    """path -> SHA-256 of every segment file the chain has a "seg" line for."""
+    out = {}
+    try:
+        with open(os.path.join(store, "chain"), "rb") as f:
+            for line in f:
+                w = line.split()
+                if len(w) >= 3 and w[0] == b"seg" and w[1].isdigit():
+                    p = os.path.join(store, w[2].decode(errors="replace"),
+                                     "%012d.nws" % int(w[1]))
+                    if os.path.exists(p):
+                        with open(p, "rb") as g:
+                            out[p] = hashlib.sha256(g.read()).hexdigest()
+    except OSError:
+        pass
+    return out
+
+
 def expired_days(store):
     days = set()
     try:
@@ -410,14 +439,14 @@ def choose_points(tr, nstates, rng):
 
 
 def parse_opts(opts):
-    o = {"states": 60, "seed": 1, "keep": False, "drop": None, "final": None,
+    o = {"states": 60, "seed": 1, "keep": False, "drop": None, "final": None, "reorder": 0,
          "enforce": {"ext4/prefix", "ext4/zero"}, "known": None}
     i = 0
     while i < len(opts):
         name = opts[i][2:]
         if opts[i] == "--keep-failed":
             o["keep"] = True
-        elif name in ("states", "seed", "final-count") and i + 1 < len(opts):
+        elif name in ("states", "seed", "final-count", "reorder") and i + 1 < len(opts):
             o[name.replace("-count", "")] = int(opts[i + 1])
             i += 1
         elif name == "drop-sync" and i + 1 < len(opts):
@@ -472,7 +501,13 @@ def plan(tr, o, rng, dropped):
     rng.shuffle(pts)
     kinds = [(m, d) for d in ("rand", "zero") for m in ("posix", "ext4")]
     extra = [(k, kinds[j % 4][0], kinds[j % 4][1]) for j, k in enumerate(pts)]
-    return specs + extra[:max(0, o["states"] - len(specs))]
+    specs += extra[:max(0, o["states"] - len(specs))]
+    # reorder states where a segment had two unsynced writes or more (else it is a prefix)
+    multi = [k for k in sorted(set(others + sync_pts))
+             if any(len(lst) - s >= 2 and tr.inodes[ino].first_path.endswith(".nws")
+                    for ino, (lst, s) in file_ops(tr, k, dropped).items())]
+    rng.shuffle(multi)
+    return specs + [(k, "ext4", "reorder") for k in multi[:o["reorder"]]]
 
 
 def check(args):
@@ -484,7 +519,8 @@ def check(args):
     known = read_known(o["known"])
     dropped = set()
     if o["drop"] is not None:
-        si = pick_sync(tr) if o["drop"] == "auto" else tr.syncs[int(o["drop"])]
+        si = pick_sync(tr, o["drop"]) if o["drop"] in ("auto", "interval") \
+            else tr.syncs[int(o["drop"])]
         dropped = {si}
         e = tr.events[si]
         print("replay: negative control: sync #%d (event %d, %s of %s) treated as not done"
@@ -547,7 +583,8 @@ def check(args):
         names, choice, zero = state_spec(tr, k, model, srng, mode, dropped)
         dest = os.path.join(work, "s%03d" % n)
         why = verdict(k, names, choice, zero, dest)
-        st["%s/%s" % (model, "zero" if zero else "prefix")] += 1
+        dmode = "reorder" if mode == "reorder" else "zero" if zero else "prefix"
+        st["%s/%s" % (model, dmode)] += 1
         cause = ""
         if why and model == "posix":
             # the cause: is it the entries the POSIX model may lose under synced data?
@@ -569,7 +606,7 @@ def check(args):
                     for u in uns:
                         seen_entries.add((u[1], u[2]))
                 shutil.rmtree(d2, ignore_errors=True)
-        label = "%s/%s" % (model, "zero" if zero else "prefix")
+        label = "%s/%s" % (model, dmode)
         for op, pat, _, text in known:
             # "early PATH TEXT": a failure saying TEXT while PATH was never synced yet
             if why and op == "early" and text and text in why and not any(
@@ -591,11 +628,16 @@ def check(args):
           "with the cause checks, %d distinct checked, %d promises queried; %.1f s" %
           (len(tr.events), len(tr.syncs), len(specs),
            ", ".join("%s %d" % (m, st[m]) for m in ("posix/prefix", "posix/zero",
-                                                     "ext4/prefix", "ext4/zero")),
+                                                     "ext4/prefix", "ext4/zero",
+                                                     "ext4/reorder")),
            st["built"], st["checked"], st["promises"], time.time() - t0))
     bad = nknown = 0
     for n, k, model, mode, label, why, cause in failures:
-        if cause.startswith("early "):
+        if label.endswith("/reorder") and label not in o["enforce"] \
+                and "all" not in o["enforce"]:
+            verdict_s = "model limit (reorder is not enforced: the store assumes a crash " \
+                "leaves a prefix of the unsynced appends)"
+        elif cause.startswith("early "):
             verdict_s = "known (crash before %s was first synced)" % cause[6:]
         elif label in o["enforce"] or "all" in o["enforce"]:
             verdict_s = "FAIL"
@@ -604,8 +646,8 @@ def check(args):
         else:
             verdict_s = "FAIL (not explained by a known missing directory fsync)"
         bad += verdict_s.startswith("FAIL")
-        nknown += cause == "explained" and not verdict_s.startswith("FAIL")
-        if cause != "explained" or verdict_s.startswith("FAIL") or nknown <= 5:
+        nknown += cause == "explained" and verdict_s.startswith("known")
+        if cause != "explained" or not verdict_s.startswith("known") or nknown <= 5:
             print("replay: %s: state s%03d, %s state, crash before event %d (%s), model %s: %s"
                   % (verdict_s, n, mode, k, describe(tr, k), label, why))
     if nknown > 5:
@@ -627,15 +669,21 @@ def check(args):
     return 1 if bad else 0
 
 
-def pick_sync(tr):
+def pick_sync(tr, how):
     """The negative control's sync: the fdatasync of a segment that made the most new
-    writes durable (the latest of equals), with the file synced again later."""
+    writes durable (the latest of equals), with the file synced again later; "interval":
+    only those after which blocks are appended to the file (not a seal's or a close's)."""
     best, most = None, 0
     for n, i in enumerate(tr.syncs):
         ino = tr.events[i][1]
         if not tr.inodes[ino].first_path.endswith(".nws") or tr.events[i][2] != "fdatasync":
             continue
-        if not any(tr.events[j][1] == ino for j in tr.syncs[n + 1:]):
+        nxt = next((j for j in tr.syncs[n + 1:] if tr.events[j][1] == ino), None)
+        if nxt is None:
+            continue
+        # blocks follow (two writes at least: a seal's sync is followed by one, the footer)
+        if how == "interval" and sum(1 for j in range(i + 1, nxt) if tr.events[j][0] == "data"
+                                     and tr.events[j][1] == ino) < 2:
             continue
         prev = max([j for j in tr.syncs[:n] if tr.events[j][1] == ino] or [-1])
         w = sum(1 for j in range(prev + 1, i) if tr.events[j][0] == "data" and
@@ -675,16 +723,25 @@ def check_state(nw, dest, empty, must, want_line):
     store = os.path.join(dest, "store")
     if not os.path.isdir(store):
         return "" if not must else "the store directory is gone (%d records lost)" % len(must)
+    sealed = sealed_files(store)
     rc, _, err = run([nw, "import", "-q", "--retention-days", "36500", "--store", store, empty])
     if rc != 0:
         return "reopen exit %d: %s" % (rc, err.decode(errors="replace").strip()[-300:])
+    gone = expired_days(store)
+    for path, h in sorted(sealed.items()):
+        if os.path.basename(os.path.dirname(path)) in gone:
+            continue
+        if not os.path.exists(path):
+            return "sealed segment %s was removed by the reopen" % path[len(store) + 1:]
+        with open(path, "rb") as f:
+            if hashlib.sha256(f.read()).hexdigest() != h:
+                return "sealed segment %s was changed by the reopen" % path[len(store) + 1:]
     rc, out, err = run([nw, "verify", "-q", "--store", store])
     if rc != 0:
         return "verify exit %d: %s" % (rc, (out + err).decode(errors="replace").strip()[-300:])
     got = records(nw, store)
     if isinstance(got, str):
         return got
-    gone = expired_days(store)
     lost = sorted(r for r in must if r not in got and day_of(want_line.get(r, b"")) not in gone)
     if lost:
         return "%d synced records lost (e.g. %s)" % (len(lost), ", ".join(lost[:3]))
