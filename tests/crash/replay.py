@@ -10,8 +10,9 @@ leave, the way ALICE and CrashMonkey do it in user space:
   crash point k: the operations 0..k-1 were issued, then the power went.
   data:  a file's writes before its last fsync/fdatasync (before k) are
          persisted; later ones are absent or persisted in order up to any
-         prefix ("prefix"), or, pessimistic ("zero"), the file grew to its
-         final size but the unsynced bytes after the prefix read as zeros.
+         prefix, the write after it maybe torn at any byte ("prefix"), or,
+         pessimistic ("zero"), the file grew to its final size but the
+         unsynced bytes after the prefix read as zeros.
   names: a directory entry made or removed by creat, mkdir, rename, unlink or
          rmdir is persisted if its directory was fsynced after it ("posix");
          "ext4" also persists a new file's entry (and those of the new
@@ -303,12 +304,19 @@ def build(tr, k, names, data_choice, zero_rest, dest, dropped_syncs):
         lst, _ = ops.get(ino.num, ([], 0))
         upto = data_choice.get(ino.num, len(lst))
         for j, e in enumerate(lst):
-            if isinstance(upto, tuple):  # reorder: (synced count, kept flags of the rest)
+            torn = 0
+            if isinstance(upto, list):  # reorder: [synced count, kept flags of the rest]
                 keep = j < upto[0] or upto[1][j - upto[0]]
+            elif isinstance(upto, tuple):  # (kept count, bytes of the next write kept)
+                keep, torn = j < upto[0], upto[1] if j == upto[0] else 0
             else:
                 keep = j < upto
             if keep:
                 content = apply_data(content, e, False)
+            elif torn and e[2] == "w":  # a torn write: its first bytes reached the disk
+                content = apply_data(content, e[:4] + (e[4][:torn],), False)
+                if zero_rest:
+                    content = apply_data(content, e, True)
             elif zero_rest:
                 content = apply_data(content, e, True)
         with open(full, "wb") as f:
@@ -323,7 +331,8 @@ def all_names(tr, k):
 def state_spec(tr, k, model, rng, mode, dropped_syncs):
     """(names, data_choice, zero_rest) of one state at crash point k.
     mode: min (only what the model persists), rand (each unpersisted name kept or
-    dropped, each file an unsynced prefix), zero (rand, and the rest of each file
+    dropped, each file an unsynced prefix, its next write half the time torn at a
+    random byte), zero (rand, and the rest of each file
     as zeros up to its final size), reorder (each unsynced write of a file kept or
     zeros on its own: not a prefix; the file grew to its final size)."""
     dur = durable_names(tr, k, model, dropped_syncs)
@@ -337,9 +346,14 @@ def state_spec(tr, k, model, rng, mode, dropped_syncs):
     choice = {}
     for ino, (lst, s) in sorted(ops.items()):
         if mode == "reorder":
-            choice[ino] = (s, [rng.random() < 0.5 for _ in range(len(lst) - s)])
+            choice[ino] = [s, [rng.random() < 0.5 for _ in range(len(lst) - s)]]
         else:
-            choice[ino] = rng.randint(s, len(lst))
+            upto = rng.randint(s, len(lst))
+            choice[ino] = upto
+            # half the time the next write is torn: a part of it reached the disk
+            if upto < len(lst) and lst[upto][2] == "w" and len(lst[upto][4]) > 1 and \
+                    rng.random() < 0.5:
+                choice[ino] = (upto, rng.randint(1, len(lst[upto][4]) - 1))
     return names, choice, mode in ("zero", "reorder")
 
 
