@@ -16,8 +16,9 @@
 # (unsynced writes persist in order up to any prefix) and "zero" (the size grew,
 # the unsynced bytes are zeros); "reorder" (each unsynced write kept or zeros
 # on its own, STORE_POWERLOSS_REORDER states, default 6) is reported only.
-# Enforced: STORE_POWERLOSS_ENFORCE (default ext4/prefix,ext4/zero; "all");
-# a posix failure must be explained by tests/crash/powerloss_known.txt.
+# Enforced: STORE_POWERLOSS_ENFORCE (default posix and ext4 with prefix and zero;
+# "all" adds reorder). tests/crash/powerloss_known.txt may list missing directory
+# fsyncs that explain posix failures when posix is not enforced (none now).
 # STORE_POWERLOSS_STATES=500 for more states (default 60), STORE_POWERLOSS_SEED
 # to vary them, STORE_POWERLOSS_KEEP=DIR keeps the failed states and the log.
 # Negative controls (a segment fdatasync treated as not done must be caught)
