@@ -233,41 +233,19 @@ static mode_t mode_arg(int flags, va_list ap)
     return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int open(const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t m = mode_arg(flags, ap);
-    va_end(ap);
-    return do_open(AT_FDCWD, path, flags, m, "openat");
-}
-
-int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t m = mode_arg(flags, ap);
-    va_end(ap);
-    return do_open(AT_FDCWD, path, flags, m, "openat");
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t m = mode_arg(flags, ap);
-    va_end(ap);
-    return do_open(dirfd, path, flags, m, "openat");
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t m = mode_arg(flags, ap);
-    va_end(ap);
-    return do_open(dirfd, path, flags, m, "openat");
-}
+/* open and the variants glibc may call instead: one body under each name */
+#define OPEN_BODY(dirfd)                                                                       \
+    {                                                                                          \
+        va_list ap;                                                                            \
+        va_start(ap, flags);                                                                   \
+        mode_t m = mode_arg(flags, ap);                                                        \
+        va_end(ap);                                                                            \
+        return do_open(dirfd, path, flags, m, "openat");                                       \
+    }
+int open(const char *path, int flags, ...) OPEN_BODY(AT_FDCWD)
+int open64(const char *path, int flags, ...) OPEN_BODY(AT_FDCWD)
+int openat(int dirfd, const char *path, int flags, ...) OPEN_BODY(dirfd)
+int openat64(int dirfd, const char *path, int flags, ...) OPEN_BODY(dirfd)
 
 int __open_2(const char *path, int flags)
 {

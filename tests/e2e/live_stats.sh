@@ -27,11 +27,7 @@ ip netns exec "$ns" tcpreplay --topspeed --loop 60 -q -i "$hb" \
     "$SRC/tests/corpus/pcaps/mixed-1kxun.pcap" >"$T/replay.log" 2>&1
 kill -CONT "$nwpid"
 sleep 3
-kill -TERM "$nwpid"
-wait "$nwpid"
-rc=$?
-nwpid=
-[ $rc -eq 0 ] || { echo "FAIL: netwarden exited $rc"; cat "$T/nw.err"; exit 1; }
+live_stop TERM
 stored=$("$NW" query --store "$T/store" --type stats | grep -c .)
 python3 - "$T/live.json" "$T/nw.err" "$ha" "$stored" <<'PY'
 import collections, json, re, sys

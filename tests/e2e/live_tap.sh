@@ -37,11 +37,7 @@ for c in $caps; do
         { echo "FAIL: tcpreplay $c"; exit 1; }
 done
 sleep 1
-kill -INT "$nwpid"
-wait "$nwpid"
-rc=$?
-nwpid=
-[ $rc -eq 0 ] || { echo "FAIL: netwarden exited $rc"; cat "$T/nw.err"; exit 1; }
+live_stop INT
 python3 - "$T/ref.json" "$T/live.json" <<'PY'
 import collections, json, re, sys
 def records(path):

@@ -43,3 +43,12 @@ live_pair() {
         >"$T/srv.log" 2>&1 &
     srv=$!
 }
+# live_stop SIG: stop netwarden ($nwpid, its stderr in $T/nw.err) with SIG; the
+# test fails here unless it exits 0
+live_stop() {
+    kill -"$1" "$nwpid"
+    wait "$nwpid"
+    local rc=$?
+    nwpid=
+    [ $rc -eq 0 ] || { echo "FAIL: netwarden exited $rc after SIG$1"; cat "$T/nw.err"; exit 1; }
+}
