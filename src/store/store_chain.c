@@ -526,6 +526,11 @@ static int check_active(const char *path, const struct chain_entry *e, ZSTD_DCtx
             rc = nw_err_set(err, NW_ENOMEM, "out of memory checking segment %s", name);
             goto out;
         }
+        if (wr != 0 && nw__seg_zero_gap(img, 0, SEG_HDR_LEN)) { /* as recovery sees it */
+            *torn = (uint64_t)sb.st_size; /* a crash before its header reached the disk */
+            rc = 0;
+            goto out;
+        }
         if (wr != 0 || w.hdr.seq != e->seq || w.hdr.day != e->day) {
             nw_err_set(err, NW_EFORMAT, "segment %s was altered (its header does not match the "
                        "chain, line %zu)", name, e->line_no);

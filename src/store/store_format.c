@@ -2142,6 +2142,27 @@ static size_t check_block(const uint8_t *img, size_t off, size_t end, struct blk
     return total;
 }
 
+/*
+ * Writes not yet synced can reach the disk out of order (XFS extends the size
+ * when a later write completes; the earlier one then reads as zeros), so a
+ * power loss can leave zeros where a block should be and valid blocks after
+ * them. Zeros are not what an editor leaves who wants records gone (cutting
+ * the file, which a crash does too, is simpler), nor what a failing disk
+ * leaves in one byte: a run of 512 (a sector), or all of [from, to) when
+ * shorter, counts as a crash's gap.
+ */
+int nw__seg_zero_gap(const uint8_t *img, size_t from, size_t to)
+{
+    size_t run = 0, need = to - from < 512 ? to - from : 512;
+
+    if (to <= from) return 0;
+    for (size_t p = from; p < to; p++) {
+        run = img[p] ? 0 : run + 1;
+        if (run >= need) return 1;
+    }
+    return 0;
+}
+
 size_t nw__seg_next_block(const uint8_t *img, size_t from, size_t end)
 {
     static const uint8_t magic[4] = {BLK_MAGIC & 0xff, (BLK_MAGIC >> 8) & 0xff,
@@ -2208,9 +2229,14 @@ int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg
         w->good_end = off;
     }
     if (w->sealed && (off != end || w->nblocks != t.nblocks || w->nrec != t.nrec)) w->damaged = 1;
-    /* Unsealed, a crash leaves a prefix of what was written: a bad block can
-     * only be the last. A valid block after it means damage, not a torn tail. */
-    if (!w->sealed && off < end && nw__seg_next_block(img, off, end)) w->damaged = 1;
+    /* Unsealed, a crash leaves a prefix of what was written, or zeros before
+     * writes that landed out of order: a valid block after a bad one that is
+     * not such a gap means damage, not a torn tail. */
+    if (!w->sealed && off < end) {
+        size_t nx = nw__seg_next_block(img, off, end);
+        if (nx && !nw__seg_zero_gap(img, off, nx)) w->damaged = 1;
+        w->after_gap = nx ? end - nx : 0;
+    }
     if (w->damaged) w->damage_off = off;
     if (w->sealed && !w->damaged) { /* the footer: key directory, then one header per block */
         struct kdir kd;

@@ -388,9 +388,13 @@ struct seg_walk {
      * one follows (a crash tears only the tail), so it is not a torn write */
     int damaged;
     uint64_t damage_off; /* damaged: where the walk stopped */
+    uint64_t after_gap;  /* unsealed, not damaged: bytes from the first valid block past
+                          * a zero gap to the end (written out of order before a crash) */
 };
 /* The offset of the first valid block that starts after from, or 0. */
 size_t nw__seg_next_block(const uint8_t *img, size_t from, size_t end);
+/* 1: [from, to) holds the zeros a power loss leaves (512 in a row, or all). */
+int nw__seg_zero_gap(const uint8_t *img, size_t from, size_t to);
 int nw__seg_walk_mem(const uint8_t *img, size_t len, ZSTD_DCtx *dctx, struct seg_walk *w,
                      int (*on_block)(void *arg, const struct blk_hdr *h, const uint8_t *raw),
                      void *arg);

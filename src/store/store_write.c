@@ -989,7 +989,9 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
         goto out;
     }
     if (rc != 0 || w.hdr.seq != oe->seq || w.hdr.day != oe->day) {
-        if (size > SEG_HDR_LEN && nw__seg_next_block(img, SEG_HDR_LEN - 1, size)) {
+        /* zeros for a header: it never reached the disk, later writes did */
+        if (size > SEG_HDR_LEN && nw__seg_next_block(img, SEG_HDR_LEN - 1, size) &&
+            !nw__seg_zero_gap(img, 0, SEG_HDR_LEN)) {
             rc = keep_damaged(s, oe, fd, size, 0, "its header is wrong and valid blocks follow",
                               err);
             goto out;
@@ -1084,9 +1086,10 @@ static int recover_segment(struct nw_store *s, const struct chain_entry *oe, ZST
     if (rc == 0 && !s->o.quiet)
         fprintf(stderr, "netwarden: store %s: recovered segment %s/%012llu.nws after an unclean "
                 "stop: %llu records in %llu blocks kept, %llu bytes of incomplete block "
-                "dropped; sealed\n", s->dir, d, (unsigned long long)oe->seq,
+                "dropped%s; sealed\n", s->dir, d, (unsigned long long)oe->seq,
                 (unsigned long long)w.nrec, (unsigned long long)w.nblocks,
-                (unsigned long long)torn);
+                (unsigned long long)torn, w.after_gap ? " (zeros, then blocks written out of "
+                "order: a power loss; none of it had been synced)" : "");
 out:
     if (fd >= 0) close(fd);
     nw_buf_fini(&rb.footer);

@@ -27,7 +27,7 @@ twice, each byte-identical to its input line; a segment the state's chain
 has a "seg" line for is not changed by the reopen.
 
 Which failures fail the test: every one in the --enforce models (default
-posix/prefix,posix/zero,ext4/prefix,ext4/zero; "all" adds reorder). A posix
+all: posix/prefix,posix/zero,ext4/prefix,ext4/zero,ext4/reorder). A posix
 failure outside --enforce is allowed only when its cause is a known missing
 directory fsync: the state
 is rebuilt with just the entries POSIX may lose under synced data persisted,
@@ -455,7 +455,7 @@ def choose_points(tr, nstates, rng):
 
 def parse_opts(opts):
     o = {"states": 60, "seed": 1, "keep": False, "drop": None, "final": None, "reorder": 0,
-         "enforce": {"posix/prefix", "posix/zero", "ext4/prefix", "ext4/zero"},
+         "enforce": {"posix/prefix", "posix/zero", "ext4/prefix", "ext4/zero", "ext4/reorder"},
          "known": None}
     i = 0
     while i < len(opts):

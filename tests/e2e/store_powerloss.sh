@@ -15,10 +15,10 @@
 # directory) and "ext4" (also by an fsync of the new file); file data "prefix"
 # (unsynced writes persist in order up to any prefix) and "zero" (the size grew,
 # the unsynced bytes are zeros); "reorder" (each unsynced write kept or zeros
-# on its own, STORE_POWERLOSS_REORDER states, default 6) is reported only.
-# Enforced: STORE_POWERLOSS_ENFORCE (default posix and ext4 with prefix and zero;
-# "all" adds reorder). tests/crash/powerloss_known.txt may list missing directory
-# fsyncs that explain posix failures when posix is not enforced (none now).
+# on its own, as XFS may leave them: STORE_POWERLOSS_REORDER states, default 12).
+# Enforced: STORE_POWERLOSS_ENFORCE (default all of them).
+# tests/crash/powerloss_known.txt may list missing directory fsyncs that explain
+# posix failures when posix is not enforced (none now).
 # STORE_POWERLOSS_STATES=500 for more states (default 60), STORE_POWERLOSS_SEED
 # to vary them, STORE_POWERLOSS_KEEP=DIR keeps the failed states and the log.
 # Negative controls (a segment fdatasync treated as not done must be caught)
@@ -77,7 +77,7 @@ cat "$T"/[abcd].json > "$T/inputs.json"
 
 # the crash states
 args=(--states "$STATES" --seed "$SEED" --final-count "$nfinal" \
-      --reorder "${STORE_POWERLOSS_REORDER:-6}" \
+      --reorder "${STORE_POWERLOSS_REORDER:-12}" \
       --known "$SRC/tests/crash/powerloss_known.txt")
 [ -n "$ENFORCE" ] && args+=(--enforce "$ENFORCE")
 [ -n "${STORE_POWERLOSS_KEEP:-}" ] && args+=(--keep-failed)

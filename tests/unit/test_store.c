@@ -576,6 +576,49 @@ TEST(damaged_active_segment_kept_as_found)
     }
 }
 
+/* Unsynced writes that reached the disk out of order (XFS): zeros where
+ * block 2 (or the header) should be, valid blocks after them. A power loss,
+ * not an edit: verify calls it a torn tail, recovery cuts it and seals what
+ * precedes; no bad line, no alarm. (One flipped byte stays damage, above.) */
+TEST(zeros_before_later_blocks_are_a_torn_tail)
+{
+    struct nw_store_opts o;
+    struct nw_store_scan_stats st;
+    struct nw_err err;
+    char seg[512];
+    uint8_t *img;
+    size_t len, from, to;
+    uint32_t n0 = 0, n1 = 0, n3 = 0;
+
+    for (int where = 0; where < 2; where++) { /* block 2; the segment header */
+        const char *dir = fresh_dir();
+        struct collect c = {0};
+        struct nw_store *s;
+        opts_small(&o);
+        CHECK_EQ(crashed_store(dir, &o), 0);
+        CHECK(nth_segment(dir, 1, seg, sizeof seg) == 0);
+        img = slurp(seg, &len);
+        CHECK(img != NULL);
+        CHECK(block_at(img, len, 0, &n0) > 0 && block_at(img, len, 1, &n1) > 0);
+        from = where == 0 ? block_at(img, len, 2, &n3) : 0;
+        to = where == 0 ? block_at(img, len, 3, &n3) : SEG_HDR_LEN;
+        CHECK(to > from && n3 > 0);
+        free(img);
+        for (size_t k = from; k < to; k++) CHECK_EQ(poke(seg, k, 0), 0);
+        CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+        CHECK_EQ(nw_store_open(&s, dir, &o, &err), 0);
+        CHECK_EQ(nw_store_close(s, &err), 0);
+        CHECK_EQ(count_bad_lines(dir), 0);
+        CHECK_EQ(nw_store_verify(dir, NULL, NULL, &err), 0);
+        memset(&st, 0, sizeof st);
+        CHECK_EQ(scan_all(dir, &c, &st), 0);
+        CHECK_EQ(c.n, where == 0 ? (int)(n0 + n1) : 0); /* what preceded the gap */
+        CHECK(c.all == NULL || strstr(c.all, "store_segment_damaged") == NULL);
+        free(c.all);
+        rm_rf(dir);
+    }
+}
+
 /* A crash after a segment was sealed and synced but before its "seg" chain
  * line: recovery hashes the sealed file as it is and writes that line, the
  * same line the writer would have written. */
@@ -1332,5 +1375,6 @@ NW_TEST_MAIN(NWT_ENTRY(shaped_index_matches_full_pass) NWT_ENTRY(key_groups_same
                  NWT_ENTRY(verify_detects_tampering) NWT_ENTRY(verify_out_of_memory) NWT_ENTRY(signed_chain)
                  NWT_ENTRY(crash_recovery) NWT_ENTRY(crash_recovery_torn_header)
                  NWT_ENTRY(damaged_active_segment_kept_as_found)
+                 NWT_ENTRY(zeros_before_later_blocks_are_a_torn_tail)
                  NWT_ENTRY(sealed_segment_without_its_chain_line) NWT_ENTRY(second_writer_refused) NWT_ENTRY(retention_simulated_clock)
                  NWT_ENTRY(retention_legal_floor) NWT_ENTRY(disk_full))
