@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every libFuzzer harness for SECONDS each (make fuzz). New coverage goes
 # to BUILD/fuzz-work/<name>/ (seeded from fuzz/corpus/<name>), crashes to
-# BUILD/fuzz-crashes/. Exit 1 if any harness found a crash, leak or timeout.
+# BUILD/fuzz-crashes/; fuzz/dict/<name>.dict, where there is one, goes in as
+# -dict. Exit 1 if any harness found a crash, leak or timeout.
 # usage: fuzz/run.sh BUILD_DIR SECONDS [NAME...]
 set -u
 build=${1:?build dir}
@@ -18,8 +19,11 @@ for n in "${names[@]}"; do
     work="$build/fuzz-work/$n"
     mkdir -p "$work"
     [ -d "$src/corpus/$n" ] && cp -rn "$src/corpus/$n/." "$work/" 2>/dev/null
+    dict=()
+    [ -f "$src/dict/$n.dict" ] && dict=(-dict="$src/dict/$n.dict")
     echo "== fuzz_$n for ${secs}s"
     if ! "$build/fuzz/fuzz_$n" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        ${dict[@]+"${dict[@]}"} \
         -artifact_prefix="$build/fuzz-crashes/$n-" -print_final_stats=1 "$work" \
         >"$build/fuzz-work/$n.log" 2>&1; then
         echo "   FAILED: see $build/fuzz-work/$n.log and $build/fuzz-crashes/"
