@@ -579,7 +579,9 @@ static int run_live(struct nw_engine *e, struct live_src *src, int n,
         for (int j = 0; j < np && !stop_requested; j++) {
             struct live_src *s = &src[who[j]];
             int m;
-            if (pfd[j].revents == 0) continue;
+            /* every round, ready or not: an interface going away may first show as
+             * "down", which libpcap takes as an error only once the device is gone,
+             * and only when read again; no event would come to say so */
             if ((m = live_pump(&c, who[j], &err)) >= 0) {
                 got += m;
                 continue;
