@@ -32,7 +32,6 @@ int nw_capture_linktype(const struct nw_capture *cap);
  * <0 with err set when the source cannot be waited on.
  */
 int nw_capture_pollable(struct nw_capture *cap, struct nw_err *err);
-int nw_capture_is_live(const struct nw_capture *cap);
 /* Keep only the frames a BPF expression (tcpdump's syntax) accepts; NULL or
  * "" = all. 0, or NW_EINVAL with err naming the expression and the fault. */
 int nw_capture_set_filter(struct nw_capture *cap, const char *expr, struct nw_err *err);
@@ -53,8 +52,6 @@ int nw_capture_next_batch(struct nw_capture *cap, struct nw_frame *f, int max);
 /* Bytes consumed so far and the file size (0 for live). */
 uint64_t nw_capture_offset(const struct nw_capture *cap);
 uint64_t nw_capture_size(const struct nw_capture *cap);
-/* Drops reported by the kernel (live) and by the interface. */
-uint64_t nw_capture_drops(const struct nw_capture *cap);
 /* Live: the kernel's counts since the source opened (all 0 for files). */
 struct nw_capture_stats {
     uint64_t received;  /* frames that passed the filter */

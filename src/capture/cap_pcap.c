@@ -319,7 +319,6 @@ uint64_t nw_capture_offset(const struct nw_capture *c)
     return c->fp ? (uint64_t)ftell(c->fp) : 0;
 }
 uint64_t nw_capture_size(const struct nw_capture *c) { return c->size; }
-int nw_capture_is_live(const struct nw_capture *c) { return c->live; }
 
 void nw_capture_get_stats(const struct nw_capture *c, struct nw_capture_stats *st)
 {
@@ -330,14 +329,6 @@ void nw_capture_get_stats(const struct nw_capture *c, struct nw_capture_stats *s
     st->received = ps.ps_recv;
     st->dropped = ps.ps_drop;
     st->ifdropped = ps.ps_ifdrop;
-}
-
-uint64_t nw_capture_drops(const struct nw_capture *c)
-{
-    struct nw_capture_stats st;
-
-    nw_capture_get_stats(c, &st);
-    return st.dropped + st.ifdropped;
 }
 
 void nw_capture_break(struct nw_capture *c)

@@ -436,7 +436,7 @@ static void stats_record(struct nw_engine *e, const struct live_src *src, int n,
 {
     struct nw_output *o = nw_engine_output(e);
     const struct nw_engine_stats *es = nw_engine_stats(e);
-    struct nw_capture_stats st, tot = {0, 0, 0};
+    struct nw_capture_stats st[MAX_IFACES], tot = {0, 0, 0};
     struct nw_identity_stats is;
     struct nw_buf *b = nw_output_begin(o, "stats", nw_time_now_us(), 0);
 
@@ -444,23 +444,22 @@ static void stats_record(struct nw_engine *e, const struct live_src *src, int n,
     nw_json_kuint(b, "uptime", (uint64_t)(wall() - start));
     nw_json_kobj_open(b, "capture");
     for (int k = 0; k < n; k++) {
-        live_counts(&src[k], &st);
-        tot.received += st.received;
-        tot.dropped += st.dropped;
-        tot.ifdropped += st.ifdropped;
+        live_counts(&src[k], &st[k]);
+        tot.received += st[k].received;
+        tot.dropped += st[k].dropped;
+        tot.ifdropped += st[k].ifdropped;
     }
     nw_json_kuint(b, "kernel_packets", tot.received);
     nw_json_kuint(b, "kernel_drops", tot.dropped);
     nw_json_kuint(b, "kernel_ifdrops", tot.ifdropped);
     nw_json_karr_open(b, "interfaces");
     for (int k = 0; k < n; k++) {
-        live_counts(&src[k], &st);
         nw_json_obj_open(b);
         nw_json_kcstr(b, "name", src[k].iface);
         nw_json_kbool(b, "up", src[k].cap != NULL || src[k].lost_us == 0); /* or closed at stop */
-        nw_json_kuint(b, "kernel_packets", st.received);
-        nw_json_kuint(b, "kernel_drops", st.dropped);
-        nw_json_kuint(b, "kernel_ifdrops", st.ifdropped);
+        nw_json_kuint(b, "kernel_packets", st[k].received);
+        nw_json_kuint(b, "kernel_drops", st[k].dropped);
+        nw_json_kuint(b, "kernel_ifdrops", st[k].ifdropped);
         nw_json_obj_close(b);
     }
     nw_json_arr_close(b);
