@@ -111,7 +111,6 @@ static uint64_t sim_clock(void *arg)
 struct totals {
     uint64_t lines, stored, rejected, missed, reported;
     struct nw_sink *ch; /* ClickHouse, or NULL: gets exactly the records stored */
-    int interrupted;    /* a signal ended the import early */
 };
 
 static void line_in(struct nw_store *s, const char *file, uint64_t lineno, const char *p,
@@ -213,7 +212,6 @@ static int import_file(struct nw_store *s, const char *path, struct totals *t, i
             fprintf(stderr, "netwarden import: stopped by a signal after line %llu of %s; the "
                     "lines read are stored%s\n", (unsigned long long)lineno, path,
                     have ? " (a last incomplete line is not)" : "");
-            t->interrupted = 1;
             r = 0;
             break;
         }
@@ -359,7 +357,7 @@ int nw_cmd_import(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    for (int k = 0; k < a.nfiles && !t.interrupted; k++) {
+    for (int k = 0; k < a.nfiles && !stop_requested; k++) {
         int frc = import_file(s, a.files[k], &t, ffd);
         if (frc != 0 && rc != NW_EXIT_RUNTIME)
             rc = nw_cli_exit_for(frc);
