@@ -357,10 +357,11 @@ int nw_cmd_import(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    for (int k = 0; k < a.nfiles && !stop_requested; k++) {
-        int frc = import_file(s, a.files[k], &t, ffd);
+    for (int k = 0; k < a.nfiles; k++) {
+        int frc = import_file(s, a.files[k], &t, ffd); /* says where a signal stopped it */
         if (frc != 0 && rc != NW_EXIT_RUNTIME)
             rc = nw_cli_exit_for(frc);
+        if (stop_requested) break;
     }
     if (t.ch) ch.close(ch.self); /* flushes the open batch, waits for the spool to drain */
     nw_store_flush(s, 1, &err);
